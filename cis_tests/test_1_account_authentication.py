@@ -1,0 +1,163 @@
+"""CIS section 1: Account / Authentication. Fetch in fixtures, decide in o365cis.rules, conclude with cis."""
+
+from __future__ import annotations
+
+import pytest
+
+from o365cis.collectors import reads
+from o365cis.collectors.partial import PartialReads, admin_role_holders, only_eligibility_failed
+from o365cis.config import GLOBAL_ADMIN_ROLE_ID
+from o365cis.findings import manual, no_decision
+from o365cis.rules import account
+from o365cis.rules.licensing import AAD_PREMIUM_P2
+
+SECTION = "1 Account / Authentication"
+
+
+@pytest.mark.cis(id="1.1.1", title="Ensure multifactor authentication is enabled for all users in administrative roles", section=SECTION, level=1, license="E3", automated=True)
+def test_admins_require_mfa(cis, tenant, cis_config):
+    def graph():
+        partial = PartialReads(tenant)
+        policies = tenant.read(reads.CONDITIONAL_ACCESS_POLICIES)
+        decision = account.admins_require_mfa(
+            policies,
+            cis_config,
+            holders=admin_role_holders(partial, cis_config.admin_role_ids),
+            users=partial.get(reads.USERS),
+            registrations=partial.get(reads.REGISTRATION_DETAILS),
+        )
+        return partial.hand_over(decision)
+
+    cis.evaluate(graph=graph)
+
+
+@pytest.mark.cis(id="1.1.2", title="Ensure multifactor authentication is enabled for all users in all roles", section=SECTION, level=2, license="E3", automated=False)
+def test_all_users_require_mfa(cis, tenant, cis_config):
+    def graph():
+        # Only the policy read decides; users and registrations are evidence (their failure is not an error).
+        users, _ = tenant.attempt(reads.USERS)
+        registrations, _ = tenant.attempt(reads.REGISTRATION_DETAILS)
+        policies = tenant.read(reads.CONDITIONAL_ACCESS_POLICIES)
+        return account.all_users_require_mfa(policies, cis_config, users=users, registrations=registrations)
+
+    cis.evaluate(graph=graph)
+
+
+@pytest.mark.cis(id="1.1.3", title="Ensure that between two and four global admins are designated", section=SECTION, level=1, license="E3", automated=True)
+def test_between_two_and_four_global_admins(cis, tenant):
+    def graph():
+        partial = PartialReads(tenant)
+        holders = admin_role_holders(partial, [GLOBAL_ADMIN_ROLE_ID])
+        eligible_read = holders is not None
+        if holders is None and only_eligibility_failed(partial):
+            # Eligibility refused for a permission: the active holders alone can still prove "more than four".
+            holders = admin_role_holders(partial, [GLOBAL_ADMIN_ROLE_ID], active_only=True)
+        if holders is None:
+            return partial.hand_over(no_decision("Global Administrator holders could not be read"))
+        users, _ = tenant.attempt(reads.USERS)  # evidence: enabled or disabled
+        return partial.hand_over(account.global_admin_count_in_range(holders, eligible_read=eligible_read, users=users))
+
+    cis.evaluate(graph=graph)
+
+
+@pytest.mark.cis(id="1.1.4", title="Ensure self-service password reset is enabled", section=SECTION, level=1, license="E3", automated=True)
+def test_self_service_password_reset_enabled(cis, tenant):
+    cis.evaluate(graph=lambda: account.sspr_enabled_for_all(tenant.read(reads.REGISTRATION_DETAILS), tenant.read(reads.USERS)))
+
+
+@pytest.mark.cis(id="1.1.5", title="Ensure that password protection is enabled for Active Directory", section=SECTION, level=1, license="E3", automated=False)
+def test_password_protection_enforced_on_premises(cis, tenant):
+    cis.evaluate(
+        graph=lambda: account.password_protection_enforced_on_premises(
+            tenant.read(reads.ORGANIZATION), tenant.read(reads.GROUP_SETTINGS)
+        )
+    )
+
+
+@pytest.mark.cis(id="1.1.6", title="Enable Conditional Access policies to block legacy authentication", section=SECTION, level=1, license="E3", automated=True)
+def test_conditional_access_blocks_legacy_authentication(cis, tenant, cis_config):
+    cis.evaluate(graph=lambda: account.legacy_auth_blocked(tenant.read(reads.CONDITIONAL_ACCESS_POLICIES), cis_config))
+
+
+@pytest.mark.cis(id="1.1.7", title="Ensure that password hash sync is enabled for resiliency and leaked credential detection", section=SECTION, level=1, license="E3", automated=False)
+def test_password_hash_sync_recent(cis, tenant, cis_config, as_of):
+    cis.evaluate(graph=lambda: account.password_hash_sync_recent(tenant.read(reads.ORGANIZATION), cis_config, as_of))
+
+
+@pytest.mark.cis(id="1.1.8", title="Enable Identity Protection to identify anomalous logon behavior", section=SECTION, level=1, license="E5", automated=False)
+def test_identity_protection_risk_policies(cis, tenant, cis_config, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(AAD_PREMIUM_P2),
+        graph=lambda: account.risk_policies_enabled(tenant.read(reads.CONDITIONAL_ACCESS_POLICIES), cis_config),
+    )
+
+
+@pytest.mark.cis(id="1.1.9", title="Enable Azure AD Identity Protection sign-in risk policies", section=SECTION, level=2, license="E5", automated=False)
+def test_sign_in_risk_policy(cis, tenant, cis_config, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(AAD_PREMIUM_P2),
+        graph=lambda: account.signin_risk_policy_enabled(tenant.read(reads.CONDITIONAL_ACCESS_POLICIES), cis_config),
+    )
+
+
+@pytest.mark.cis(id="1.1.10", title="Enable Azure AD Identity Protection user risk policies", section=SECTION, level=2, license="E5", automated=False)
+def test_user_risk_policy(cis, tenant, cis_config, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(AAD_PREMIUM_P2),
+        graph=lambda: account.user_risk_policy_enabled(tenant.read(reads.CONDITIONAL_ACCESS_POLICIES), cis_config),
+    )
+
+
+@pytest.mark.cis(id="1.1.11", title="Use Just In Time privileged access to Office 365 roles", section=SECTION, level=2, license="E5", automated=False)
+def test_admin_roles_just_in_time(cis, tenant, cis_config, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(AAD_PREMIUM_P2),
+        graph=lambda: account.admin_roles_just_in_time(
+            tenant.read(reads.ROLE_ELIGIBILITY_INSTANCES), tenant.read(reads.ROLE_ASSIGNMENT_INSTANCES), cis_config
+        ),
+    )
+
+
+@pytest.mark.cis(id="1.1.12", title="Ensure Security Defaults is disabled on Azure Active Directory", section=SECTION, level=1, license="E3", automated=False)
+def test_security_defaults_disabled(cis, tenant):
+    def graph():
+        ca_policies, _ = tenant.attempt(reads.CONDITIONAL_ACCESS_POLICIES)  # evidence only
+        return account.security_defaults_disabled(tenant.read(reads.SECURITY_DEFAULTS), ca_policies)
+
+    cis.evaluate(graph=graph)
+
+
+@pytest.mark.cis(id="1.1.13", title="Ensure that only organizationally managed/approved public groups exist", section=SECTION, level=2, license="E3", automated=False)
+def test_only_approved_public_groups(cis, tenant, cis_config):
+    cis.evaluate(graph=lambda: account.public_groups_approved(tenant.read(reads.UNIFIED_GROUPS), cis_config))
+
+
+@pytest.mark.cis(id="1.1.14", title="Ensure that collaboration invitations are sent to allowed domains only", section=SECTION, level=2, license="E3", automated=False)
+def test_invitations_to_allowed_domains_only(cis, tenant):
+    cis.evaluate(graph=lambda: account.invitations_allowed_domains_only(tenant.read(reads.B2B_MANAGEMENT_POLICIES)))
+
+
+@pytest.mark.cis(id="1.1.15", title="Ensure that LinkedIn contact synchronization is disabled", section=SECTION, level=2, license="E3", automated=True)
+def test_linkedin_contact_sync_disabled(cis):
+    # Graph has no property for LinkedIn account connections: Secure Score is the primary source.
+    cis.evaluate()
+
+
+@pytest.mark.cis(id="1.3", title="Ensure modern authentication for Skype for Business Online is enabled", section=SECTION, level=1, license="E3", automated=True)
+def test_skype_for_business_modern_authentication(cis):
+    cis.evaluate(
+        manual=lambda: manual(
+            "Skype for Business Online was retired on 31 July 2021, and neither Graph nor the Exchange admin API "
+            "exposes the Teams OAuth setting. Review: " + cis.recommendation.manual_check
+        )
+    )
+
+
+@pytest.mark.cis(id="1.4", title="Ensure modern authentication for SharePoint applications is required", section=SECTION, level=1, license="E3", automated=True)
+def test_sharepoint_requires_modern_authentication(cis, tenant):
+    cis.evaluate(graph=lambda: account.sharepoint_modern_auth_required(tenant.read(reads.SHAREPOINT_SETTINGS)))
+
+
+@pytest.mark.cis(id="1.5", title="Ensure that Office 365 Passwords Are Not Set to Expire", section=SECTION, level=1, license="E3", automated=True)
+def test_passwords_never_expire(cis, tenant):
+    cis.evaluate(graph=lambda: account.passwords_never_expire(tenant.read(reads.DOMAINS)))

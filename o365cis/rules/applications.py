@@ -1,0 +1,223 @@
+"""Section 2 (Application Permissions): the recommendations Graph decides, and the two manual ones.
+
+2.2, 2.3, 2.4 and 2.8 are decided over Exchange output elsewhere (rules/email_security.py); their Secure Score
+fallbacks go through rules/securescore.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.rules.auditing import ManualReview
+
+_OWN_RESOURCE_PREFIX = "managepermissiongrantsforownedresource."
+_SELF_CONSENT_PREFIX = "managepermissiongrantsforself."
+
+
+def _flag(value: Any) -> str:
+    """A Graph value as the JSON a reviewer would see."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _singleton(document: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
+    """The one object of a singleton response, with or without a "value" wrapper (object or one-item list)."""
+    if document is None:
+        return None
+    if isinstance(document, Sequence) and not isinstance(document, (str, bytes)):
+        return document[0] if len(document) == 1 and isinstance(document[0], Mapping) else None
+    if not isinstance(document, Mapping):
+        return None
+    if "value" in document and not any(key in document for key in ("settings", "defaultUserRolePermissions", "id")):
+        return _singleton(document["value"])
+    return document
+
+
+def _authorization_policy(document: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    # v1.0 returns authorizationPolicy as a singleton; beta returns a collection of one
+    # (https://learn.microsoft.com/graph/api/authorizationpolicy-get). Accept both.
+    return _singleton(document)
+
+
+def users_cannot_register_apps(authorization_policy: Mapping[str, Any] | None) -> Decision:
+    """2.1: ordinary users may not register applications (allowedToCreateApps false)."""
+    policy = _authorization_policy(authorization_policy)
+    permissions = (policy or {}).get("defaultUserRolePermissions")
+    if not isinstance(permissions, Mapping) or not isinstance(permissions.get("allowedToCreateApps"), bool):
+        return no_decision("authorizationPolicy has no defaultUserRolePermissions.allowedToCreateApps value")
+    allowed = permissions["allowedToCreateApps"]
+    evidence = [
+        Evidence(
+            "setting",
+            str((policy or {}).get("id") or "authorizationPolicy"),
+            "defaultUserRolePermissions.allowedToCreateApps",
+            _flag(allowed),
+        )
+    ]
+    if allowed:
+        return non_compliant("Users can register applications (allowedToCreateApps is true)", evidence)
+    return compliant("Users cannot register applications (allowedToCreateApps is false)", evidence)
+
+
+def user_consent_not_allowed(authorization_policy: Mapping[str, Any] | None) -> Decision:
+    """2.6: no ManagePermissionGrantsForSelf.* policy is assigned to the default user role."""
+    policy = _authorization_policy(authorization_policy)
+    permissions = (policy or {}).get("defaultUserRolePermissions")
+    assigned = permissions.get("permissionGrantPoliciesAssigned") if isinstance(permissions, Mapping) else None
+    if not isinstance(assigned, list):
+        return no_decision("authorizationPolicy has no defaultUserRolePermissions.permissionGrantPoliciesAssigned list")
+    policy_ids = [str(item) for item in assigned]
+    # Graph writes these ids with a fixed prefix; compare case-insensitively so a hand-edited
+    # capture still matches (https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent).
+    offending = [pid for pid in policy_ids if pid.lower().startswith(_SELF_CONSENT_PREFIX)]
+    others = [pid for pid in policy_ids if pid not in offending]
+    evidence = [Evidence("permissionGrantPolicy", pid, pid, "lets users consent for themselves") for pid in offending]
+    for pid in others:
+        detail = "owner consent (ignored by this rule)" if pid.lower().startswith(_OWN_RESOURCE_PREFIX) else "assigned"
+        evidence.append(Evidence("permissionGrantPolicy", pid, pid, detail))
+    if offending:
+        return non_compliant(
+            f"User consent to apps is allowed: {len(offending)} user-consent grant polic"
+            f"{'y is' if len(offending) == 1 else 'ies are'} assigned ({', '.join(offending)})",
+            evidence,
+        )
+    return compliant("User consent to apps is not allowed (no ManagePermissionGrantsForSelf policy assigned)", evidence)
+
+
+def _reviewer_text(reviewer: Any) -> str:
+    if not isinstance(reviewer, Mapping):
+        return str(reviewer)
+    query = reviewer.get("query") or "?"
+    root = reviewer.get("queryRoot")
+    return f"{query} (root {root})" if root else str(query)
+
+
+def admin_consent_workflow_enabled(admin_consent_request_policy: Mapping[str, Any] | None) -> Decision:
+    """2.7: the admin consent workflow is on and has at least one reviewer."""
+    policy = _singleton(admin_consent_request_policy)
+    if policy is None or not isinstance(policy.get("isEnabled"), bool):
+        return no_decision("adminConsentRequestPolicy has no isEnabled value")
+    enabled = policy["isEnabled"]
+    if "reviewers" not in policy and enabled:
+        return no_decision("adminConsentRequestPolicy is enabled but the response carries no reviewers list")
+    reviewers = policy.get("reviewers") or []
+    evidence = [
+        Evidence("setting", "adminConsentRequestPolicy", "isEnabled", _flag(enabled)),
+        Evidence("setting", "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
+    ]
+    for reviewer in reviewers:
+        query_type = reviewer.get("queryType") if isinstance(reviewer, Mapping) else None
+        evidence.append(Evidence("reviewer", None, _reviewer_text(reviewer), query_type))
+    advice = []
+    for name in ("notifyReviewers", "remindersEnabled"):
+        value = policy.get(name)
+        flagged = " (advice: turn on)" if value is False else ""
+        evidence.append(Evidence("setting", "adminConsentRequestPolicy", name, _flag(value) + flagged))
+        if value is False:
+            advice.append(name)
+    evidence.append(
+        Evidence(
+            "setting", "adminConsentRequestPolicy", "requestDurationInDays", _flag(policy.get("requestDurationInDays"))
+        )
+    )
+    if not enabled:
+        return non_compliant("The admin consent workflow is disabled (isEnabled is false)", evidence)
+    if not reviewers:
+        return non_compliant("The admin consent workflow is enabled but has no reviewers", evidence)
+    note = f"; advice: {' and '.join(advice)} false" if advice else ""
+    return compliant(f"The admin consent workflow is enabled with {len(reviewers)} reviewer scope(s){note}", evidence)
+
+
+def _settings(document: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    resource = _singleton(document)
+    settings = (resource or {}).get("settings")
+    return settings if isinstance(settings, Mapping) else None
+
+
+def office_store_blocked(apps_and_services: Mapping[str, Any] | None) -> Decision:
+    """2.9: users may not get Word, Excel and PowerPoint add-ins from the Office Store (beta admin/appsAndServices)."""
+    settings = _settings(apps_and_services)
+    if settings is None or not isinstance(settings.get("isOfficeStoreEnabled"), bool):
+        return no_decision("admin/appsAndServices has no settings.isOfficeStoreEnabled value")
+    store = settings["isOfficeStoreEnabled"]
+    trial = settings.get("isAppAndServicesTrialEnabled")
+    evidence = [
+        Evidence("setting", "appsAndServices", "isOfficeStoreEnabled", _flag(store)),
+        Evidence("setting", "appsAndServices", "isAppAndServicesTrialEnabled", _flag(trial) + " (reported only)"),
+    ]
+    if store:
+        return non_compliant("Users can access the Office Store (isOfficeStoreEnabled is true)", evidence)
+    return compliant("Users cannot access the Office Store (isOfficeStoreEnabled is false)", evidence)
+
+
+def forms_phishing_protection_enabled(forms: Mapping[str, Any] | None) -> Decision:
+    """2.10: Microsoft Forms scans forms for phishing inside the organisation (beta admin/forms)."""
+    settings = _settings(forms)
+    if settings is None or not isinstance(settings.get("isInOrgFormsPhishingScanEnabled"), bool):
+        return no_decision("admin/forms has no settings.isInOrgFormsPhishingScanEnabled value")
+    scan = settings["isInOrgFormsPhishingScanEnabled"]
+    evidence = [Evidence("setting", "forms", "isInOrgFormsPhishingScanEnabled", _flag(scan))]
+    if scan:
+        return compliant("Internal phishing protection for Forms is on", evidence)
+    return non_compliant(
+        "Internal phishing protection for Forms is off (isInOrgFormsPhishingScanEnabled is false)", evidence
+    )
+
+
+def infected_file_download_review(
+    atp_policy_for_o365: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    *,
+    failures: Mapping[str, str] | None = None,
+) -> Finding:
+    """2.5 (manual): what to check in SharePoint, with EnableATPForSPOTeamsODB from Get-AtpPolicyForO365 as evidence.
+
+    Pass None when Get-AtpPolicyForO365 could not be read, with its failure text in failures["atp_policy_for_o365"].
+    """
+    review = ManualReview(
+        "Review in SharePoint Online PowerShell: Get-SPOTenant | Format-List DisallowInfectedFileDownload must show "
+        "True (neither Graph nor the Exchange admin API exposes this setting)",
+        failures,
+    )
+    if atp_policy_for_o365 is None:
+        review.missing(
+            "atp_policy_for_o365",
+            "Get-AtpPolicyForO365",
+            "Exchange.ManageAsApp and an Entra role such as Global Reader",
+        )
+        return review.finding()
+    policy = _singleton(atp_policy_for_o365) or {}
+    value = policy.get("EnableATPForSPOTeamsODB")
+    name = str(policy.get("Name") or policy.get("Identity") or "Default")
+    review.evidence.append(
+        Evidence("exchangeSetting", None, f"AtpPolicyForO365 {name}", f"EnableATPForSPOTeamsODB = {_flag(value)}")
+    )
+    if value is False:
+        # Download blocking only acts on files Defender for Office 365 has flagged
+        # (https://learn.microsoft.com/defender-office-365/safe-attachments-for-spo-odfb-teams-configure).
+        review.note(
+            "EnableATPForSPOTeamsODB is false: no file is flagged as infected, so download blocking has nothing to "
+            "act on; expect this recommendation to fail too"
+        )
+    elif value is True:
+        review.note(
+            "EnableATPForSPOTeamsODB is true: Defender for Office 365 scans SharePoint, OneDrive and Teams files"
+        )
+    else:
+        review.note("Get-AtpPolicyForO365 returned no EnableATPForSPOTeamsODB value")
+    return review.finding()
+
+
+def sway_sharing_review() -> Finding:
+    """2.11 (manual): no API exposes Sway sharing; say where to look."""
+    return manual(
+        "Review in the Microsoft 365 admin center > Settings > Org settings > Sway > Sharing: 'Let people in your "
+        "organization share their sways with people outside your organization' must be unchecked (no Graph resource, "
+        "Exchange cmdlet or Secure Score control exposes Sway sharing, so nothing was read)"
+    )

@@ -1,0 +1,334 @@
+"""The catalogue's "qualifying CA policy" and "grant requires X" tests over Graph conditionalAccessPolicy JSON.
+
+Graph returns null for every condition that is not set, and omits properties newer than the tenant's
+schema, so every read here tolerates null and absence alike
+(https://learn.microsoft.com/graph/api/resources/conditionalaccessconditionset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from o365cis.rules.directory_roles import role_name
+
+#: Directory Synchronization Accounts: Microsoft's own CA templates exclude it, so excluding it is allowed.
+DIRECTORY_SYNC_ROLE_ID = "d29b2b05-8046-44ba-8758-1e26182fcf32"
+
+RISK_LISTS: tuple[str, ...] = ("userRiskLevels", "signInRiskLevels", "servicePrincipalRiskLevels")
+
+# Conditions this module judges one by one; any other condition with a value narrows the policy.
+_KNOWN_CONDITIONS = frozenset(
+    {
+        "users",
+        "applications",
+        "clientApplications",
+        "clientAppTypes",
+        "devices",
+        "platforms",
+        "locations",
+        "authenticationFlows",
+        *RISK_LISTS,
+    }
+)
+_KNOWN_APPLICATION_KEYS = frozenset(
+    {
+        "includeApplications",
+        "excludeApplications",
+        "includeUserActions",
+        "includeAuthenticationContextClassReferences",
+        "applicationFilter",
+    }
+)
+_KNOWN_USER_KEYS = frozenset(
+    {
+        "includeUsers",
+        "excludeUsers",
+        "includeGroups",
+        "excludeGroups",
+        "includeRoles",
+        "excludeRoles",
+        "includeGuestsOrExternalUsers",
+        "excludeGuestsOrExternalUsers",
+    }
+)
+
+Policy = Mapping[str, Any]
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    """A Graph string collection (null -> empty)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v) for v in value if v is not None]
+
+
+def _lower(values: Iterable[str]) -> set[str]:
+    return {v.lower() for v in values}
+
+
+def _has_value(value: Any) -> bool:
+    """True when a condition is set: not null, not an empty list/object/string, not the flag value "none"."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "none")
+    if isinstance(value, Mapping):
+        return any(_has_value(v) for k, v in value.items() if not str(k).startswith("@odata"))
+    if isinstance(value, list):
+        return len(value) > 0
+    return bool(value)
+
+
+def _short(values: Iterable[str], limit: int = 5) -> str:
+    items = list(values)
+    shown = ", ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def policy_label(policy: Policy) -> str:
+    """The policy's displayName, or its id when it has none."""
+    return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
+
+
+def _state_failures(policy: Policy) -> list[str]:
+    state = str(policy.get("state") or "")
+    if state.lower() == "enabled":
+        return []
+    if state.lower() == "enabledforreportingbutnotenforced":
+        return ["report-only (state enabledForReportingButNotEnforced)"]
+    return [f"state is {state or 'missing'}"]
+
+
+def _user_failures(
+    users: Mapping[str, Any], break_glass: frozenset[str], required_roles: Collection[str] | None
+) -> list[str]:
+    failures: list[str] = []
+    include_all = "all" in _lower(_strings(users.get("includeUsers")))
+    if required_roles is None:
+        if not include_all:
+            failures.append('includeUsers does not contain "All"')
+    elif not include_all:
+        missing = _lower(required_roles) - _lower(_strings(users.get("includeRoles")))
+        if missing:
+            names = sorted(role_name(r) for r in missing)
+            failures.append(
+                f'neither includeUsers "All" nor every admin role: '
+                f"{len(missing)} missing from includeRoles ({_short(names)})"
+            )
+    excluded_users = [u for u in _strings(users.get("excludeUsers")) if u.lower() not in break_glass]
+    if excluded_users:
+        failures.append(f"excludes users that are not break-glass accounts: {_short(excluded_users)}")
+    excluded_groups = _strings(users.get("excludeGroups"))
+    if excluded_groups:
+        failures.append(f"excludes groups: {_short(excluded_groups)}")
+    excluded_roles = [r for r in _strings(users.get("excludeRoles")) if r.lower() != DIRECTORY_SYNC_ROLE_ID]
+    if excluded_roles:
+        failures.append(f"excludes roles other than Directory Synchronization Accounts: {_short(excluded_roles)}")
+    if _has_value(users.get("excludeGuestsOrExternalUsers")):
+        failures.append("excludes guests or external users")
+    for key in sorted(set(users) - _KNOWN_USER_KEYS):
+        if key.lower().startswith("exclude") and _has_value(users.get(key)):
+            failures.append(f"users.{key} is set")
+    return failures
+
+
+def _application_failures(applications: Mapping[str, Any]) -> list[str]:
+    failures: list[str] = []
+    if "all" not in _lower(_strings(applications.get("includeApplications"))):
+        failures.append('includeApplications does not contain "All"')
+    excluded = _strings(applications.get("excludeApplications"))
+    if excluded:
+        failures.append(f"excludes applications: {_short(excluded)}")
+    for key in ("includeUserActions", "includeAuthenticationContextClassReferences", "applicationFilter"):
+        if _has_value(applications.get(key)):
+            failures.append(f"applications.{key} is set")
+    for key in sorted(set(applications) - _KNOWN_APPLICATION_KEYS):
+        if not key.startswith("@odata") and _has_value(applications.get(key)):
+            failures.append(f"applications.{key} is set")
+    return failures
+
+
+def _narrowing_failures(
+    conditions: Mapping[str, Any], *, allow_client_app_types: bool, allow_risk: frozenset[str]
+) -> list[str]:
+    failures: list[str] = []
+    for key in RISK_LISTS:
+        levels = _strings(conditions.get(key))
+        if levels and key not in allow_risk:
+            failures.append(f"{key}: {', '.join(levels)}")
+    if _has_value(conditions.get("clientApplications")):
+        failures.append("targets workload identities (clientApplications)")
+    if _has_value(conditions.get("devices")):
+        devices = _dict(conditions.get("devices"))
+        # includeDevices ["All"] alone is the unset state of the deprecated device-state condition.
+        if (
+            _has_value(devices.get("deviceFilter"))
+            or _has_value(devices.get("excludeDevices"))
+            or (
+                _has_value(devices.get("includeDevices")) and _lower(_strings(devices.get("includeDevices"))) != {"all"}
+            )
+        ):
+            failures.append("device filter or device condition set")
+    platforms = _dict(conditions.get("platforms"))
+    if _has_value(platforms) and (
+        _lower(_strings(platforms.get("includePlatforms"))) != {"all"} or _strings(platforms.get("excludePlatforms"))
+    ):
+        failures.append("platforms condition narrows the policy")
+    locations = _dict(conditions.get("locations"))
+    if _has_value(locations) and (
+        _lower(_strings(locations.get("includeLocations"))) != {"all"} or _strings(locations.get("excludeLocations"))
+    ):
+        failures.append("locations condition narrows the policy")
+    if _has_value(_dict(conditions.get("authenticationFlows")).get("transferMethods")):
+        failures.append("authenticationFlows.transferMethods set")
+    client_app_types = _lower(_strings(conditions.get("clientAppTypes")))
+    if not allow_client_app_types and client_app_types and client_app_types != {"all"}:
+        failures.append(f"clientAppTypes: {', '.join(_strings(conditions.get('clientAppTypes')))}")
+    for key in sorted(set(conditions) - _KNOWN_CONDITIONS):
+        if not key.startswith("@odata") and _has_value(conditions.get(key)):
+            failures.append(f"condition {key} is set")
+    return failures
+
+
+def qualification(
+    policy: Policy,
+    break_glass: frozenset[str],
+    *,
+    required_roles: Collection[str] | None = None,
+    allow_client_app_types: bool = False,
+    allow_risk: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Why the policy is not a qualifying CA policy (empty list: it qualifies).
+
+    required_roles None: includeUsers must hold "All"; a set of role ids: "All" or every one of them in includeRoles.
+    allow_client_app_types lets clientAppTypes narrow (1.1.6); allow_risk names the risk lists the rule itself sets.
+    break_glass holds lower-case user object ids (ScanConfig lower-cases them).
+    """
+    conditions = _dict(policy.get("conditions"))
+    return [
+        *_state_failures(policy),
+        *_user_failures(_dict(conditions.get("users")), frozenset(b.lower() for b in break_glass), required_roles),
+        *_application_failures(_dict(conditions.get("applications"))),
+        *_narrowing_failures(conditions, allow_client_app_types=allow_client_app_types, allow_risk=allow_risk),
+    ]
+
+
+def _grant(policy: Policy) -> Mapping[str, Any]:
+    return _dict(policy.get("grantControls"))
+
+
+def _strength_is_mfa(strength: Mapping[str, Any]) -> bool:
+    # requirementsSatisfied is "mfa" only for strengths whose every combination is multifactor
+    # (https://learn.microsoft.com/graph/api/resources/authenticationstrengthpolicy).
+    return str(strength.get("requirementsSatisfied") or "").lower() == "mfa"
+
+
+def _satisfies(control: str, builtin: str) -> bool:
+    if builtin.lower() == control.lower():
+        return True
+    # The newer "Require risk remediation" grant replaces "Require password change" for user risk
+    # (https://learn.microsoft.com/graph/api/resources/conditionalaccessgrantcontrols).
+    return control.lower() == "passwordchange" and builtin.lower() == "riskremediation"
+
+
+def grant_requires(policy: Policy, control: str) -> bool:
+    """The catalogue's "grant requires X": X is granted and, under OR, no alternative lets a user skip it."""
+    grant = _grant(policy)
+    builtins = _strings(grant.get("builtInControls"))
+    strength = _dict(grant.get("authenticationStrength"))
+    satisfying = [b for b in builtins if _satisfies(control, b)]
+    strength_counts = control.lower() == "mfa" and bool(strength) and _strength_is_mfa(strength)
+    if not satisfying and not strength_counts:
+        return False
+    if str(grant.get("operator") or "AND").upper() != "OR":
+        return True
+    # Under OR every listed control is an alternative; each must itself satisfy X.
+    others = [b for b in builtins if not _satisfies(control, b)]
+    others += _strings(grant.get("customAuthenticationFactors")) + _strings(grant.get("termsOfUse"))
+    if strength and not strength_counts:
+        others.append("authenticationStrength")
+    return not others
+
+
+def grant_summary(policy: Policy) -> str:
+    """The grant as a reviewer reads it, e.g. "OR: mfa, compliantDevice; strength Phishing-resistant MFA"."""
+    grant = _grant(policy)
+    if not grant:
+        return "no grant controls"
+    parts = _strings(grant.get("builtInControls"))
+    parts += [f"custom factor {f}" for f in _strings(grant.get("customAuthenticationFactors"))]
+    parts += [f"terms of use {t}" for t in _strings(grant.get("termsOfUse"))]
+    strength = _dict(grant.get("authenticationStrength"))
+    if strength:
+        label = strength.get("displayName") or strength.get("id") or "?"
+        parts.append(f"strength {label} (requirementsSatisfied {strength.get('requirementsSatisfied') or 'unknown'})")
+    return f"{str(grant.get('operator') or 'AND').upper()}: {', '.join(parts) if parts else 'nothing'}"
+
+
+def grant_failure(policy: Policy, controls: Collection[str]) -> list[str]:
+    """Empty if the grant requires one of the controls (e.g. ("mfa", "block")), else the reason."""
+    if any(grant_requires(policy, c) for c in controls):
+        return []
+    return [f"grant does not require {' or '.join(controls)} ({grant_summary(policy)})"]
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    """One policy judged against a rule: its failures (empty = the policy satisfies the rule)."""
+
+    policy: Policy
+    failures: tuple[str, ...]
+
+    @property
+    def passes(self) -> bool:
+        """True when nothing fails."""
+        return not self.failures
+
+    @property
+    def id(self) -> str | None:
+        """The policy's object id."""
+        value = self.policy.get("id")
+        return str(value) if value is not None else None
+
+    @property
+    def name(self) -> str:
+        """The policy's display name (or id)."""
+        return policy_label(self.policy)
+
+
+def check_policies(
+    policies: Iterable[Policy],
+    break_glass: frozenset[str],
+    *,
+    requirement: Callable[[Policy], list[str]],
+    required_roles: Collection[str] | None = None,
+    allow_client_app_types: bool = False,
+    allow_risk: frozenset[str] = frozenset(),
+) -> list[PolicyCheck]:
+    """Judge every policy (qualification plus the rule's own requirement); passing ones first, then closest misses."""
+    checks = [
+        PolicyCheck(
+            policy,
+            tuple(
+                qualification(
+                    policy,
+                    break_glass,
+                    required_roles=required_roles,
+                    allow_client_app_types=allow_client_app_types,
+                    allow_risk=allow_risk,
+                )
+                + requirement(policy)
+            ),
+        )
+        for policy in policies
+        if isinstance(policy, Mapping)
+    ]
+    return sorted(checks, key=lambda c: len(c.failures))

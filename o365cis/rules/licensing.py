@@ -1,0 +1,96 @@
+"""The catalogue's "plan present" test over GET /v1.0/subscribedSkus.
+
+A subscribedSku's capabilityStatus is Enabled, Warning (grace period: the service still works), Suspended,
+Deleted or LockedOut; each servicePlans[] entry has its own provisioningStatus
+(https://learn.microsoft.com/graph/api/resources/subscribedsku,
+https://learn.microsoft.com/graph/api/resources/serviceplaninfo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from o365cis.findings import Evidence
+
+# Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
+# licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
+AAD_PREMIUM_P2: tuple[str, ...] = ("AAD_PREMIUM_P2",)  # Microsoft Entra ID P2 (eec0eb4f-6444-4f95-aba0-50c24d67f998)
+MDO: tuple[str, ...] = ("ATP_ENTERPRISE", "THREAT_INTELLIGENCE")  # Defender for Office 365 Plan 1 / Plan 2
+LOCKBOX: tuple[str, ...] = ("LOCKBOX_ENTERPRISE",)  # Customer Lockbox
+# Microsoft Intune Plan 1 (c1ec4a95-1f05-45b3-a911-aa3fa01094f5), the plan in M365 E3/E5, EMS and Business
+# Premium. INTUNE_O365 ("Mobile Device Management for Office 365", basic mobility) is not Intune and does not count.
+INTUNE: tuple[str, ...] = ("INTUNE_A",)
+
+PLAN_LABELS: dict[str, str] = {
+    "AAD_PREMIUM_P2": "Microsoft Entra ID P2",
+    "ATP_ENTERPRISE": "Microsoft Defender for Office 365 Plan 1",
+    "THREAT_INTELLIGENCE": "Microsoft Defender for Office 365 Plan 2",
+    "LOCKBOX_ENTERPRISE": "Customer Lockbox",
+    "INTUNE_A": "Microsoft Intune Plan 1",
+}
+
+_LIVE_CAPABILITY = frozenset({"enabled", "warning"})
+
+
+def _text(value: Any) -> str:
+    return str(value or "").strip().lower()
+
+
+def _live_plans(
+    subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[str]
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    wanted = {p.lower() for p in plans}
+    found: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+    for sku in subscribed_skus:
+        if not isinstance(sku, Mapping) or _text(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
+            continue
+        for plan in sku.get("servicePlans") or []:
+            if (
+                isinstance(plan, Mapping)
+                and _text(plan.get("servicePlanName")) in wanted
+                and _text(plan.get("provisioningStatus")) == "success"
+            ):
+                found.append((sku, plan))
+    return found
+
+
+def plan_present(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[str]) -> bool:
+    """True when a live SKU (Enabled or Warning) carries one of the plans with provisioningStatus Success."""
+    return bool(_live_plans(subscribed_skus, plans))
+
+
+def plan_label(plans: Iterable[str]) -> str:
+    """E.g. "AAD_PREMIUM_P2 (Microsoft Entra ID P2)", alternatives joined with "or"."""
+    return " or ".join(f"{p} ({PLAN_LABELS[p]})" if p in PLAN_LABELS else p for p in plans)
+
+
+def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[str]) -> list[Evidence]:
+    """Every SKU that lists one of the plans, with its capabilityStatus and the plan's provisioningStatus.
+
+    Live SKUs whose plan is provisioned say so; the others show why they do not count.
+    """
+    wanted = {p.lower() for p in plans}
+    evidence: list[Evidence] = []
+    for sku in subscribed_skus:
+        if not isinstance(sku, Mapping):
+            continue
+        for plan in sku.get("servicePlans") or []:
+            if isinstance(plan, Mapping) and _text(plan.get("servicePlanName")) in wanted:
+                counts = (
+                    _text(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
+                    and _text(plan.get("provisioningStatus")) == "success"
+                )
+                evidence.append(
+                    Evidence(
+                        type="subscribedSku",
+                        id=str(sku.get("skuId") or sku.get("id") or ""),
+                        name=str(sku.get("skuPartNumber") or ""),
+                        detail=(
+                            f"{plan.get('servicePlanName')} provisioningStatus {plan.get('provisioningStatus')}, "
+                            f"SKU capabilityStatus {sku.get('capabilityStatus')}: "
+                            f"{'counts' if counts else 'does not count'}"
+                        ),
+                    )
+                )
+    return evidence

@@ -1,0 +1,264 @@
+"""The one Secure Score reader: the latest snapshot's control scores joined with the control profiles.
+
+secureScores holds one snapshot per day, newest first; its controlScores carry controlName, score and the open
+properties scoreInPercentage and implementationStatus (https://learn.microsoft.com/graph/api/resources/securescore).
+A profile's id is the controlName; its controlStateUpdates record an admin marking the control ignored, third-party
+or reviewed (https://learn.microsoft.com/graph/api/resources/securescorecontrolprofile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from o365cis.findings import Decision, Evidence, Finding, Status, no_decision
+
+#: controlStateUpdates states that take a control out of the score's judgement (compared case-insensitively).
+MARKED_STATES = frozenset({"ignored", "thirdparty", "reviewed"})
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """A Graph DateTimeOffset string as an aware datetime (UTC when no offset); None if absent or unparsable."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def number(value: Any) -> float | None:
+    """A figure as a float: Graph sends some as numbers, some as strings ("100.0"); None if not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:g}"
+
+
+def snapshot_age(created: dt.datetime | None, now: dt.datetime) -> str:
+    """E.g. "snapshot of 2024-05-01 00:00 UTC, 30 hours old (Secure Score refreshes daily)"."""
+    if created is None:
+        return "snapshot date unknown (Secure Score refreshes daily)"
+    now = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    hours = max((now - created).total_seconds() / 3600, 0.0)
+    age = f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+    stamp = created.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"snapshot of {stamp}, {age} old (Secure Score refreshes daily)"
+
+
+@dataclass(frozen=True)
+class ControlScore:
+    """One control of the latest snapshot, with its profile's maxScore and latest state."""
+
+    name: str
+    title: str | None
+    score: float | None
+    max_score: float | None
+    percentage: float | None
+    implementation_status: str | None
+    state: str | None
+    state_updated: str | None
+    last_synced: str | None
+    snapshot_created: dt.datetime | None
+
+    @property
+    def marked(self) -> bool:
+        """True when an admin's latest marking (Ignored, ThirdParty, Reviewed) takes the control out of the score."""
+        return (self.state or "").lower() in MARKED_STATES
+
+    @property
+    def full(self) -> bool | None:
+        """Full score: scoreInPercentage >= 100, else score >= maxScore; None when the figures are missing."""
+        if self.percentage is not None:
+            return self.percentage >= 100
+        if self.score is not None and self.max_score is not None:
+            return self.score >= self.max_score
+        return None
+
+    def figures(self) -> str:
+        """E.g. "score 5 of 10 (50%), implementationStatus ..."."""
+        text = f"score {_fmt(self.score)} of {_fmt(self.max_score)}"
+        if self.percentage is not None:
+            text += f" ({_fmt(self.percentage)}%)"
+        if self.state:
+            text += f", state {self.state}"
+        return text
+
+    def evidence(self) -> Evidence:
+        """The control as an evidence item."""
+        detail = self.figures()
+        if self.implementation_status:
+            detail += f"; implementationStatus: {self.implementation_status}"
+        if self.last_synced:
+            detail += f"; lastSynced {self.last_synced}"
+        return Evidence(type="secureScoreControl", id=self.name, name=self.title or self.name, detail=detail)
+
+
+def _latest_state(profile: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    latest: Mapping[str, Any] | None = None
+    latest_at = dt.datetime.min.replace(tzinfo=dt.UTC)
+    for update in profile.get("controlStateUpdates") or []:
+        if not isinstance(update, Mapping):
+            continue
+        at = parse_datetime(update.get("updatedDateTime")) or dt.datetime.min.replace(tzinfo=dt.UTC)
+        if latest is None or at >= latest_at:  # on a tie the later entry in the list wins
+            latest, latest_at = update, at
+    if latest is None:
+        return None, None
+    return (str(latest["state"]) if latest.get("state") is not None else None), latest.get("updatedDateTime")
+
+
+def _status_finding(status: Status, reason: str, evidence: Sequence[Evidence]) -> Finding:
+    return Finding(status, reason, tuple(evidence))
+
+
+class SecureScore:
+    """The latest Secure Score snapshot and the control profiles, read as the catalogue's Secure Score rule says."""
+
+    def __init__(self, secure_scores: Sequence[Mapping[str, Any]], profiles: Sequence[Mapping[str, Any]]) -> None:
+        snapshots = [s for s in secure_scores if isinstance(s, Mapping)]
+        # $top=1 returns the newest first; picking the newest by createdDateTime also copes with a longer list.
+        self._snapshot: Mapping[str, Any] | None = None
+        for snapshot in snapshots:
+            if self._snapshot is None or (parse_datetime(snapshot.get("createdDateTime")) or _EPOCH) > (
+                parse_datetime(self._snapshot.get("createdDateTime")) or _EPOCH
+            ):
+                self._snapshot = snapshot
+        self.snapshot_created = parse_datetime(self._snapshot.get("createdDateTime")) if self._snapshot else None
+        self._scores: dict[str, Mapping[str, Any]] = {}
+        for item in (self._snapshot or {}).get("controlScores") or []:
+            if isinstance(item, Mapping) and item.get("controlName"):
+                self._scores.setdefault(str(item["controlName"]).lower(), item)
+        self._profiles: dict[str, Mapping[str, Any]] = {}
+        for profile in profiles:
+            if isinstance(profile, Mapping):
+                key = profile.get("controlName") or profile.get("id")
+                if key:
+                    self._profiles.setdefault(str(key).lower(), profile)
+
+    @property
+    def has_snapshot(self) -> bool:
+        """False when secureScores returned no snapshot at all."""
+        return self._snapshot is not None
+
+    def control(self, names: str | Iterable[str]) -> ControlScore | None:
+        """The first of the names (case-insensitive) present in the latest snapshot, or None."""
+        for name in [names] if isinstance(names, str) else names:
+            item = self._scores.get(name.lower())
+            if item is None:
+                continue
+            profile = self._profiles.get(name.lower(), {})
+            state, updated = _latest_state(profile)
+            return ControlScore(
+                name=str(item.get("controlName")),
+                title=profile.get("title"),
+                score=number(item.get("score")),
+                max_score=number(profile.get("maxScore")),
+                percentage=number(item.get("scoreInPercentage")),
+                implementation_status=item.get("implementationStatus"),
+                state=state,
+                state_updated=updated,
+                last_synced=item.get("lastSynced"),
+                snapshot_created=self.snapshot_created,
+            )
+        return None
+
+    def _unusable(self, names: Sequence[str], control: ControlScore | None, now: dt.datetime) -> str | None:
+        """Why the control cannot decide (absent, marked, no figures), or None when it can."""
+        age = snapshot_age(self.snapshot_created, now)
+        if not self.has_snapshot:
+            return f"Secure Score returned no snapshot, so control {' / '.join(names)} cannot be read"
+        if control is None:
+            return f"Secure Score control {' / '.join(names)} is not in the latest snapshot ({age})"
+        if control.marked:
+            marked = f"Secure Score control {control.name} is marked {control.state} by an admin"
+            return f"{marked} ({control.figures()}; {age})"
+        if control.full is None:
+            return f"Secure Score control {control.name} has no usable figures ({control.figures()}; {age})"
+        return None
+
+    def decide(
+        self,
+        names: Sequence[str],
+        now: dt.datetime,
+        *,
+        on_full: Status = Status.COMPLIANT,
+        on_below: Status = Status.NON_COMPLIANT,
+        on_absent: Status | None = None,
+        note: str = "",
+    ) -> Decision:
+        """The standard rule (full -> compliant, below -> non_compliant, absent or marked -> NoDecision).
+
+        on_full / on_below / on_absent express a recommendation's deviation (on_absent None = NoDecision); note is
+        appended to the reason of a deviating verdict (e.g. why full is only manual).
+        """
+        names = [names] if isinstance(names, str) else list(names)
+        control = self.control(names)
+        unusable = self._unusable(names, control, now)
+        age = snapshot_age(self.snapshot_created, now)
+        if unusable is not None:
+            evidence = [control.evidence()] if control is not None else []
+            if control is None and on_absent is not None:
+                return _status_finding(on_absent, _joined(unusable, note), evidence)
+            return no_decision(unusable, evidence)
+        assert control is not None
+        if control.full:
+            reason = f"Secure Score control {control.name} is at full score ({control.figures()}; {age})"
+            return _status_finding(
+                on_full, _joined(reason, note if on_full is not Status.COMPLIANT else ""), [control.evidence()]
+            )
+        reason = f"Secure Score control {control.name} is below full score ({control.figures()}; {age})"
+        return _status_finding(
+            on_below, _joined(reason, note if on_below is not Status.NON_COMPLIANT else ""), [control.evidence()]
+        )
+
+    def decide_all(
+        self, names: Sequence[str], now: dt.datetime, *, on_full: Status = Status.COMPLIANT, note: str = ""
+    ) -> Decision:
+        """The "all" rule over several controls: any below full -> non_compliant (wins over an absent or marked
+        partner); else any absent, marked or without figures -> NoDecision; else all full -> on_full."""
+        age = snapshot_age(self.snapshot_created, now)
+        controls = [(name, self.control([name])) for name in names]
+        evidence = [c.evidence() for _, c in controls if c is not None]
+        below = [c for _, c in controls if c is not None and not c.marked and c.full is False]
+        if below:
+            listed = "; ".join(f"{c.name} {c.figures()}" for c in below)
+            return _status_finding(
+                Status.NON_COMPLIANT, f"Secure Score controls below full score: {listed} ({age})", evidence
+            )
+        unusable = [reason for name, c in controls if (reason := self._unusable([name], c, now)) is not None]
+        if unusable:
+            return no_decision("; ".join(unusable), evidence)
+        listed = "; ".join(f"{c.name} {c.figures()}" for _, c in controls if c is not None)
+        reason = f"Secure Score controls all at full score: {listed} ({age})"
+        return _status_finding(on_full, _joined(reason, note if on_full is not Status.COMPLIANT else ""), evidence)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _joined(reason: str, note: str) -> str:
+    return f"{reason}; {note}" if note else reason

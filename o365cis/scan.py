@@ -1,0 +1,152 @@
+"""One scan's connections: live (token, Graph client) or replayed from a snapshot. No module-level state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from o365cis.auth import AppToken, TokenProvider, acquire_app_token
+from o365cis.collectors import reads
+from o365cis.collectors.tenant import TenantReader
+from o365cis.config import ScanConfig
+from o365cis.dns.lookups import DnsLookups
+from o365cis.dns.resolver import resolver_for
+from o365cis.exchange.client import ExchangeAdminClient, ExchangeReader, ExchangeReplay
+from o365cis.graph.client import GraphClient, live_fetch, replay_fetch
+from o365cis.http import HttpSession, RateLimiter, RetryPolicy
+from o365cis.settings import ScanSettings
+from o365cis.snapshot import Snapshot, load_snapshot
+
+
+def retry_policy_from_env() -> RetryPolicy:
+    """The retry policy; O365CIS_RETRY_BUDGET (seconds) bounds the time one request may take with retries."""
+    budget = float(os.environ.get("O365CIS_RETRY_BUDGET", "300"))
+    return RetryPolicy(budget_seconds=budget)
+
+
+@dataclass
+class ScanContext:
+    """What every fixture of one scan shares."""
+
+    tenant: TenantReader
+    config: ScanConfig
+    as_of: dt.datetime
+    tenant_id: str | None
+    tenant_name: str | None = None
+    settings: ScanSettings | None = None
+    tokens: TokenProvider | None = None
+    http: HttpSession | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: RateLimiter | None = None
+    recorder: Snapshot | None = None
+    replay: Snapshot | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def exchange(self) -> ExchangeReader:
+        """The Exchange Online admin API for this scan (live, or replayed from the snapshot)."""
+        if self.replay is not None:
+            return ExchangeReplay(self.tenant_id or "", self.replay.lookup)
+        assert self.settings is not None and self.tokens is not None
+        tokens = self.tokens
+
+        def token_for(scope: str) -> str:
+            return tokens.token(scope.removesuffix("/.default")).access_token
+
+        return ExchangeAdminClient(
+            self.tenant_id or self.settings.tenant_id,
+            self.settings.exchange_url,
+            token_for,
+            compliance_url=self.settings.compliance_url,
+            organization=initial_domain(self.tenant),
+            session=self.http,
+            policy=self.policy,
+            limiter=self.limiter,
+            recorder=self.recorder.record if self.recorder is not None else None,
+        )
+
+    def dns(self) -> DnsLookups:
+        """TXT look-ups for this scan (live through --dns-server or the system's resolvers, or replayed)."""
+        if self.replay is not None:
+            return DnsLookups(self.replay.dns)
+        assert self.settings is not None
+        recorder = self.recorder
+        return DnsLookups(
+            resolver_for(list(self.settings.dns_servers) or None),
+            recorder=(lambda key, data: recorder.record_dns(key, data)) if recorder is not None else None,
+        )
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()
+
+
+def open_live_scan(settings: ScanSettings, config: ScanConfig, *, record: bool = False) -> ScanContext:
+    """Authenticate (raising AuthError before any recommendation runs) and connect to Graph."""
+    started = dt.datetime.now(dt.timezone.utc)
+    http = HttpSession(settings.ca_bundle)
+    tokens = TokenProvider(settings, http)
+    token: AppToken = acquire_app_token(settings, tokens)
+    policy = retry_policy_from_env()
+    limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+    tenant_id = str(token.claims.get("tid") or settings.tenant_id)
+    recorder = Snapshot(tenant_id=tenant_id, graph_roles=token.roles) if record else None
+    client = GraphClient(settings.graph_url, live_fetch(settings.graph_url, http, tokens, policy, limiter), recorder)
+    tenant = TenantReader(client, token.roles, started)
+    context = ScanContext(
+        tenant=tenant,
+        config=config,
+        as_of=started,
+        tenant_id=tenant_id,
+        settings=settings,
+        tokens=tokens,
+        http=http,
+        policy=policy,
+        limiter=limiter,
+        recorder=recorder,
+    )
+    context.tenant_name = organization_name(tenant)
+    if recorder is not None:
+        recorder.tenant_name = context.tenant_name
+    return context
+
+
+def open_replay_scan(path: str, config: ScanConfig) -> ScanContext:
+    """Evaluate a saved snapshot offline; the clock is the snapshot's, so relative rules read as then."""
+    snapshot = load_snapshot(path)
+    try:
+        as_of = dt.datetime.fromisoformat(snapshot.created.replace("Z", "+00:00"))
+    except ValueError:
+        as_of = dt.datetime.now(dt.timezone.utc)
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=dt.timezone.utc)
+    client = GraphClient("", replay_fetch(snapshot))
+    tenant = TenantReader(client, snapshot.graph_roles, as_of)
+    return ScanContext(
+        tenant=tenant,
+        config=config,
+        as_of=as_of,
+        tenant_id=snapshot.tenant_id,
+        tenant_name=snapshot.tenant_name,
+        replay=snapshot,
+    )
+
+
+def initial_domain(tenant: TenantReader) -> str | None:
+    """The tenant's initial *.onmicrosoft.com domain (the Exchange admin API anchors app calls on it)."""
+    data, failure = tenant.attempt(reads.ORGANIZATION)
+    if failure is not None or not data:
+        return None
+    for domain in data[0].get("verifiedDomains") or []:
+        if domain.get("isInitial"):
+            return str(domain.get("name"))
+    return None
+
+
+def organization_name(tenant: TenantReader) -> str | None:
+    """The organisation's display name for the report header (None when it cannot be read)."""
+    data, failure = tenant.attempt(reads.ORGANIZATION)
+    if failure is not None or not data:
+        return None
+    return data[0].get("displayName")

@@ -1,0 +1,641 @@
+"""Decisions over Exchange cmdlet output and DNS outcomes: the golden tenant passes, each patch fails as the rule says."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from o365cis.dns import DnsOutcome, MailDomain, MailDomains, OutcomeKind, SkippedDomain
+from o365cis.exchange import DECISIVE_CMDLETS
+from o365cis.findings import Decision, FailureKind, Finding, NoDecision, ReadError, Status
+from o365cis.rules import email_security as es
+from tests.fake_exchange.scenarios import dkim_cname_target, golden_exchange_data
+
+INITIAL = "contoso.onmicrosoft.com"
+Cmdlets = dict[str, list[dict[str, Any]]]
+
+
+def golden() -> Cmdlets:
+    return copy.deepcopy(golden_exchange_data(["contoso.com"], INITIAL)["cmdlets"])
+
+
+def status(decision: Decision) -> Status | None:
+    """The finding's status, or None for a NoDecision."""
+    return decision.status if isinstance(decision, Finding) else None
+
+
+# Each recommendation's decision over the cmdlet outputs it needs.
+DECIDE: dict[str, Callable[[Cmdlets], Decision]] = {
+    "1.2": lambda c: es.exchange_modern_auth_enabled(c["Get-OrganizationConfig"]),
+    "2.2": lambda c: es.calendar_sharing_disabled(c["Get-SharingPolicy"]),
+    "2.3": lambda c: es.safe_links_for_office_apps(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-AtpPolicyForO365"]),
+    "2.4": lambda c: es.atp_for_spo_teams_odb(c["Get-AtpPolicyForO365"]),
+    "2.8": lambda c: es.outlook_addins_blocked(c["Get-RoleAssignmentPolicy"]),
+    "3.1": lambda c: es.customer_lockbox_enabled(c["Get-OrganizationConfig"]),
+    "3.2": lambda c: es.sensitivity_labels_published(c["Get-Label"], c["Get-LabelPolicy"]),
+    "3.4": lambda c: es.dlp_policies_enabled(c["Get-DlpCompliancePolicy"]),
+    "3.5": lambda c: es.dlp_policies_for_teams(c["Get-DlpCompliancePolicy"]),
+    "4.1": lambda c: es.common_attachment_filter_enabled(c["Get-MalwareFilterPolicy"]),
+    "4.2": lambda c: es.outbound_spam_notifications_set(c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.3": lambda c: es.transport_rules_do_not_forward_externally(c["Get-TransportRule"], c["Get-AcceptedDomain"]),
+    "4.4": lambda c: es.automatic_forwarding_disabled(c["Get-RemoteDomain"], c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.5": lambda c: es.transport_rules_do_not_allowlist_domains(c["Get-TransportRule"]),
+    "4.6": lambda c: es.client_rules_forwarding_blocked(c["Get-TransportRule"], c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.7": lambda c: es.safe_links_policy_enabled(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"]),
+    "4.8": lambda c: es.safe_attachments_policy_enabled(c["Get-SafeAttachmentPolicy"], c["Get-SafeAttachmentRule"]),
+    "4.9": lambda c: es.basic_auth_disabled(c["Get-OrganizationConfig"], c["Get-AuthenticationPolicy"], c["Get-TransportConfig"]),
+    "4.10": lambda c: es.anti_phishing_policy_set(c["Get-AntiPhishPolicy"], c["Get-AntiPhishRule"]),
+    "4.14": lambda c: es.internal_malware_notifications_enabled(c["Get-MalwareFilterPolicy"]),
+    "4.15": lambda c: es.mailtips_enabled(c["Get-OrganizationConfig"]),
+    "5.1": lambda c: es.audit_log_search_enabled(c["Get-AdminAuditLogConfig"]),
+    "5.2": lambda c: es.mailbox_auditing_enabled(c["Get-OrganizationConfig"], c["Get-MailboxAuditBypassAssociation"], c["Get-Mailbox"]),
+    "6.4": lambda c: es.owa_storage_providers_restricted(c["Get-OwaMailboxPolicy"]),
+}
+
+
+def decide(rec: str, change: Callable[[Cmdlets], Any] | None = None) -> Decision:
+    cmdlets = golden()
+    if change is not None:
+        change(cmdlets)
+    return DECIDE[rec](cmdlets)
+
+
+def first(cmdlet: str) -> Callable[[Cmdlets], dict[str, Any]]:
+    return lambda c: c[cmdlet][0]
+
+
+def set_on(cmdlet: str, index: int = 0, **values: Any) -> Callable[[Cmdlets], None]:
+    return lambda c: c[cmdlet][index].update(values)
+
+
+def drop(cmdlet: str, *props: str, index: int = 0) -> Callable[[Cmdlets], None]:
+    def change(c: Cmdlets) -> None:
+        for prop in props:
+            c[cmdlet][index].pop(prop, None)
+
+    return change
+
+
+def replace(cmdlet: str, items: list[dict[str, Any]]) -> Callable[[Cmdlets], None]:
+    return lambda c: c.__setitem__(cmdlet, items)
+
+
+def both(*changes: Callable[[Cmdlets], Any]) -> Callable[[Cmdlets], None]:
+    def change(c: Cmdlets) -> None:
+        for step in changes:
+            step(c)
+
+    return change
+
+
+# ------------------------------------------------------------------------------------------------ Exchange rules
+@pytest.mark.parametrize("rec", sorted(DECIDE))
+def test_the_golden_tenant_is_compliant(rec: str) -> None:
+    decision = decide(rec)
+
+    assert status(decision) is Status.COMPLIANT, decision.reason
+    assert decision.evidence, "every verdict lists what it saw"
+
+
+def test_every_exchange_decided_recommendation_has_a_decision() -> None:
+    assert set(DECISIVE_CMDLETS) - {"4.11"} == set(DECIDE)
+
+
+CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
+    # (recommendation, case, patch of the golden cmdlets, expected status (None: no decision), text in the reason)
+    ("1.2", "modern auth off", set_on("Get-OrganizationConfig", OAuth2ClientProfileEnabled=False), Status.NON_COMPLIANT, "disabled"),
+    ("1.2", "property absent", drop("Get-OrganizationConfig", "OAuth2ClientProfileEnabled"), None, "OAuth2ClientProfileEnabled"),
+    ("1.2", "no object", replace("Get-OrganizationConfig", []), None, "no object"),
+    ("1.2", "string switch", set_on("Get-OrganizationConfig", OAuth2ClientProfileEnabled="False"), Status.NON_COMPLIANT, "False"),
+    ("2.2", "default policy enabled", set_on("Get-SharingPolicy", Enabled=True), Status.NON_COMPLIANT, "Default Sharing Policy"),
+    ("2.2", "custom policy shares with everyone",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Open", "Default": False, "Enabled": True, "Domains": ["*:CalendarSharingFreeBusyDetail"]}),
+     Status.NON_COMPLIANT, "Open"),
+    ("2.2", "anonymous sharing policy",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Anon", "Default": False, "Enabled": True, "Domains": ["Anonymous:CalendarSharingFreeBusySimple"]}),
+     Status.NON_COMPLIANT, "Anon"),
+    ("2.2", "partner-only policy passes",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Partner", "Default": False, "Enabled": True, "Domains": ["fabrikam.com:CalendarSharingFreeBusyDetail"]}),
+     Status.COMPLIANT, "disabled"),
+    ("2.2", "disabled open policy passes",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Old", "Default": False, "Enabled": False, "Domains": ["*:CalendarSharingFreeBusyDetail"]}),
+     Status.COMPLIANT, "disabled"),
+    ("2.2", "no default policy", set_on("Get-SharingPolicy", Default=False), None, "no default policy"),
+    ("2.2", "default lacks Enabled", drop("Get-SharingPolicy", "Enabled"), None, "Enabled"),
+    ("2.3", "click-through allowed everywhere",
+     both(set_on("Get-SafeLinksPolicy", 0, AllowClickThrough=True), set_on("Get-SafeLinksPolicy", 1, AllowClickThrough=True)),
+     Status.NON_COMPLIANT, "Safe Links for Office apps"),
+    ("2.3", "only a policy without an enabled rule passes",
+     both(set_on("Get-SafeLinksPolicy", 0, EnableSafeLinksForOffice=False), set_on("Get-SafeLinksRule", State="Disabled")),
+     Status.NON_COMPLIANT, "Safe Links for Office apps"),
+    ("2.3", "older output: DoNotTrackUserClicks false",
+     both(replace("Get-SafeLinksPolicy", [{"Name": "Legacy", "IsDefault": True, "EnableSafeLinksForOffice": True, "AllowClickThrough": False, "DoNotTrackUserClicks": False}]),
+          replace("Get-SafeLinksRule", [])),
+     Status.COMPLIANT, "Legacy"),
+    ("2.3", "v1.3-era AtpPolicyForO365 settings",
+     both(replace("Get-SafeLinksPolicy", []), replace("Get-SafeLinksRule", []),
+          set_on("Get-AtpPolicyForO365", EnableSafeLinksForO365Clients=True, AllowClickThrough=False, TrackClicks=True)),
+     Status.COMPLIANT, "AtpPolicyForO365"),
+    ("2.3", "no Safe Links policy at all", both(replace("Get-SafeLinksPolicy", []), replace("Get-SafeLinksRule", [])), Status.NON_COMPLIANT, "No Safe Links"),
+    ("2.3", "values absent", lambda c: [p.pop("TrackClicks") for p in c["Get-SafeLinksPolicy"]], None, "absent"),
+    ("2.4", "ATP for SPO/Teams/ODB off", set_on("Get-AtpPolicyForO365", EnableATPForSPOTeamsODB=False), Status.NON_COMPLIANT, "off"),
+    ("2.4", "property absent", drop("Get-AtpPolicyForO365", "EnableATPForSPOTeamsODB"), None, "EnableATPForSPOTeamsODB"),
+    ("2.4", "no object", replace("Get-AtpPolicyForO365", []), None, "no object"),
+    ("2.8", "default policy grants My Custom Apps",
+     lambda c: c["Get-RoleAssignmentPolicy"][0]["AssignedRoles"].append("My Custom Apps"), Status.NON_COMPLIANT, "Default Role Assignment Policy"),
+    ("2.8", "a non-default policy grants a marketplace role (any spelling)",
+     lambda c: c["Get-RoleAssignmentPolicy"].append({"Name": "Sales", "IsDefault": False, "AssignedRoles": ["MyMarketplaceApps"]}),
+     Status.NON_COMPLIANT, "Sales"),
+    ("2.8", "no policy at all (every tenant has one)", replace("Get-RoleAssignmentPolicy", []), None, "no policy"),
+    ("2.8", "AssignedRoles absent", drop("Get-RoleAssignmentPolicy", "AssignedRoles"), None, "AssignedRoles"),
+    ("3.1", "lockbox off", set_on("Get-OrganizationConfig", CustomerLockBoxEnabled=False), Status.NON_COMPLIANT, "disabled"),
+    ("3.1", "property absent", drop("Get-OrganizationConfig", "CustomerLockBoxEnabled"), None, "CustomerLockBoxEnabled"),
+    ("3.2", "no label", replace("Get-Label", []), Status.NON_COMPLIANT, "no sensitivity label"),
+    ("3.2", "policy disabled", set_on("Get-LabelPolicy", Enabled=False), Status.NON_COMPLIANT, "no enabled label policy"),
+    ("3.2", "policy publishes nothing", set_on("Get-LabelPolicy", Labels=[]), Status.NON_COMPLIANT, "no enabled label policy"),
+    ("3.2", "Enabled absent counts as not disabled", drop("Get-LabelPolicy", "Enabled"), Status.COMPLIANT, "published"),
+    ("3.4", "simulation mode only", set_on("Get-DlpCompliancePolicy", Mode="TestWithNotifications"), Status.NON_COMPLIANT, "test mode"),
+    ("3.4", "policy disabled", set_on("Get-DlpCompliancePolicy", Enabled=False), Status.NON_COMPLIANT, "test mode or disabled"),
+    ("3.4", "no DLP policy", replace("Get-DlpCompliancePolicy", []), Status.NON_COMPLIANT, "No DLP policy exists"),
+    ("3.5", "no Teams location", set_on("Get-DlpCompliancePolicy", TeamsLocation=[]), Status.NON_COMPLIANT, "Teams"),
+    ("3.5", "Teams covered only in test mode", set_on("Get-DlpCompliancePolicy", Mode="TestWithoutNotifications"), Status.NON_COMPLIANT, "Teams"),
+    ("3.5", "location objects count",
+     set_on("Get-DlpCompliancePolicy", TeamsLocation=[{"Name": "All", "DisplayName": "All"}]), Status.COMPLIANT, "cover Teams"),
+    ("4.1", "filter off", set_on("Get-MalwareFilterPolicy", EnableFileFilter=False), Status.NON_COMPLIANT, "off"),
+    ("4.1", "custom policy off is only a warning",
+     lambda c: c["Get-MalwareFilterPolicy"].append({"Name": "Lax", "IsDefault": False, "EnableFileFilter": False}), Status.COMPLIANT, "on"),
+    ("4.1", "no default policy", set_on("Get-MalwareFilterPolicy", IsDefault=False), None, "no default policy"),
+    ("4.1", "property absent", drop("Get-MalwareFilterPolicy", "EnableFileFilter"), None, "EnableFileFilter"),
+    ("4.2", "no copy of suspicious mail", set_on("Get-HostedOutboundSpamFilterPolicy", BccSuspiciousOutboundMail=False), Status.NON_COMPLIANT, "not copied"),
+    ("4.2", "copy without recipient", set_on("Get-HostedOutboundSpamFilterPolicy", BccSuspiciousOutboundAdditionalRecipients=[]), Status.NON_COMPLIANT, "BccSuspiciousOutboundAdditionalRecipients"),
+    ("4.2", "no notification", set_on("Get-HostedOutboundSpamFilterPolicy", NotifyOutboundSpam=False), Status.NON_COMPLIANT, "not notified"),
+    ("4.2", "notify without recipient", set_on("Get-HostedOutboundSpamFilterPolicy", NotifyOutboundSpamRecipients=None), Status.NON_COMPLIANT, "NotifyOutboundSpamRecipients"),
+    ("4.2", "Notify properties retired", drop("Get-HostedOutboundSpamFilterPolicy", "NotifyOutboundSpam", "NotifyOutboundSpamRecipients"), Status.MANUAL, "alert policies"),
+    ("4.2", "Notify retired but Bcc off still fails",
+     both(drop("Get-HostedOutboundSpamFilterPolicy", "NotifyOutboundSpam", "NotifyOutboundSpamRecipients"),
+          set_on("Get-HostedOutboundSpamFilterPolicy", BccSuspiciousOutboundMail=False)),
+     Status.NON_COMPLIANT, "not copied"),
+    ("4.2", "no default policy", replace("Get-HostedOutboundSpamFilterPolicy", []), None, "no default policy"),
+    ("4.3", "rule redirects outside",
+     lambda c: c["Get-TransportRule"].append({"Name": "To partner", "State": "Enabled", "RedirectMessageTo": ["ops@fabrikam.net"]}),
+     Status.NON_COMPLIANT, "external"),
+    ("4.3", "rule blind-copies outside (display form)",
+     lambda c: c["Get-TransportRule"].append({"Name": "Archive", "State": "Enabled", "BlindCopyTo": ["Archive <archive@vendor.example>"]}),
+     Status.NON_COMPLIANT, "external"),
+    ("4.3", "internal copy passes",
+     lambda c: c["Get-TransportRule"].append({"Name": "Legal", "State": "Enabled", "CopyTo": ["legal@CONTOSO.com"]}), Status.COMPLIANT, "No enabled"),
+    ("4.3", "subdomain of an accepted domain that matches subdomains",
+     both(set_on("Get-AcceptedDomain", 0, MatchSubDomains=True),
+          lambda c: c["Get-TransportRule"].append({"Name": "Branch", "State": "Enabled", "CopyTo": ["x@branch.contoso.com"]})),
+     Status.COMPLIANT, "No enabled"),
+    ("4.3", "disabled rule is listed only",
+     lambda c: c["Get-TransportRule"].append({"Name": "Old", "State": "Disabled", "RedirectMessageTo": ["ops@fabrikam.net"]}), Status.COMPLIANT, "No enabled"),
+    ("4.3", "recipient names are reviewed",
+     lambda c: c["Get-TransportRule"].append({"Name": "Names", "State": "Enabled", "AddToRecipients": ["Partner Contact"]}), Status.MANUAL, "not SMTP"),
+    ("4.3", "no transport rule at all", replace("Get-TransportRule", []), Status.COMPLIANT, "No enabled"),
+    ("4.3", "no accepted domain to compare with",
+     both(replace("Get-AcceptedDomain", []), lambda c: c["Get-TransportRule"].append({"Name": "Legal", "State": "Enabled", "CopyTo": ["legal@contoso.com"]})),
+     None, "Get-AcceptedDomain"),
+    ("4.4", "both mechanisms allow forwarding",
+     both(set_on("Get-RemoteDomain", AutoForwardEnabled=True), set_on("Get-HostedOutboundSpamFilterPolicy", AutoForwardingMode="Automatic")),
+     Status.NON_COMPLIANT, "Microsoft-controlled"),
+    ("4.4", "outbound policy alone stops it",
+     set_on("Get-RemoteDomain", AutoForwardEnabled=True), Status.COMPLIANT, "AutoForwardingMode Off"),
+    ("4.4", "remote domain alone stops it",
+     set_on("Get-HostedOutboundSpamFilterPolicy", AutoForwardingMode="On"), Status.COMPLIANT, "Default remote domain"),
+    ("4.4", "no Default remote domain and outbound not Off",
+     both(replace("Get-RemoteDomain", []), set_on("Get-HostedOutboundSpamFilterPolicy", AutoForwardingMode="Automatic")), None, "missing"),
+    ("4.5", "enabled allow-list rule",
+     lambda c: c["Get-TransportRule"].append({"Name": "Trust vendor", "State": "Enabled", "SenderDomainIs": ["vendor.example"], "SetSCL": -1}),
+     Status.NON_COMPLIANT, "bypass spam filtering"),
+    ("4.5", "SetSCL as text",
+     lambda c: c["Get-TransportRule"].append({"Name": "Trust vendor", "State": "Enabled", "SenderDomainIs": ["vendor.example"], "SetSCL": "-1"}),
+     Status.NON_COMPLIANT, "bypass spam filtering"),
+    ("4.5", "disabled allow-list rule is listed only",
+     lambda c: c["Get-TransportRule"].append({"Name": "Old", "State": "Disabled", "SenderDomainIs": ["vendor.example"], "SetSCL": -1}),
+     Status.COMPLIANT, "No enabled"),
+    ("4.5", "sender-address rule is not a domain allow-list",
+     lambda c: c["Get-TransportRule"].append({"Name": "CEO", "State": "Enabled", "SenderDomainIs": None, "From": ["ceo@vendor.example"], "SetSCL": -1}),
+     Status.COMPLIANT, "No enabled"),
+    ("4.6", "rule disabled and outbound policy allows",
+     both(set_on("Get-TransportRule", State="Disabled"), set_on("Get-HostedOutboundSpamFilterPolicy", AutoForwardingMode="Automatic")),
+     Status.NON_COMPLIANT, "No enabled transport rule"),
+    ("4.6", "rule only warns and a custom outbound policy allows",
+     both(drop("Get-TransportRule", "RejectMessageReasonText", "RejectMessageEnhancedStatusCode"),
+          lambda c: c["Get-HostedOutboundSpamFilterPolicy"].append({"Name": "Execs", "IsDefault": False, "AutoForwardingMode": "On"})),
+     Status.NON_COMPLIANT, "Execs"),
+    ("4.6", "delete action blocks too",
+     both(drop("Get-TransportRule", "RejectMessageReasonText", "RejectMessageEnhancedStatusCode"), set_on("Get-TransportRule", DeleteMessage=True)),
+     Status.COMPLIANT, "rejects"),
+    ("4.6", "outbound policies alone block",
+     replace("Get-TransportRule", []), Status.COMPLIANT, "outbound spam policies"),
+    ("4.6", "no rule and no default outbound policy", both(replace("Get-TransportRule", []), replace("Get-HostedOutboundSpamFilterPolicy", [])), None, "missing"),
+    ("4.7", "Teams not protected in any policy in force",
+     lambda c: [p.update(EnableSafeLinksForTeams=False) for p in c["Get-SafeLinksPolicy"]], Status.NON_COMPLIANT, "Safe Links"),
+    ("4.7", "older IsEnabled output",
+     both(replace("Get-SafeLinksPolicy", [{"Name": "Legacy", "IsDefault": True, "IsEnabled": True, "EnableSafeLinksForTeams": True, "ScanUrls": True,
+                                          "EnableForInternalSenders": True, "AllowClickThrough": False}]), replace("Get-SafeLinksRule", [])),
+     Status.COMPLIANT, "Legacy"),
+    ("4.7", "passing policy whose rule is disabled does not count",
+     both(set_on("Get-SafeLinksPolicy", 0, ScanUrls=False), set_on("Get-SafeLinksRule", State="Disabled")), Status.NON_COMPLIANT, "Safe Links"),
+    ("4.7", "values absent", lambda c: [p.pop("EnableForInternalSenders") for p in c["Get-SafeLinksPolicy"]], None, "absent"),
+    ("4.8", "dynamic delivery is not Block",
+     lambda c: [p.update(Action="DynamicDelivery") for p in c["Get-SafeAttachmentPolicy"]], Status.NON_COMPLIANT, "Safe Attachments"),
+    ("4.8", "policy off", lambda c: [p.update(Enable=False) for p in c["Get-SafeAttachmentPolicy"]], Status.NON_COMPLIANT, "Safe Attachments"),
+    ("4.8", "no policy", both(replace("Get-SafeAttachmentPolicy", []), replace("Get-SafeAttachmentRule", [])), Status.NON_COMPLIANT, "No Safe Attachments"),
+    ("4.8", "Action absent", lambda c: [p.pop("Action") for p in c["Get-SafeAttachmentPolicy"]], None, "absent"),
+    ("4.9", "no default authentication policy", set_on("Get-OrganizationConfig", DefaultAuthenticationPolicy=None), Status.NON_COMPLIANT, "No default"),
+    ("4.9", "a protocol allows basic auth", set_on("Get-AuthenticationPolicy", AllowBasicAuthSmtp=True), Status.NON_COMPLIANT, "AllowBasicAuthSmtp"),
+    ("4.9", "named policy missing", replace("Get-AuthenticationPolicy", []), None, "not among"),
+    ("4.9", "named by distinguished name",
+     set_on("Get-OrganizationConfig", DefaultAuthenticationPolicy="CN=Block Basic Auth,CN=Auth Policies,CN=Configuration"), Status.COMPLIANT, "blocks"),
+    ("4.9", "property absent", drop("Get-OrganizationConfig", "DefaultAuthenticationPolicy"), None, "DefaultAuthenticationPolicy"),
+    ("4.10", "threshold too low", set_on("Get-AntiPhishPolicy", PhishThresholdLevel=1), Status.NON_COMPLIANT, "anti-phishing"),
+    ("4.10", "mailbox intelligence protection off",
+     set_on("Get-AntiPhishPolicy", EnableMailboxIntelligenceProtection=False), Status.NON_COMPLIANT, "anti-phishing"),
+    ("4.10", "a custom policy with an enabled rule passes",
+     both(set_on("Get-AntiPhishPolicy", EnableSpoofIntelligence=False),
+          lambda c: c["Get-AntiPhishPolicy"].append({"Name": "Strict", "IsDefault": False, "Enabled": True, "PhishThresholdLevel": 3, "EnableMailboxIntelligence": True,
+                                                     "EnableMailboxIntelligenceProtection": True, "EnableSpoofIntelligence": True}),
+          lambda c: c["Get-AntiPhishRule"].append({"Name": "Strict", "AntiPhishPolicy": "Strict", "State": "Enabled", "RecipientDomainIs": ["contoso.com"]})),
+     Status.COMPLIANT, "Strict"),
+    ("4.10", "a passing custom policy without enabled rule is not in force",
+     both(set_on("Get-AntiPhishPolicy", EnableSpoofIntelligence=False),
+          lambda c: c["Get-AntiPhishPolicy"].append({"Name": "Strict", "IsDefault": False, "Enabled": True, "PhishThresholdLevel": 3, "EnableMailboxIntelligence": True,
+                                                     "EnableMailboxIntelligenceProtection": True, "EnableSpoofIntelligence": True})),
+     Status.NON_COMPLIANT, "anti-phishing"),
+    ("4.10", "threshold absent", drop("Get-AntiPhishPolicy", "PhishThresholdLevel"), None, "absent"),
+    ("4.14", "notifications off", set_on("Get-MalwareFilterPolicy", EnableInternalSenderAdminNotifications=False), Status.NON_COMPLIANT, "not notified"),
+    ("4.14", "no address", set_on("Get-MalwareFilterPolicy", InternalSenderAdminAddress=""), Status.NON_COMPLIANT, "InternalSenderAdminAddress"),
+    ("4.14", "properties absent", drop("Get-MalwareFilterPolicy", "EnableInternalSenderAdminNotifications", "InternalSenderAdminAddress"), Status.MANUAL, "absent"),
+    ("4.14", "no default policy", replace("Get-MalwareFilterPolicy", []), None, "no default policy"),
+    ("4.15", "threshold above 25", set_on("Get-OrganizationConfig", MailTipsLargeAudienceThreshold=50), Status.NON_COMPLIANT, "MailTipsLargeAudienceThreshold is 50"),
+    ("4.15", "group metrics off", set_on("Get-OrganizationConfig", MailTipsGroupMetricsEnabled=False), Status.NON_COMPLIANT, "MailTipsGroupMetricsEnabled"),
+    ("4.15", "a switch absent", drop("Get-OrganizationConfig", "MailTipsAllTipsEnabled"), None, "MailTipsAllTipsEnabled"),
+    ("4.15", "absent and failing: the failure decides",
+     both(drop("Get-OrganizationConfig", "MailTipsAllTipsEnabled"), set_on("Get-OrganizationConfig", MailTipsExternalRecipientsTipsEnabled=False)),
+     Status.NON_COMPLIANT, "MailTipsExternalRecipientsTipsEnabled"),
+    ("5.1", "ingestion off", set_on("Get-AdminAuditLogConfig", UnifiedAuditLogIngestionEnabled=False), Status.NON_COMPLIANT, "disabled"),
+    ("5.1", "property absent", drop("Get-AdminAuditLogConfig", "UnifiedAuditLogIngestionEnabled"), None, "UnifiedAuditLogIngestionEnabled"),
+    ("5.2", "auditing off for the organisation", set_on("Get-OrganizationConfig", AuditDisabled=True), Status.NON_COMPLIANT, "AuditDisabled True"),
+    ("5.2", "an account bypasses auditing", set_on("Get-MailboxAuditBypassAssociation", AuditBypassEnabled=True), Status.NON_COMPLIANT, "bypass"),
+    ("5.2", "no bypass entries at all", replace("Get-MailboxAuditBypassAssociation", []), Status.COMPLIANT, "no account"),
+    ("5.2", "per-mailbox AuditEnabled false is evidence only", set_on("Get-Mailbox", AuditEnabled=False), Status.COMPLIANT, "no account"),
+    ("5.2", "AuditDisabled absent", drop("Get-OrganizationConfig", "AuditDisabled"), None, "AuditDisabled"),
+    ("6.4", "a non-default policy allows providers",
+     lambda c: c["Get-OwaMailboxPolicy"].append({"Name": "Contractors", "IsDefault": False, "AdditionalStorageProvidersAvailable": True}),
+     Status.NON_COMPLIANT, "Contractors"),
+    ("6.4", "no policy (every tenant has one)", replace("Get-OwaMailboxPolicy", []), None, "no policy"),
+    ("6.4", "property absent", drop("Get-OwaMailboxPolicy", "AdditionalStorageProvidersAvailable"), None, "absent"),
+]
+
+
+@pytest.mark.parametrize(("rec", "case", "change", "expected", "said"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_patched_tenant(rec: str, case: str, change: Callable[[Cmdlets], Any], expected: Status | None, said: str) -> None:
+    decision = decide(rec, change)
+
+    assert status(decision) is expected, decision.reason
+    assert said.lower() in decision.reason.lower()
+
+
+def test_every_exchange_rule_has_a_failing_and_an_undecided_case() -> None:
+    failing = {c[0] for c in CASES if c[3] is Status.NON_COMPLIANT}
+    undecided = {c[0] for c in CASES if c[3] is None or c[3] is Status.MANUAL}
+
+    assert failing == set(DECIDE)
+    # Rules over collections that may rightly be empty, or that only count what exists, always decide.
+    assert set(DECIDE) - undecided == {"3.2", "3.4", "3.5", "4.5"}
+
+
+def test_sharing_evidence_names_the_offending_entry() -> None:
+    decision = decide("2.2", lambda c: c["Get-SharingPolicy"].append({"Name": "Open", "Default": False, "Enabled": True, "Domains": ["*:CalendarSharingFreeBusyDetail"]}))
+
+    assert decision.evidence[0].name == "Open"
+    assert "*:CalendarSharingFreeBusyDetail" in (decision.evidence[0].detail or "")
+
+
+def test_safe_links_evidence_reports_the_rule_scope() -> None:
+    decision = decide("4.7")
+
+    strict = next(e for e in decision.evidence if e.name == "Strict Safe Links")
+    assert "RecipientDomainIs contoso.com" in (strict.detail or "")
+    assert "in force (enabled rule" in (strict.detail or "")
+
+
+def test_basic_auth_evidence_carries_smtp_auth_and_a_note() -> None:
+    decision = decide("4.9", set_on("Get-OrganizationConfig", DefaultAuthenticationPolicy=""))
+
+    assert any(e.name == "SmtpClientAuthenticationDisabled" and e.detail == "True" for e in decision.evidence)
+    assert any(e.type == "note" for e in decision.evidence)
+
+
+def test_basic_auth_without_the_transport_config_still_decides() -> None:
+    cmdlets = golden()
+
+    decision = es.basic_auth_disabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-AuthenticationPolicy"], None)
+
+    assert status(decision) is Status.COMPLIANT
+    assert any(e.detail == "not read" for e in decision.evidence)
+
+
+def test_mailbox_auditing_lists_short_action_lists_and_disabled_mailboxes() -> None:
+    cmdlets = golden()
+    cmdlets["Get-Mailbox"][0]["AuditOwner"] = ["Update"]
+    cmdlets["Get-Mailbox"][1]["AuditEnabled"] = False
+
+    decision = es.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], cmdlets["Get-Mailbox"])
+
+    assert status(decision) is Status.COMPLIANT
+    assert any(e.name == "AuditEnabled False" and (e.detail or "").startswith("1 of 2") for e in decision.evidence)
+    short = next(e for e in decision.evidence if e.type == "mailbox")
+    assert short.name == "adele@contoso.com" and "AuditOwner lacks" in (short.detail or "") and "MailboxLogin" in (short.detail or "")
+
+
+def test_mailbox_evidence_says_when_mailboxes_were_not_read() -> None:
+    cmdlets = golden()
+
+    decision = es.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], None)
+
+    assert any("Get-Mailbox was not read" in (e.detail or "") for e in decision.evidence)
+
+
+def test_long_evidence_lists_are_capped() -> None:
+    rules = [{"Name": f"Rule {i}", "State": "Enabled", "RedirectMessageTo": [f"x{i}@elsewhere.example"]} for i in range(80)]
+
+    decision = es.transport_rules_do_not_forward_externally(rules, golden()["Get-AcceptedDomain"])
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "80 enabled transport rules" in decision.reason
+    assert any(e.type == "note" and "30 more" in (e.detail or "") for e in decision.evidence)
+
+
+# ------------------------------------------------------------------------------------------------ DNS rules
+CONTOSO = MailDomain("contoso.com")
+SALES = MailDomain("sales.contoso.com", False, "contoso.com")
+DOMAINS = MailDomains((CONTOSO,), (SkippedDomain(INITIAL, "Microsoft-managed"),))
+KEY = "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"
+
+
+def found(name: str, *records: str, chain: tuple[str, ...] = ()) -> DnsOutcome:
+    return DnsOutcome(name, OutcomeKind.FOUND, records, chain)
+
+
+def kind(name: str, outcome_kind: OutcomeKind, chain: tuple[str, ...] = (), failure: str | None = None) -> DnsOutcome:
+    return DnsOutcome(name, outcome_kind, (), chain, failure)
+
+
+def dkim_outcomes(domain: str = "contoso.com", **override: DnsOutcome) -> dict[str, DnsOutcome]:
+    outcomes = {
+        f"{s}._domainkey.{domain}": found(f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),))
+        for s in ("selector1", "selector2")
+    }
+    outcomes.update({name.replace("__", "."): value for name, value in override.items()})
+    return outcomes
+
+
+S1 = "selector1._domainkey.contoso.com"
+S2 = "selector2._domainkey.contoso.com"
+
+
+def dkim_with(name: str, outcome: DnsOutcome) -> dict[str, DnsOutcome]:
+    outcomes = dkim_outcomes()
+    outcomes[name] = outcome
+    return outcomes
+
+
+def test_dkim_with_both_selectors_cnamed_to_keys_is_compliant() -> None:
+    decision = es.dkim_published(DOMAINS, dkim_outcomes())
+
+    assert status(decision) is Status.COMPLIANT
+    assert decision.evidence[0].name == "contoso.com" and "key present" in (decision.evidence[0].detail or "")
+    assert decision.evidence[-1].detail == "skipped: Microsoft-managed"
+
+
+@pytest.mark.parametrize(
+    ("case", "outcome", "said"),
+    [
+        ("selector missing", kind(S2, OutcomeKind.NXDOMAIN), "NXDOMAIN"),
+        ("selector without data", kind(S2, OutcomeKind.NODATA), "NODATA"),
+        ("TXT at the selector itself", found(S2, KEY), "not a CNAME"),
+        ("revoked key", found(S2, "v=DKIM1; k=rsa; p=", chain=("t.contoso.onmicrosoft.com",)), "revoked"),
+        ("no DKIM record at the target", found(S2, "hello", chain=("t.contoso.onmicrosoft.com",)), "no v=DKIM1"),
+        ("CNAME to nowhere", kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)), "gone.contoso.onmicrosoft.com"),
+    ],
+)
+def test_dkim_selector_faults_fail_the_domain(case: str, outcome: DnsOutcome, said: str) -> None:
+    decision = es.dkim_published(DOMAINS, dkim_with(S2, outcome))
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "contoso.com" in decision.reason
+    assert said in (decision.evidence[0].detail or "")
+
+
+def test_dkim_failed_lookups_raise_naming_the_domain_and_cause() -> None:
+    with pytest.raises(ReadError) as failure:
+        es.dkim_published(DOMAINS, dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout")))
+
+    assert failure.value.kind is FailureKind.SERVICE
+    assert failure.value.request == f"DNS TXT {S1}"
+    assert "contoso.com" in failure.value.detail and "timeout" in failure.value.detail
+
+
+def test_dkim_a_failing_domain_decides_even_when_another_lookup_failed() -> None:
+    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com")))
+    outcomes = {**dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="SERVFAIL")), **dkim_outcomes("fabrikam.com")}
+    outcomes["selector2._domainkey.fabrikam.com"] = kind("selector2._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
+
+    decision = es.dkim_published(domains, outcomes)
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert [e.name for e in decision.evidence] == ["fabrikam.com", "contoso.com"]
+    assert (decision.evidence[1].detail or "").startswith("failed")
+
+
+def dkim_configs(enabled: Any = True, status_text: str | None = "Valid", domain: str = "contoso.com") -> list[dict[str, Any]]:
+    item: dict[str, Any] = {"Domain": domain, "Name": domain}
+    if enabled is not None:
+        item["Enabled"] = enabled
+    if status_text is not None:
+        item["Status"] = status_text
+    return [item]
+
+
+@pytest.mark.parametrize(
+    ("configs", "expected"),
+    [
+        (dkim_configs(), Status.COMPLIANT),
+        (dkim_configs(status_text=None), Status.COMPLIANT),
+        (dkim_configs(enabled=False), Status.NON_COMPLIANT),
+        (dkim_configs(status_text="CnameMissing"), Status.NON_COMPLIANT),
+        (dkim_configs(domain="other.com"), Status.NON_COMPLIANT),
+        (dkim_configs(enabled=None), None),
+    ],
+)
+def test_dkim_exchange_fallback_decides_only_the_failed_domains(configs: list[dict[str, Any]], expected: Status | None) -> None:
+    outcomes = dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout"))
+
+    decision = es.dkim_enabled_in_exchange(DOMAINS, outcomes, configs)
+
+    assert status(decision) is expected, decision.reason
+
+
+def test_dkim_exchange_never_overrides_a_dns_answer() -> None:
+    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com")))
+    outcomes = {**dkim_outcomes(), **dkim_outcomes("fabrikam.com")}
+    outcomes["selector1._domainkey.fabrikam.com"] = kind("selector1._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
+    enabled_everywhere = [*dkim_configs(), *dkim_configs(domain="fabrikam.com")]
+
+    decision = es.dkim_enabled_in_exchange(domains, outcomes, enabled_everywhere)
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "fabrikam.com" in decision.reason
+
+
+SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
+
+
+@pytest.mark.parametrize(
+    ("case", "outcome", "expected", "said"),
+    [
+        ("Exchange included", found("contoso.com", SPF_OK, "MS=ms123"), Status.COMPLIANT, "published"),
+        ("plus qualifier and soft fail", found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
+        ("no TXT at all", kind("contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "contoso.com"),
+        ("no such domain", kind("contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "contoso.com"),
+        ("no v=spf1 record", found("contoso.com", "MS=ms123", "v=spf10 nonsense"), Status.NON_COMPLIANT, "contoso.com"),
+        ("two SPF records", found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("+all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("bare all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
+        ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
+        ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
+    ],
+)
+def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
+    decision = es.spf_published(DOMAINS, {"contoso.com": outcome}, {"contoso.com": SPF_OK})
+
+    assert status(decision) is expected, decision.reason
+    assert said.lower() in decision.reason.lower()
+    assert f"expected {SPF_OK!r}" in (decision.evidence[0].detail or "")
+
+
+def test_spf_failure_outranks_review_but_not_a_failing_domain() -> None:
+    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com"), MailDomain("tailspin.com")))
+    outcomes = {
+        "contoso.com": found("contoso.com", "v=spf1 include:spf.gateway.example -all"),
+        "fabrikam.com": kind("fabrikam.com", OutcomeKind.FAILED, failure="SERVFAIL"),
+        "tailspin.com": found("tailspin.com", SPF_OK),
+    }
+
+    with pytest.raises(ReadError, match="fabrikam.com"):
+        es.spf_published(domains, outcomes)
+
+    outcomes["tailspin.com"] = kind("tailspin.com", OutcomeKind.NXDOMAIN)
+    assert status(es.spf_published(domains, outcomes)) is Status.NON_COMPLIANT
+
+
+def test_a_domain_never_looked_up_counts_as_failed() -> None:
+    with pytest.raises(ReadError, match="not looked up"):
+        es.spf_published(DOMAINS, {})
+
+
+@pytest.mark.parametrize("rule", [es.dkim_published, es.spf_published, es.dmarc_published])
+def test_no_mail_domain_is_not_applicable(rule: Callable[..., Decision]) -> None:
+    decision = rule(MailDomains((), (SkippedDomain(INITIAL, "Microsoft-managed"),)), {})
+
+    assert status(decision) is Status.NOT_APPLICABLE
+    assert decision.evidence[0].name == INITIAL
+
+
+def test_dkim_exchange_fallback_without_mail_domains_is_not_applicable() -> None:
+    assert status(es.dkim_enabled_in_exchange(MailDomains(()), {}, [])) is Status.NOT_APPLICABLE
+
+
+def dmarc(*records: str, name: str = "_dmarc.contoso.com") -> DnsOutcome:
+    return found(name, *records)
+
+
+@pytest.mark.parametrize(
+    ("case", "outcome", "expected", "said"),
+    [
+        ("reject", dmarc("v=DMARC1; p=reject; rua=mailto:d@contoso.com"), Status.COMPLIANT, "rua=mailto:d@contoso.com"),
+        ("none is accepted with advice", dmarc("v=DMARC1; p=none"), Status.COMPLIANT, "advice"),
+        ("quarantine with spacing and case", dmarc("v = DMARC1 ; P = Quarantine ; pct=50"), Status.COMPLIANT, "pct=50"),
+        ("unrelated TXT beside the record", dmarc("v=DMARC1; p=reject", "google-site-verification=x"), Status.COMPLIANT, "p=reject"),
+        ("no record (NXDOMAIN)", kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "NXDOMAIN"),
+        ("no record (NODATA)", kind("_dmarc.contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "NODATA"),
+        ("two records", dmarc("v=DMARC1; p=reject", "v=DMARC1; p=none"), Status.NON_COMPLIANT, "2 DMARC records"),
+        ("policy missing", dmarc("v=DMARC1; rua=mailto:d@contoso.com"), Status.NON_COMPLIANT, "p= is missing"),
+        ("policy invalid", dmarc("v=DMARC1; p=block"), Status.NON_COMPLIANT, "p= is missing"),
+        ("not a DMARC record", dmarc("v=spf1 -all"), Status.NON_COMPLIANT, "no v=DMARC1"),
+    ],
+)
+def test_dmarc(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
+    decision = es.dmarc_published(DOMAINS, {"_dmarc.contoso.com": outcome})
+
+    assert status(decision) is expected, decision.reason
+    assert said.lower() in (decision.evidence[0].detail or "").lower()
+
+
+def test_dmarc_of_a_subdomain_falls_back_to_its_root() -> None:
+    domains = MailDomains((SALES,))
+    outcomes = {"_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN), "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine")}
+
+    decision = es.dmarc_published(domains, outcomes)
+
+    assert status(decision) is Status.COMPLIANT
+    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (decision.evidence[0].detail or "")
+
+
+def test_dmarc_of_a_subdomain_with_its_own_record_ignores_the_root() -> None:
+    domains = MailDomains((SALES,))
+    outcomes = {"_dmarc.sales.contoso.com": dmarc("v=DMARC1; p=quarantine", name="_dmarc.sales.contoso.com")}
+
+    assert status(es.dmarc_published(domains, outcomes)) is Status.COMPLIANT
+
+
+def test_dmarc_missing_at_subdomain_and_root_fails() -> None:
+    domains = MailDomains((SALES,))
+    outcomes = {
+        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NODATA),
+        "_dmarc.contoso.com": kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN),
+    }
+
+    decision = es.dmarc_published(domains, outcomes)
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "nor at _dmarc.contoso.com" in (decision.evidence[0].detail or "")
+
+
+@pytest.mark.parametrize("step", ["own", "root"])
+def test_dmarc_failed_lookup_at_either_step_is_a_failure(step: str) -> None:
+    domains = MailDomains((SALES,))
+    timeout = OutcomeKind.FAILED
+    outcomes = {
+        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"),
+        "_dmarc.contoso.com": kind("_dmarc.contoso.com", timeout, failure="timeout"),
+    }
+
+    with pytest.raises(ReadError) as failure:
+        es.dmarc_published(domains, outcomes)
+
+    assert "sales.contoso.com" in failure.value.detail
+
+
+def test_expected_spf_comes_from_the_email_service_record() -> None:
+    records = [
+        {"recordType": "Mx", "supportedService": "Email", "mailExchange": "contoso-com.mail.protection.outlook.com"},
+        {"recordType": "Txt", "supportedService": "Email", "text": SPF_OK},
+    ]
+
+    assert es.expected_spf(records) == SPF_OK
+    assert es.expected_spf([]) is None
+
+
+def test_no_decision_keeps_its_evidence_for_the_report() -> None:
+    decision = decide("6.4", drop("Get-OwaMailboxPolicy", "AdditionalStorageProvidersAvailable"))
+
+    assert isinstance(decision, NoDecision)
+    assert decision.evidence[0].name == "OwaMailboxPolicy-Default"

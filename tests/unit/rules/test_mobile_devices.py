@@ -1,0 +1,742 @@
+"""Section 7: Intune coverage (beta deviceCompliancePolicies / deviceConfigurations), the ActiveSync fallback, 7.1."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from o365cis.config import ScanConfig
+from o365cis.findings import Finding, NoDecision, Status
+from o365cis.rules import mobile_devices as md
+from o365cis.rules.securescore import SecureScore
+
+ALL_USERS = [{"id": "a1", "target": {"@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget"}}]
+GROUP = [
+    {
+        "id": "a2",
+        "target": {
+            "@odata.type": "#microsoft.graph.groupAssignmentTarget",
+            "groupId": "5d1e2a4b-0000-4000-8000-00000000c0de",
+        },
+    }
+]
+EXCLUDED_ONLY = [
+    {
+        "id": "a3",
+        "target": {
+            "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
+            "groupId": "5d1e2a4b-0000-4000-8000-00000000dead",
+        },
+    }
+]
+
+# GET /beta/deviceManagement/deviceCompliancePolicies?$expand=assignments, trimmed: a golden tenant that meets
+# every section-7 threshold on iOS and Android, plus a Windows policy for 7.11.
+COMPLIANCE: list[dict[str, Any]] = [
+    {
+        "@odata.type": "#microsoft.graph.iosCompliancePolicy",
+        "id": "ios-compliance",
+        "displayName": "iOS baseline compliance",
+        "passcodeRequired": True,
+        "passcodeBlockSimple": True,
+        "passcodeExpirationDays": None,
+        "passcodeMinimumLength": 6,
+        "passcodeMinutesOfInactivityBeforeLock": 5,
+        "passcodeMinutesOfInactivityBeforeScreenTimeout": 5,
+        "passcodePreviousPasscodeBlockCount": 5,
+        "passcodeRequiredType": "alphanumeric",
+        "securityBlockJailbrokenDevices": True,
+        "managedEmailProfileRequired": True,
+        "assignments": ALL_USERS,
+    },
+    {
+        "@odata.type": "#microsoft.graph.androidWorkProfileCompliancePolicy",
+        "id": "android-wp-compliance",
+        "displayName": "Android work profile compliance",
+        "passwordRequired": True,
+        "passwordMinimumLength": 6,
+        "passwordRequiredType": "alphanumeric",
+        "passwordMinutesOfInactivityBeforeLock": 5,
+        "passwordExpirationDays": None,
+        "passwordPreviousPasswordBlockCount": 5,
+        "securityBlockJailbrokenDevices": True,
+        "storageRequireEncryption": True,
+        "assignments": GROUP,
+    },
+    {
+        "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
+        "id": "windows-compliance",
+        "displayName": "Windows baseline",
+        "activeFirewallRequired": True,
+        "antivirusRequired": True,
+        "defenderEnabled": False,
+        "assignments": ALL_USERS,
+    },
+]
+
+# GET /beta/deviceManagement/deviceConfigurations?$expand=assignments, trimmed.
+CONFIGURATIONS: list[dict[str, Any]] = [
+    {
+        "@odata.type": "#microsoft.graph.iosGeneralDeviceConfiguration",
+        "id": "ios-profile",
+        "displayName": "iOS device restrictions",
+        "passcodeRequired": True,
+        "passcodeBlockSimple": True,
+        "passcodeExpirationDays": None,
+        "passcodeMinimumLength": 6,
+        "passcodeMinutesOfInactivityBeforeLock": 0,
+        "passcodeMinutesOfInactivityBeforeScreenTimeout": 2,
+        "passcodePreviousPasscodeBlockCount": 5,
+        "passcodeSignInFailureCountBeforeWipe": 10,
+        "passcodeRequiredType": "alphanumeric",
+        "assignments": ALL_USERS,
+    },
+    {
+        "@odata.type": "#microsoft.graph.androidDeviceOwnerGeneralDeviceConfiguration",
+        "id": "android-do-profile",
+        "displayName": "Android fully managed restrictions",
+        "passwordRequiredType": "alphanumeric",
+        "passwordMinimumLength": 8,
+        "passwordMinutesOfInactivityBeforeScreenTimeout": 5,
+        "passwordPreviousPasswordCountToBlock": 8,
+        "passwordSignInFailureCountBeforeFactoryReset": 10,
+        "passwordExpirationDays": None,
+        "assignments": GROUP,
+    },
+]
+
+BOTH = ScanConfig()
+IOS_ONLY = ScanConfig(mdm_platforms=("ios",))
+NONE = ScanConfig(mdm_platforms=())
+
+Tenant = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+Change = Callable[[dict[str, dict[str, Any]]], Any]
+
+
+def tenant(change: Change | None = None) -> Tenant:
+    """A deep copy of the golden policies; `change` gets them by id (and may delete ids to drop policies)."""
+    compliance = copy.deepcopy(COMPLIANCE)
+    configurations = copy.deepcopy(CONFIGURATIONS)
+    by_id = {p["id"]: p for p in compliance + configurations}
+    if change is not None:
+        change(by_id)
+    keep = set(by_id)
+    return [p for p in compliance if p["id"] in keep], [p for p in configurations if p["id"] in keep]
+
+
+def set_(policy_id: str, **values: Any) -> Change:
+    return lambda by_id: by_id[policy_id].update(values)
+
+
+def drop(*policy_ids: str) -> Change:
+    def change(by_id: dict[str, dict[str, Any]]) -> None:
+        for policy_id in policy_ids:
+            del by_id[policy_id]
+
+    return change
+
+
+def both(*changes: Change) -> Change:
+    def change(by_id: dict[str, dict[str, Any]]) -> None:
+        for one in changes:
+            one(by_id)
+
+    return change
+
+
+def status_of(decision: Finding | NoDecision) -> Status | None:
+    return decision.status if isinstance(decision, Finding) else None
+
+
+TwoLists = Callable[[Any, Any, ScanConfig], Finding | NoDecision]
+
+COVERAGE_RULES: dict[str, TwoLists] = {
+    "7.2": md.password_reuse_prohibited,
+    "7.3": md.passwords_never_expire,
+    "7.4": lambda c, p, cfg: md.jailbroken_devices_blocked(c, cfg),
+    "7.5": lambda c, p, cfg: md.wipe_on_failed_sign_ins(p, cfg),
+    "7.6": md.minimum_password_length,
+    "7.7": md.inactivity_lock,
+    "7.8": md.encryption_required,
+    "7.9": md.alphanumeric_password_required,
+    "7.10": md.simple_passwords_blocked,
+    "7.13": md.password_required,
+}
+
+
+def decide(rule: str, change: Change | None = None, config: ScanConfig = BOTH) -> Finding | NoDecision:
+    compliance, configurations = tenant(change)
+    return COVERAGE_RULES[rule](compliance, configurations, config)
+
+
+# ------------------------------------------------------------------------------------------------ shared behaviour
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_golden_tenant_is_compliant(rule: str) -> None:
+    decision = decide(rule)
+    assert status_of(decision) is Status.COMPLIANT, decision.reason
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_a_platform_without_policies_fails_and_is_named(rule: str) -> None:
+    decision = decide(rule, drop("android-wp-compliance", "android-do-profile"))
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "Android" in decision.reason
+    assert any(e.type == "platform" and e.id == "android" for e in decision.evidence)
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_unassigned_or_exclusion_only_policies_do_not_count(rule: str) -> None:
+    unassigned = both(set_("ios-compliance", assignments=[]), set_("ios-profile", assignments=EXCLUDED_ONLY))
+    decision = decide(rule, unassigned)
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "iOS/iPadOS" in decision.reason
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_no_configured_platform_is_manual(rule: str) -> None:
+    assert status_of(decide(rule, config=NONE)) is Status.MANUAL
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_only_configured_platforms_are_required(rule: str) -> None:
+    decision = decide(rule, drop("android-wp-compliance", "android-do-profile"), config=IOS_ONLY)
+    assert status_of(decision) is Status.COMPLIANT
+
+
+@pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
+def test_unread_assignments_never_make_a_platform_compliant(rule: str) -> None:
+    decision = decide(rule, both(set_("ios-compliance", assignments=[]), set_("ios-profile", assignments=[])))
+    assert status_of(decision) is Status.NON_COMPLIANT
+    # the same policies, but $expand=assignments was not applied: their assignments are unknown
+    unknown = both(lambda b: b["ios-compliance"].pop("assignments"), lambda b: b["ios-profile"].pop("assignments"))
+    assert isinstance(decide(rule, unknown), NoDecision)
+
+
+def test_no_intune_policy_at_all_fails_for_every_platform() -> None:
+    decision = md.minimum_password_length([], [], BOTH)
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "iOS/iPadOS" in decision.reason and "Android" in decision.reason
+
+
+def test_every_assigned_policy_is_judged_not_only_the_first() -> None:
+    decision = decide("7.6", set_("ios-compliance", passcodeMinimumLength=4))
+    assert status_of(decision) is Status.COMPLIANT  # the iOS profile still qualifies
+    details = {e.id: e.detail or "" for e in decision.evidence}
+    assert "passcodeMinimumLength=4" in details["ios-compliance"] and "(does not meet)" in details["ios-compliance"]
+    assert "passcodeMinimumLength=6" in details["ios-profile"] and "(meets)" in details["ios-profile"]
+    assert "group 5d1e2a4b-0000-4000-8000-00000000c0de" in details["android-wp-compliance"]
+
+
+def test_failing_platform_evidence_names_policy_field_and_value() -> None:
+    decision = decide(
+        "7.6", both(set_("ios-compliance", passcodeMinimumLength=4), set_("ios-profile", passcodeMinimumLength=5))
+    )
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "minimum password length of 6 or more" in decision.reason and "iOS/iPadOS" in decision.reason
+    named = {e.name: e.detail or "" for e in decision.evidence}
+    assert "passcodeMinimumLength=4" in named["iOS baseline compliance"]
+    assert "passcodeMinimumLength=5" in named["iOS device restrictions"]
+    assert "2 policies assigned" in named["iOS/iPadOS"]
+
+
+def test_evidence_is_capped_with_a_count() -> None:
+    many = [dict(COMPLIANCE[0], id=f"ios-{i}", displayName=f"iOS {i}") for i in range(60)]
+    decision = md.minimum_password_length(many, [], IOS_ONLY)
+    assert status_of(decision) is Status.COMPLIANT
+    assert len(decision.evidence) == 51
+    assert decision.evidence[-1].detail == "10 more not listed"
+
+
+def test_odata_type_without_hash_is_recognised() -> None:
+    policy = dict(COMPLIANCE[0], **{"@odata.type": "microsoft.graph.iosCompliancePolicy"})
+    assert status_of(md.minimum_password_length([policy], [], IOS_ONLY)) is Status.COMPLIANT
+
+
+# ------------------------------------------------------------------------------------------------ per-rule thresholds
+
+
+IOS_BOTH = ("ios-compliance", "ios-profile")
+
+
+def ios(**values: Any) -> Change:
+    return both(*(set_(pid, **values) for pid in IOS_BOTH))
+
+
+@pytest.mark.parametrize(
+    ("rule", "change", "expected"),
+    [
+        # 7.2 password reuse
+        ("7.2", ios(passcodePreviousPasscodeBlockCount=4), Status.NON_COMPLIANT),
+        ("7.2", ios(passcodePreviousPasscodeBlockCount=None), Status.NON_COMPLIANT),
+        ("7.2", ios(passcodeRequired=False), Status.NON_COMPLIANT),  # a reuse count without a password is moot
+        (
+            "7.2",
+            set_("android-do-profile", passwordPreviousPasswordCountToBlock=4),
+            Status.COMPLIANT,
+        ),  # compliance still
+        (
+            "7.2",
+            both(set_("android-do-profile", passwordPreviousPasswordCountToBlock=4), drop("android-wp-compliance")),
+            Status.NON_COMPLIANT,
+        ),
+        # the device-owner types spell the count passwordPreviousPasswordCountToBlock
+        (
+            "7.2",
+            both(
+                set_(
+                    "android-do-profile",
+                    passwordPreviousPasswordCountToBlock=None,
+                    passwordPreviousPasswordBlockCount=8,
+                ),
+                drop("android-wp-compliance"),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        # 7.4 jailbreak: compliance policies only
+        ("7.4", set_("ios-compliance", securityBlockJailbrokenDevices=False), Status.NON_COMPLIANT),
+        ("7.4", drop("ios-compliance"), Status.NON_COMPLIANT),  # the iOS profile has no such switch
+        ("7.4", set_("android-wp-compliance", securityBlockJailbrokenDevices=None), Status.NON_COMPLIANT),
+        # 7.5 wipe: device restriction profiles only
+        ("7.5", set_("ios-profile", passcodeSignInFailureCountBeforeWipe=11), Status.NON_COMPLIANT),
+        ("7.5", set_("ios-profile", passcodeSignInFailureCountBeforeWipe=None), Status.NON_COMPLIANT),
+        ("7.5", set_("android-do-profile", passwordSignInFailureCountBeforeFactoryReset=0), Status.NON_COMPLIANT),
+        ("7.5", set_("android-do-profile", passwordSignInFailureCountBeforeFactoryReset=4), Status.COMPLIANT),
+        ("7.5", set_("android-do-profile", passwordRequiredType="deviceDefault"), Status.NON_COMPLIANT),
+        # 7.6 minimum length
+        ("7.6", ios(passcodeMinimumLength=4), Status.NON_COMPLIANT),
+        (
+            "7.6",
+            both(
+                set_("android-wp-compliance", passwordMinimumLength=5),
+                set_("android-do-profile", passwordMinimumLength=4),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        # 7.7 inactivity: compliance ...BeforeLock, profiles ...BeforeScreenTimeout
+        (
+            "7.7",
+            ios(passcodeMinutesOfInactivityBeforeLock=15, passcodeMinutesOfInactivityBeforeScreenTimeout=15),
+            Status.NON_COMPLIANT,
+        ),
+        (
+            "7.7",
+            both(
+                set_("ios-compliance", passcodeMinutesOfInactivityBeforeLock=None),
+                set_("ios-profile", passcodeMinutesOfInactivityBeforeScreenTimeout=None),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        # the profile's ...BeforeLock (time until the passcode is asked after locking) is not the inactivity lock
+        (
+            "7.7",
+            both(set_("ios-profile", passcodeMinutesOfInactivityBeforeScreenTimeout=15), drop("ios-compliance")),
+            Status.NON_COMPLIANT,
+        ),
+        (
+            "7.7",
+            both(
+                set_("android-wp-compliance", passwordMinutesOfInactivityBeforeLock=30),
+                set_("android-do-profile", passwordMinutesOfInactivityBeforeScreenTimeout=6),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        # 7.8 encryption: iOS passcode, Android storage encryption
+        ("7.8", set_("android-wp-compliance", storageRequireEncryption=False), Status.NON_COMPLIANT),
+        ("7.8", ios(passcodeRequired=False), Status.NON_COMPLIANT),
+        # 7.9 alphanumeric
+        ("7.9", ios(passcodeRequiredType="numeric"), Status.NON_COMPLIANT),
+        ("7.9", ios(passcodeRequiredType="deviceDefault"), Status.NON_COMPLIANT),
+        (
+            "7.9",
+            both(
+                set_("android-wp-compliance", passwordRequiredType="numericComplex"),
+                set_("android-do-profile", passwordRequiredType="numeric"),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        ("7.9", set_("android-wp-compliance", passwordRequiredType="alphanumericWithSymbols"), Status.COMPLIANT),
+        # 7.10 simple passwords
+        ("7.10", ios(passcodeBlockSimple=False), Status.NON_COMPLIANT),
+        (
+            "7.10",
+            both(
+                set_("android-wp-compliance", passwordRequiredType="numeric"),
+                set_("android-do-profile", passwordRequiredType="any"),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        (
+            "7.10",
+            both(
+                set_("android-wp-compliance", passwordRequiredType="numeric"),
+                set_("android-do-profile", passwordRequiredType="numericComplex"),
+            ),
+            Status.COMPLIANT,
+        ),
+        # 7.13 password required
+        ("7.13", ios(passcodeRequired=False), Status.NON_COMPLIANT),
+        ("7.13", ios(passcodeRequired=None), Status.NON_COMPLIANT),
+        (
+            "7.13",
+            both(
+                set_("android-wp-compliance", passwordRequired=False),
+                set_("android-do-profile", passwordRequiredType="deviceDefault"),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+        # device-owner profile: no passwordRequired; a non-default passwordRequiredType stands in for it
+        (
+            "7.13",
+            both(
+                set_("android-wp-compliance", passwordRequired=False),
+                set_("android-do-profile", passwordRequiredType="required"),
+            ),
+            Status.COMPLIANT,
+        ),
+    ],
+)
+def test_thresholds(rule: str, change: Change, expected: Status) -> None:
+    decision = decide(rule, change)
+    assert status_of(decision) is expected, decision.reason
+
+
+def test_device_owner_compliance_counts_basic_integrity_for_rooted_devices() -> None:
+    device_owner = {
+        "@odata.type": "#microsoft.graph.androidDeviceOwnerCompliancePolicy",
+        "id": "android-do-compliance",
+        "displayName": "Fully managed compliance",
+        "securityRequireSafetyNetAttestationBasicIntegrity": True,
+        "assignments": GROUP,
+    }
+    compliance = [COMPLIANCE[0], device_owner]
+    assert status_of(md.jailbroken_devices_blocked(compliance, BOTH)) is Status.COMPLIANT
+    failing = [COMPLIANCE[0], dict(device_owner, securityRequireSafetyNetAttestationBasicIntegrity=False)]
+    assert status_of(md.jailbroken_devices_blocked(failing, BOTH)) is Status.NON_COMPLIANT
+
+
+def test_work_profile_profile_spells_password_types_at_least() -> None:
+    work_profile = {
+        "@odata.type": "#microsoft.graph.androidWorkProfileGeneralDeviceConfiguration",
+        "id": "wp-profile",
+        "displayName": "Work profile restrictions",
+        "passwordRequiredType": "atLeastAlphanumeric",
+        "assignments": GROUP,
+    }
+    assert (
+        status_of(md.alphanumeric_password_required([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        is Status.COMPLIANT
+    )
+    assert (
+        status_of(md.simple_passwords_blocked([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        is Status.COMPLIANT
+    )
+    wrong = dict(work_profile, passwordRequiredType="alphanumeric")  # the standard spelling is not this type's
+    assert (
+        status_of(md.alphanumeric_password_required([], [wrong], ScanConfig(mdm_platforms=("android",))))
+        is Status.NON_COMPLIANT
+    )
+
+
+def test_android_general_profile_storage_encryption_counts() -> None:
+    profile = {
+        "@odata.type": "#microsoft.graph.androidGeneralDeviceConfiguration",
+        "id": "android-admin-profile",
+        "displayName": "Android device administrator restrictions",
+        "passwordRequired": True,
+        "storageRequireDeviceEncryption": True,
+        "assignments": ALL_USERS,
+    }
+    android = ScanConfig(mdm_platforms=("android",))
+    assert status_of(md.encryption_required([], [profile], android)) is Status.COMPLIANT
+    assert (
+        status_of(md.encryption_required([], [dict(profile, storageRequireDeviceEncryption=False)], android))
+        is Status.NON_COMPLIANT
+    )
+
+
+# ------------------------------------------------------------------------------------------------ 7.3 expiry
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (None, Status.COMPLIANT),
+        (set_("ios-compliance", passcodeExpirationDays=90), Status.NON_COMPLIANT),
+        (set_("android-do-profile", passwordExpirationDays=30), Status.NON_COMPLIANT),
+        (set_("android-wp-compliance", passwordExpirationDays=0), Status.COMPLIANT),
+        # an expiry on a policy assigned to nobody applies to nobody
+        (both(set_("ios-compliance", passcodeExpirationDays=90, assignments=[])), Status.COMPLIANT),
+        # an expiry on a policy whose assignments were not read may apply: no decision
+        (
+            both(set_("ios-compliance", passcodeExpirationDays=90), lambda b: b["ios-compliance"].pop("assignments")),
+            None,
+        ),
+        # no expiry anywhere, but Android has no policy requiring a password: MDM not in place
+        (
+            both(
+                set_("android-wp-compliance", passwordRequired=False),
+                set_("android-do-profile", passwordRequiredType="deviceDefault"),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+    ],
+)
+def test_passwords_never_expire(change: Change | None, expected: Status | None) -> None:
+    decision = decide("7.3", change)
+    assert status_of(decision) == expected, decision.reason
+
+
+def test_expiry_offender_is_named_with_its_value() -> None:
+    decision = decide("7.3", set_("ios-profile", passcodeExpirationDays=45))
+    assert status_of(decision) is Status.NON_COMPLIANT
+    [item] = decision.evidence
+    assert item.id == "ios-profile" and "passcodeExpirationDays=45" in (item.detail or "")
+
+
+def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
+    compliance, configurations = tenant(set_("ios-compliance", passcodeExpirationDays=90))
+    assert status_of(md.passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
+    assert status_of(md.passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
+
+
+# ------------------------------------------------------------------------------------------------ 7.11 Windows
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, Status.COMPLIANT),
+        ({"antivirusRequired": False, "defenderEnabled": True}, Status.COMPLIANT),
+        ({"antivirusRequired": False}, Status.NON_COMPLIANT),
+        ({"activeFirewallRequired": False}, Status.NON_COMPLIANT),
+        ({"activeFirewallRequired": None}, Status.NON_COMPLIANT),
+        ({"assignments": []}, Status.NON_COMPLIANT),
+    ],
+)
+def test_windows_firewall_and_antivirus(values: dict[str, Any], expected: Status) -> None:
+    compliance = copy.deepcopy(COMPLIANCE)
+    compliance[2].update(values)
+    assert status_of(md.windows_firewall_and_antivirus_required(compliance)) is expected
+
+
+def test_windows_without_any_policy_names_the_platform() -> None:
+    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE[:2])
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert decision.evidence[0].id == "windows"
+
+
+def test_windows_unread_assignments_are_no_decision() -> None:
+    policy = {k: v for k, v in COMPLIANCE[2].items() if k != "assignments"}
+    assert isinstance(md.windows_firewall_and_antivirus_required([policy]), NoDecision)
+
+
+def test_windows_ignores_mdm_platforms() -> None:
+    # mdm_platforms does not apply to 7.11: the function takes no config at all
+    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE)
+    assert status_of(decision) is Status.COMPLIANT
+    assert [e.id for e in decision.evidence] == ["windows-compliance"]
+
+
+# ---------------------------------------------------------------------------------------- 7.12 iOS email profile
+
+
+def test_managed_email_profile_required() -> None:
+    decision = md.managed_email_profile_required(COMPLIANCE, BOTH)
+    assert status_of(decision) is Status.COMPLIANT
+    assert any(e.id == "android" and "not evaluated" in (e.detail or "") for e in decision.evidence)
+    failing = copy.deepcopy(COMPLIANCE)
+    failing[0]["managedEmailProfileRequired"] = False
+    assert status_of(md.managed_email_profile_required(failing, BOTH)) is Status.NON_COMPLIANT
+    assert status_of(md.managed_email_profile_required([], BOTH)) is Status.NON_COMPLIANT
+
+
+def test_managed_email_profile_not_applicable_without_ios() -> None:
+    decision = md.managed_email_profile_required(COMPLIANCE, ScanConfig(mdm_platforms=("android",)))
+    assert status_of(decision) is Status.NOT_APPLICABLE
+
+
+# ------------------------------------------------------------------------------------------------ ActiveSync fallback
+
+# Get-MobileDeviceMailboxPolicy output (value[] of the admin API), trimmed.
+MAILBOX_POLICIES: list[dict[str, Any]] = [
+    {
+        "Name": "Default",
+        "Identity": "Default",
+        "Guid": "8f1a7a35-3c39-4b63-8d4a-2a5c1f9e0d11",
+        "IsDefault": True,
+        "PasswordEnabled": True,
+        "AlphanumericPasswordRequired": True,
+        "AllowSimplePassword": False,
+        "MinPasswordLength": 6,
+        "PasswordHistory": 5,
+        "PasswordExpiration": "Unlimited",
+        "MaxPasswordFailedAttempts": "10",
+        "MaxInactivityTimeLock": "00:05:00",
+        "RequireDeviceEncryption": True,
+    },
+    {
+        "Name": "Executives",
+        "IsDefault": False,
+        "PasswordEnabled": False,
+        "AlphanumericPasswordRequired": False,
+        "AllowSimplePassword": True,
+        "MinPasswordLength": None,
+        "PasswordHistory": 0,
+        "PasswordExpiration": "30.00:00:00",
+        "MaxPasswordFailedAttempts": "Unlimited",
+        "MaxInactivityTimeLock": "Unlimited",
+        "RequireDeviceEncryption": False,
+    },
+]
+
+
+def eas(rule: str, **values: Any) -> Finding | NoDecision:
+    policies = copy.deepcopy(MAILBOX_POLICIES)
+    policies[0].update(values)
+    return md.activesync_policy_meets(rule, policies)
+
+
+@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+def test_activesync_default_policy_complies(rule: str) -> None:
+    decision = eas(rule)
+    assert status_of(decision) is Status.COMPLIANT, decision.reason
+
+
+@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+def test_activesync_needs_password_enabled(rule: str) -> None:
+    decision = eas(rule, PasswordEnabled=False)
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "PasswordEnabled" in decision.reason
+
+
+@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+def test_activesync_without_default_policy_is_no_decision(rule: str) -> None:
+    assert isinstance(md.activesync_policy_meets(rule, MAILBOX_POLICIES[1:]), NoDecision)
+    assert isinstance(md.activesync_policy_meets(rule, []), NoDecision)
+    assert isinstance(md.activesync_policy_meets(rule, None), NoDecision)
+
+
+@pytest.mark.parametrize(
+    ("rule", "values", "expected"),
+    [
+        ("7.2", {"PasswordHistory": 4}, Status.NON_COMPLIANT),
+        ("7.2", {"PasswordHistory": "5"}, Status.COMPLIANT),
+        ("7.3", {"PasswordExpiration": "90.00:00:00"}, Status.NON_COMPLIANT),
+        ("7.3", {"PasswordExpiration": None}, Status.COMPLIANT),  # unset: never expires
+        ("7.5", {"MaxPasswordFailedAttempts": "Unlimited"}, Status.NON_COMPLIANT),
+        ("7.5", {"MaxPasswordFailedAttempts": 11}, Status.NON_COMPLIANT),
+        ("7.5", {"MaxPasswordFailedAttempts": 4}, Status.COMPLIANT),
+        ("7.6", {"MinPasswordLength": 5}, Status.NON_COMPLIANT),
+        ("7.6", {"MinPasswordLength": None}, Status.NON_COMPLIANT),
+        ("7.7", {"MaxInactivityTimeLock": "Unlimited"}, Status.NON_COMPLIANT),
+        ("7.7", {"MaxInactivityTimeLock": "00:15:00"}, Status.NON_COMPLIANT),
+        ("7.7", {"MaxInactivityTimeLock": "00:01:00"}, Status.COMPLIANT),
+        ("7.7", {"MaxInactivityTimeLock": "1.00:00:00"}, Status.NON_COMPLIANT),
+        ("7.8", {"RequireDeviceEncryption": False}, Status.NON_COMPLIANT),
+        ("7.8", {"RequireDeviceEncryption": "True"}, Status.COMPLIANT),
+        ("7.9", {"AlphanumericPasswordRequired": False}, Status.NON_COMPLIANT),
+        ("7.10", {"AllowSimplePassword": True}, Status.NON_COMPLIANT),
+        ("7.10", {"AllowSimplePassword": None}, Status.NON_COMPLIANT),
+        ("7.13", {"PasswordEnabled": "True"}, Status.COMPLIANT),
+    ],
+)
+def test_activesync_values(rule: str, values: dict[str, Any], expected: Status) -> None:
+    decision = eas(rule, **values)
+    assert status_of(decision) is expected, decision.reason
+
+
+def test_activesync_evidence_shows_default_and_other_policies() -> None:
+    decision = eas("7.6", MinPasswordLength=4)
+    assert status_of(decision) is Status.NON_COMPLIANT
+    assert "MinPasswordLength 4" in decision.reason
+    default, other = decision.evidence
+    assert default.name == "Default" and "MinPasswordLength=4" in (default.detail or "")
+    assert other.name == "Executives" and "not default" in (other.detail or "")
+
+
+def test_activesync_unknown_rule_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        md.activesync_policy_meets("7.4", MAILBOX_POLICIES)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("00:05:00", 300), ("1.00:00:00", 86400), ("00:00:30", 30), ("Unlimited", None), ("", None), (None, None)],
+)
+def test_timespan_seconds(text: str | None, seconds: int | None) -> None:
+    assert md.timespan_seconds(text) == seconds
+
+
+# ------------------------------------------------------------------------------------------------ 7.1 manual evidence
+
+
+def test_mdm_review_is_manual_with_policies_and_secure_by_default() -> None:
+    finding = md.mdm_policies_review(COMPLIANCE, {"id": "dm", "settings": {"secureByDefault": True}}, BOTH)
+    assert finding.status is Status.MANUAL
+    assert "Intune admin center > Devices > Compliance" in finding.reason
+    assert "iOS/iPadOS 1 assigned of 1" in finding.reason and "Android 1 assigned of 1" in finding.reason
+    assert "secureByDefault is true" in finding.reason
+    ids = [e.id for e in finding.evidence]
+    assert "ios-compliance" in ids and "android-wp-compliance" in ids and "windows-compliance" not in ids
+
+
+def test_mdm_review_marks_platforms_without_assigned_policy() -> None:
+    unassigned = copy.deepcopy(COMPLIANCE)
+    unassigned[1]["assignments"] = []
+    finding = md.mdm_policies_review(unassigned, {"settings": {"secureByDefault": False}}, BOTH)
+    assert finding.status is Status.MANUAL
+    assert any(e.type == "platform" and e.id == "android" for e in finding.evidence)
+    assert "marked compliant" in finding.reason
+
+
+def test_mdm_review_with_unread_sources_names_the_permission() -> None:
+    finding = md.mdm_policies_review(
+        None,
+        None,
+        BOTH,
+        failures={"compliance_policies": "400 Request not applicable to target tenant"},
+    )
+    assert finding.status is Status.MANUAL
+    assert "DeviceManagementConfiguration.Read.All" in finding.reason
+    assert "Request not applicable to target tenant" in finding.reason
+    assert "SecurityEvents.Read.All" in finding.reason
+
+
+def test_mdm_review_shows_legacy_secure_score_controls() -> None:
+    score = SecureScore(
+        [{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": [{"controlName": "MDMEnabled", "score": 1.0}]}],
+        [{"id": "MDMEnabled", "maxScore": 1.0, "title": "Enable MDM"}],
+    )
+    finding = md.mdm_policies_review(COMPLIANCE, {"settings": {"secureByDefault": True}}, BOTH, score)
+    assert finding.status is Status.MANUAL
+    assert any(e.type == "secureScoreControl" and e.id == "MDMEnabled" for e in finding.evidence)
+
+
+# ------------------------------------------------------------------------------------------------ licence
+
+
+def test_intune_licence_gap_names_the_missing_plan() -> None:
+    licensed = [
+        {
+            "capabilityStatus": "Enabled",
+            "skuPartNumber": "SPE_E3",
+            "servicePlans": [{"servicePlanName": "INTUNE_A", "provisioningStatus": "Success"}],
+        }
+    ]
+    assert md.intune_licence_gap(licensed) is None
+    unlicensed = [
+        {
+            "capabilityStatus": "Enabled",
+            "skuPartNumber": "O365_BUSINESS",
+            "servicePlans": [{"servicePlanName": "INTUNE_O365", "provisioningStatus": "Success"}],
+        }
+    ]
+    gap = md.intune_licence_gap(unlicensed)
+    assert gap is not None and "INTUNE_A" in gap
+    suspended = [dict(licensed[0], capabilityStatus="Suspended")]
+    assert md.intune_licence_gap(suspended) is not None
