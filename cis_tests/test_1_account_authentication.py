@@ -8,7 +8,9 @@ from o365cis.collectors import reads
 from o365cis.collectors.partial import PartialReads, admin_role_holders, only_eligibility_failed
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
 from o365cis.findings import manual, no_decision
-from o365cis.rules import account
+from o365cis.collectors.evidence import invoke
+from o365cis.exchange import cmdlets
+from o365cis.rules import account, email_security
 from o365cis.rules.licensing import AAD_PREMIUM_P2
 
 SECTION = "1 Account / Authentication"
@@ -141,6 +143,11 @@ def test_invitations_to_allowed_domains_only(cis, tenant):
 def test_linkedin_contact_sync_disabled(cis):
     # Graph has no property for LinkedIn account connections: Secure Score is the primary source.
     cis.evaluate()
+
+
+@pytest.mark.cis(id="1.2", title="Ensure modern authentication for Exchange Online is enabled", section=SECTION, level=1, license="E3", automated=True)
+def test_exchange_online_modern_authentication(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.exchange_modern_auth_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))
 
 
 @pytest.mark.cis(id="1.3", title="Ensure modern authentication for Skype for Business Online is enabled", section=SECTION, level=1, license="E3", automated=True)

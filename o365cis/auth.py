@@ -15,6 +15,7 @@ import msal
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from o365cis.http import HttpSession
 from o365cis.settings import ScanSettings
@@ -75,6 +76,17 @@ class AppToken:
         return f"AppToken(roles={sorted(self.roles)!r})"
 
 
+def _private_key(pem: bytes, password: str | None, path: str) -> Any:
+    try:
+        return serialization.load_pem_private_key(pem, password.encode() if password else None)
+    except TypeError:
+        if password:  # a password was given for a key that has none
+            return _private_key(pem, None, path)
+        raise AuthError("bad_certificate", f"the private key in {path} is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD") from None
+    except ValueError:
+        raise AuthError("bad_certificate", f"{path} holds no readable private key (wrong password?)") from None
+
+
 def _certificate_credential(path: str, password: str | None) -> dict[str, str]:
     """msal's certificate credential from one PEM file holding the certificate and its private key."""
     try:
@@ -85,12 +97,12 @@ def _certificate_credential(path: str, password: str | None) -> dict[str, str]:
         certificate = x509.load_pem_x509_certificate(pem)
     except ValueError:
         raise AuthError("bad_certificate", f"{path} holds no PEM certificate") from None
-    try:
-        key = serialization.load_pem_private_key(pem, password.encode() if password else None)
-    except TypeError:
-        raise AuthError("bad_certificate", f"the private key in {path} is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD") from None
-    except ValueError:
-        raise AuthError("bad_certificate", f"{path} holds no readable private key (wrong password?)") from None
+    key = _private_key(pem, password, path)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        # msal signs client assertions with RS256/PS256: Entra app certificates must hold RSA keys.
+        raise AuthError("bad_certificate", f"the private key in {path} is not an RSA key (Entra client certificates need RSA)")
+    if key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
+        raise AuthError("bad_certificate", f"the private key in {path} does not belong to its certificate")
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()

@@ -94,6 +94,8 @@ def _waivers(value: Any, known_ids: frozenset[str] | None) -> tuple[Waiver, ...]
         unknown = set(item) - {"id", "reason", "expires"}
         if unknown:
             raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key")
+        if not isinstance(item.get("id"), str):
+            raise ConfigError(f"{where}.id: quote the id (YAML reads 2.10 as the number 2.1), e.g. id: \"2.10\"")
         rec_id = str(item.get("id", "")).strip()
         if not _RECOMMENDATION_ID.match(rec_id) or (known_ids is not None and rec_id not in known_ids):
             raise ConfigError(f"{where}.id: {rec_id!r} is not a recommendation id of the benchmark")

@@ -69,7 +69,11 @@ def evaluate(
         try:
             decision = decider()
         except ReadError as failure:
-            failures.append(_cause(source, failure))
+            if source == "manual":
+                # Evidence reads never make a result error (CONTRACT step 2): note it and stay manual.
+                handed_over.append(f"evidence could not be read: {failure}")
+            else:
+                failures.append(_cause(source, failure))
             continue
         if isinstance(decision, NoDecision):
             failures.extend(_cause(source, failure) for failure in decision.failures)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -145,8 +147,8 @@ def parse_rate_limit(value: str | float | None, use_rate_limiter: str | None = N
             rate = float(value)  # type: ignore[arg-type]
         except ValueError:
             raise SettingsError(f"--rate-limit must be a number of requests per second, got {value!r}") from None
-        if rate <= 0:
-            raise SettingsError("--rate-limit must be positive")
+        if not math.isfinite(rate) or rate <= 0:
+            raise SettingsError("--rate-limit must be a positive number of requests per second")
         return rate
     if truthy(use_rate_limiter):
         return DEFAULT_RATE_LIMIT
@@ -160,9 +162,23 @@ def parse_dns_servers(values: list[str] | tuple[str, ...] | str | None) -> tuple
     items = values.split(",") if isinstance(values, str) else [v for value in values for v in value.split(",")]
     servers = tuple(item.strip() for item in items if item.strip())
     for server in servers:
-        if not re.match(r"^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$", server):
-            raise SettingsError(f"--dns-server must be IP or IP:PORT, got {server!r}")
+        if not _valid_server(server):
+            raise SettingsError(f"--dns-server must be IP or IP:PORT (IPv6 as [IP]:PORT), got {server!r}")
     return servers
+
+
+def _valid_server(value: str) -> bool:
+    host, port = value, None
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (None if not rest else "x")
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return port is None or (port.isdigit() and 1 <= int(port) <= 65535)
 
 
 def build_settings(values: Mapping[str, object | None], environ: Mapping[str, str] | None = None) -> ScanSettings:

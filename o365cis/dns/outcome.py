@@ -56,6 +56,7 @@ class DnsOutcome:
 
     @property
     def failed(self) -> bool:
+        """True when no usable answer came (timeout, SERVFAIL, REFUSED, ...)."""
         return self.kind is OutcomeKind.FAILED
 
     def describe(self) -> str:

@@ -1,7 +1,7 @@
 """The Exchange Online admin API client: InvokeCommand with paging, retries, host fallback, caching, snapshots.
 
-Protocol (the one the ExchangeOnlineManagement module v3 uses for its REST cmdlets, learned from its public
-traffic; Microsoft does not document it as a public API):
+Protocol (the one the ExchangeOnlineManagement module v3 uses for its REST cmdlets; Microsoft does not document it
+as a public API, so this follows what public clients that mirror the module send):
   POST <host>/adminapi/beta/<tenant id>/InvokeCommand
   body {"CmdletInput": {"CmdletName": "Get-OrganizationConfig", "Parameters": {...}}}
   Authorization: Bearer <app-only token for <host>/.default>; the app needs Exchange.ManageAsApp and an Entra role.
@@ -9,6 +9,8 @@ traffic; Microsoft does not document it as a public API):
     module routes every call to the organisation's arbitration mailbox (there is no signed-in user to anchor on);
     <organization> is the tenant's initial *.onmicrosoft.com domain (the tenant id is accepted too).
   X-ResponseFormat: json and Prefer: odata.maxpagesize=1000, as the module sends them.
+  App-only access needs the Exchange.ManageAsApp permission and an Entra role on the app's service principal
+  (https://learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2).
   Answer {"value": [...], "@odata.nextLink": "<url>"}; the next page is the same POST sent to the nextLink.
 """
 
@@ -47,10 +49,12 @@ class ExchangeReader(Protocol):
 
 
 def invoke_path(tenant_id: str) -> str:
+    """The InvokeCommand path of a tenant (the same on the Exchange and the compliance host)."""
     return f"/adminapi/beta/{tenant_id}/InvokeCommand"
 
 
 def parameters_json(parameters: Mapping[str, Any] | None) -> str:
+    """Cmdlet parameters as canonical JSON (sorted keys), so equal calls share one cache and snapshot key."""
     return json.dumps(dict(parameters or {}), sort_keys=True, separators=(",", ":"))
 
 

@@ -82,7 +82,8 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
             f"(API Office 365 Exchange Online) with admin consent"
         )
         if "not allowed to call" in message.lower():
-            # Exchange also answers 401 when the app's service principal holds no role that includes the cmdlet.
+            # Exchange also answers 401 "User is not allowed to call <cmdlet>" when the app's service principal holds
+            # no role that includes the cmdlet (MicrosoftDocs/office-docs-powershell issue 7970).
             detail += f", and assign the app's service principal the Entra role {role}"
         return ReadError(FailureKind.PERMISSION, request, f"{detail} ({said})", permission=EXCHANGE_PERMISSION, status=status, code=code or None)
     if status == 403:

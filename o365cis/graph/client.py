@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -35,11 +36,19 @@ def request_key(relative_url: str) -> str:
     return f"GET {relative_url}"
 
 
+_TOKEN_LIKE = re.compile(r"(Bearer\s+\S+|eyJ[\w-]+\.[\w-]+\.?[\w-]*)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Drop anything shaped like a bearer token (a proxy may echo the Authorization header in an error)."""
+    return _TOKEN_LIKE.sub("[redacted]", text)
+
+
 def graph_error(body: Any) -> tuple[str, str]:
-    """(code, message) of a Graph error body, as documented in /graph/errors."""
+    """(code, message) of a Graph error body, as documented in /graph/errors; tokens redacted."""
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return str(error.get("code") or ""), " ".join(str(error.get("message") or "").split())
+        return redact(str(error.get("code") or "")), redact(" ".join(str(error.get("message") or "").split()))
     return "", ""
 
 
@@ -83,8 +92,14 @@ class GraphClient:
         """Requests sent (pages included), for the benchmarks."""
         return self._count
 
-    def _relative(self, url: str) -> str:
-        return url[len(self.base_url):] if url.startswith(self.base_url) else url
+    @staticmethod
+    def _relative(url: str) -> str:
+        """Path and raw query of an absolute nextLink: snapshot keys stay host-independent (national
+        clouds, private endpoints) and the live transport puts its own host back."""
+        if not url.startswith(("https://", "http://")):
+            return url
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def _get(self, relative_url: str, headers: Mapping[str, str], permission: str | None, label: str) -> Any:
         with self._count_lock:

@@ -1,0 +1,153 @@
+"""CIS section 4: Email Security / Exchange Online, through the Exchange admin API and public DNS."""
+
+from __future__ import annotations
+
+import pytest
+
+from o365cis.collectors import reads
+from o365cis.collectors.evidence import EvidenceReads, invoke
+from o365cis.dns.mail import lookup_dkim, lookup_dmarc, lookup_spf, mail_domains
+from o365cis.exchange import cmdlets
+from o365cis.rules import email_security
+from o365cis.rules.licensing import MDO
+
+SECTION = "4 Email Security / Exchange Online"
+
+
+@pytest.fixture(scope="module")
+def domains_for_mail(tenant):
+    """`domains_for_mail()`: the tenant's mail domains (verified, Email, not *.onmicrosoft.com), with skips."""
+    return lambda: mail_domains(tenant.read(reads.DOMAINS))
+
+
+@pytest.mark.cis(id="4.1", title="Ensure the Common Attachment Types Filter is enabled", section=SECTION, level=1, license="E3", automated=True)
+def test_common_attachment_filter_enabled(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.common_attachment_filter_enabled(invoke(exchange, cmdlets.MALWARE_FILTER_POLICY)))
+
+
+@pytest.mark.cis(id="4.2", title="Ensure Exchange Online Spam Policies are set correctly", section=SECTION, level=1, license="E3", automated=True)
+def test_outbound_spam_notifications(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.outbound_spam_notifications_set(invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)))
+
+
+@pytest.mark.cis(id="4.3", title="Ensure mail transport rules do not forward email to external domains", section=SECTION, level=1, license="E3", automated=True)
+def test_transport_rules_do_not_forward_externally(cis, exchange):
+    cis.evaluate(
+        exchange=lambda: email_security.transport_rules_do_not_forward_externally(
+            invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.ACCEPTED_DOMAIN)
+        )
+    )
+
+
+@pytest.mark.cis(id="4.4", title="Ensure automatic forwarding options are disabled", section=SECTION, level=2, license="E3", automated=True)
+def test_automatic_forwarding_disabled(cis, exchange):
+    cis.evaluate(
+        exchange=lambda: email_security.automatic_forwarding_disabled(
+            invoke(exchange, cmdlets.REMOTE_DOMAIN), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+        )
+    )
+
+
+@pytest.mark.cis(id="4.5", title="Ensure mail transport rules do not whitelist specific domains", section=SECTION, level=1, license="E3", automated=True)
+def test_transport_rules_do_not_allowlist_domains(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.transport_rules_do_not_allowlist_domains(invoke(exchange, cmdlets.TRANSPORT_RULE)))
+
+
+@pytest.mark.cis(id="4.6", title="Ensure the Client Rules Forwarding Block is enabled", section=SECTION, level=2, license="E3", automated=True)
+def test_client_rules_forwarding_blocked(cis, exchange):
+    cis.evaluate(
+        exchange=lambda: email_security.client_rules_forwarding_blocked(
+            invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+        )
+    )
+
+
+@pytest.mark.cis(id="4.7", title="Ensure the Advanced Threat Protection Safe Links policy is enabled", section=SECTION, level=2, license="E5", automated=True)
+def test_safe_links_policy_enabled(cis, exchange, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(MDO),
+        exchange=lambda: email_security.safe_links_policy_enabled(
+            invoke(exchange, cmdlets.SAFE_LINKS_POLICY), invoke(exchange, cmdlets.SAFE_LINKS_RULE)
+        ),
+    )
+
+
+@pytest.mark.cis(id="4.8", title="Ensure the Advanced Threat Protection Safe Attachments policy is enabled", section=SECTION, level=2, license="E5", automated=True)
+def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(MDO),
+        exchange=lambda: email_security.safe_attachments_policy_enabled(
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY), invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE)
+        ),
+    )
+
+
+@pytest.mark.cis(id="4.9", title="Ensure basic authentication for Exchange Online is disabled", section=SECTION, level=2, license="E3", automated=True)
+def test_basic_authentication_disabled(cis, exchange):
+    def decide():
+        transport = EvidenceReads().exchange("transport_config", exchange, cmdlets.TRANSPORT_CONFIG)  # evidence only
+        return email_security.basic_auth_disabled(
+            invoke(exchange, cmdlets.ORGANIZATION_CONFIG), invoke(exchange, cmdlets.AUTHENTICATION_POLICY), transport
+        )
+
+    cis.evaluate(exchange=decide)
+
+
+@pytest.mark.cis(id="4.10", title="Ensure that an anti-phishing policy has been created", section=SECTION, level=1, license="E5", automated=True)
+def test_anti_phishing_policy(cis, exchange, plan_gate):
+    cis.evaluate(
+        gate=plan_gate(MDO),
+        exchange=lambda: email_security.anti_phishing_policy_set(
+            invoke(exchange, cmdlets.ANTI_PHISH_POLICY), invoke(exchange, cmdlets.ANTI_PHISH_RULE)
+        ),
+    )
+
+
+@pytest.mark.cis(id="4.11", title="Ensure that DKIM is enabled for all Exchange Online Domains", section=SECTION, level=1, license="E3", automated=True)
+def test_dkim_enabled_for_all_domains(cis, exchange, dns_lookups, domains_for_mail):
+    def dns():
+        domains = domains_for_mail()
+        return email_security.dkim_published(domains, lookup_dkim(dns_lookups, domains.evaluated))
+
+    def exchange_fallback():
+        # Read only for domains whose DNS look-ups failed (the DNS source raised for them).
+        domains = domains_for_mail()
+        return email_security.dkim_enabled_in_exchange(
+            domains, lookup_dkim(dns_lookups, domains.evaluated), invoke(exchange, cmdlets.DKIM_SIGNING_CONFIG)
+        )
+
+    cis.evaluate(dns=dns, exchange=exchange_fallback)
+
+
+@pytest.mark.cis(id="4.12", title="Ensure that SPF records are published for all Exchange Domains", section=SECTION, level=1, license="E3", automated=False)
+def test_spf_records_published(cis, tenant, dns_lookups, domains_for_mail):
+    def dns():
+        domains = domains_for_mail()
+        expected = {}
+        for domain in domains.evaluated:
+            # Microsoft's expected record is shown beside what DNS holds: evidence, never proof.
+            records, _ = tenant.attempt(reads.domain_service_records(domain.name))
+            if (text := email_security.expected_spf(records)) is not None:
+                expected[domain.name] = text
+        return email_security.spf_published(domains, lookup_spf(dns_lookups, domains.evaluated), expected)
+
+    cis.evaluate(dns=dns)
+
+
+@pytest.mark.cis(id="4.13", title="Ensure DMARC Records for all Exchange Online domains are published", section=SECTION, level=1, license="E3", automated=False)
+def test_dmarc_records_published(cis, dns_lookups, domains_for_mail):
+    def dns():
+        domains = domains_for_mail()
+        return email_security.dmarc_published(domains, lookup_dmarc(dns_lookups, domains.evaluated))
+
+    cis.evaluate(dns=dns)
+
+
+@pytest.mark.cis(id="4.14", title="Ensure notifications for internal users sending malware is Enabled", section=SECTION, level=1, license="E3", automated=True)
+def test_internal_malware_notifications(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.internal_malware_notifications_enabled(invoke(exchange, cmdlets.MALWARE_FILTER_POLICY)))
+
+
+@pytest.mark.cis(id="4.15", title="Ensure MailTips are enabled for end users", section=SECTION, level=2, license="E3", automated=True)
+def test_mailtips_enabled(cis, exchange):
+    cis.evaluate(exchange=lambda: email_security.mailtips_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))

@@ -1,0 +1,318 @@
+"""The two flows: a request is validated, signed in, checked and queued; a scan runs, is emailed and recorded.
+
+Each invocation builds its collaborators afresh (`RequestServices.from_env`, `ScanServices.from_env`), so a
+warm process carries nothing from one tenant's scan into the next. Tests pass their own services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from o365cis.lambda_service import mailer
+from o365cis.lambda_service.config import ConfigurationError, MailSettings, ServiceConfig
+from o365cis.lambda_service.events import InvalidEvent, ScanJob, parse_request_event, parse_scan_event
+from o365cis.lambda_service.invoker import InvokeError, LambdaInvoker
+from o365cis.lambda_service.logs import EventLog
+from o365cis.lambda_service.permissions import GrantedRoles, check_permissions, probe_roles
+from o365cis.lambda_service.scan_step import PytestScanStep, ScanReport, ScanStep
+from o365cis.lambda_service.status import AlreadyRecorded, ScanState, StatusStore, StoreError, one_line, summary_counts
+
+#: HTTP status for each AuthError kind: what the caller sent is refused (4xx) unless Microsoft was unreachable.
+AUTH_STATUS = {
+    "bad_credentials": 401,
+    "bad_certificate": 401,
+    "unknown_client": 400,
+    "unknown_tenant": 400,
+    "no_consent": 403,
+    "unreachable": 502,
+}
+
+
+def response(status_code: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """An API Gateway proxy answer with a JSON body."""
+    return {
+        "statusCode": status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, ensure_ascii=False),
+    }
+
+
+def _aws_request_id(context: Any) -> str | None:
+    value = getattr(context, "aws_request_id", None)
+    return value if isinstance(value, str) else None
+
+
+def _remaining_seconds(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        return float(remaining()) / 1000.0
+    except (TypeError, ValueError):
+        return None
+
+
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _boto3_client(service: str) -> Any:
+    # boto3 honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself (local stacks, tests).
+    import boto3
+
+    return boto3.client(service)
+
+
+@dataclass
+class RequestServices:
+    """What the request function talks to."""
+
+    config: ServiceConfig
+    store: StatusStore
+    probe: Callable[[ScanJob], GrantedRoles]
+    invoker: Any  # has start(job) -> None, raising InvokeError
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RequestServices:
+        """Build from the function's environment; ConfigurationError names a missing variable."""
+        env = os.environ if environ is None else environ
+        config = ServiceConfig.from_env(env)
+        if not config.scan_function_name:
+            raise ConfigurationError("SCAN_FUNCTION_NAME is not set: no scan function to start")
+        return cls(
+            config=config,
+            store=StatusStore(_boto3_client("dynamodb"), config.table_name, config.status_ttl_days),
+            probe=lambda job: probe_roles(job, env),
+            invoker=LambdaInvoker(_boto3_client("lambda"), config.scan_function_name),
+        )
+
+
+@dataclass
+class ScanServices:
+    """What the scan function talks to."""
+
+    config: ServiceConfig
+    store: StatusStore
+    mail: MailSettings
+    scan: ScanStep
+    send: Callable[[MailSettings, EmailMessage], None] = mailer.send
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ScanServices:
+        """Build from the function's environment; ConfigurationError names a missing variable."""
+        env = os.environ if environ is None else environ
+        config = ServiceConfig.from_env(env)
+        return cls(
+            config=config,
+            store=StatusStore(_boto3_client("dynamodb"), config.table_name, config.status_ttl_days),
+            mail=MailSettings.from_env(env),
+            scan=PytestScanStep(config.rate_limit),
+        )
+
+
+def handle_request(event: Any, context: Any, services: RequestServices | None = None) -> dict[str, Any]:
+    """The request function: validate, sign in, check permissions, record QUEUED, start the scan; never raises."""
+    log = EventLog(function="request", awsRequestId=_aws_request_id(context))
+    try:
+        return _request(event, context, services, log)
+    except Exception as exc:  # noqa: BLE001 - the caller always gets an answer
+        log.error("request.crashed", errorType=type(exc).__name__)
+        return response(500, {"requestId": None, "status": "ERROR", "error": "internal error; see the function's log"})
+
+
+def _request(event: Any, context: Any, services: RequestServices | None, log: EventLog) -> dict[str, Any]:
+    try:
+        job = parse_request_event(event)
+    except InvalidEvent as exc:
+        errors = [p.as_dict() for p in exc.problems]
+        log.warning("request.invalid", requestId=exc.request_id, errors=errors)
+        return response(400, {"requestId": exc.request_id, "status": "INVALID", "errors": errors})
+    log = log.bind(requestId=job.request_id, tenantId=job.tenant_id)
+    log.add_secret(str(job.client_secret))
+    base = {"requestId": job.request_id}
+
+    try:
+        services = services or RequestServices.from_env()
+    except (ConfigurationError, ValueError) as exc:
+        log.error("request.misconfigured", error=str(exc))
+        return response(500, {**base, "status": "ERROR", "error": f"the function is misconfigured: {exc}"})
+
+    from o365cis.auth import AuthError  # the import pulls msal: only once the event is valid
+    from o365cis.settings import SettingsError
+
+    try:
+        roles = services.probe(job)
+    except AuthError as exc:
+        message = _redact(str(exc), str(job.client_secret))
+        log.warning("request.signin_failed", kind=exc.kind, error=message)
+        code = AUTH_STATUS.get(exc.kind, 401)
+        return response(code, {**base, "status": "REJECTED", "reason": exc.kind, "error": message})
+    except SettingsError as exc:
+        log.error("request.misconfigured", error=str(exc))
+        return response(500, {**base, "status": "ERROR", "error": f"the function is misconfigured: {exc}"})
+
+    check = check_permissions(roles)
+    missing = check.as_list()
+    if check.refused:
+        names = ", ".join(m.permission for m in check.missing if m.required)
+        log.warning("request.missing_permissions", missing=[m.permission for m in check.missing])
+        return response(
+            403,
+            {
+                **base,
+                "status": "REJECTED",
+                "reason": "missing_permissions",
+                "error": f"the app lacks required application permissions: {names}; grant them with admin consent",
+                "missingPermissions": missing,
+            },
+        )
+
+    try:
+        services.store.queue(job.request_id, job.tenant_id, job.email)
+    except AlreadyRecorded:
+        log.warning("request.duplicate")
+        return response(409, {**base, "status": "DUPLICATE", "error": "this requestId has already been used"})
+    except StoreError as exc:
+        log.error("request.store_failed", error=str(exc))
+        return response(503, {**base, "status": "ERROR", "error": "the status table cannot be written"})
+
+    try:
+        services.invoker.start(job)
+    except InvokeError as exc:
+        log.error("request.invoke_failed", error=str(exc))
+        try:
+            services.store.fail(job.request_id, f"the scan could not be started: {exc}")
+        except StoreError as store_exc:
+            log.error("request.store_failed", error=str(store_exc))
+        return response(502, {**base, "status": ScanState.FAILED.value, "error": "the scan could not be started"})
+
+    log.info("request.queued", missing=[m.permission for m in check.missing])
+    body: dict[str, Any] = {**base, "status": ScanState.QUEUED.value}
+    if missing:
+        body["missingPermissions"] = missing
+        body["warning"] = "recommendations needing the missing permissions will end in error"
+    return response(202, body)
+
+
+def handle_scan(event: Any, context: Any, services: ScanServices | None = None) -> dict[str, Any]:
+    """The scan function: RUNNING, run the suite, email the reports, COMPLETED or FAILED; never raises."""
+    log = EventLog(function="scan", awsRequestId=_aws_request_id(context))
+    try:
+        return _scan(event, context, services, log)
+    except Exception as exc:  # noqa: BLE001 - a crash must not make Lambda retry the scan
+        log.error("scan.crashed", errorType=type(exc).__name__)
+        return {"requestId": None, "status": ScanState.FAILED.value, "error": "internal error; see the function's log"}
+
+
+def _scan(event: Any, context: Any, services: ScanServices | None, log: EventLog) -> dict[str, Any]:
+    try:
+        job = parse_scan_event(event)
+    except InvalidEvent as exc:
+        errors = [p.as_dict() for p in exc.problems]
+        log.warning("scan.invalid", requestId=exc.request_id, errors=errors)
+        return {"requestId": exc.request_id, "status": "INVALID", "errors": errors}
+    secret = str(job.client_secret)
+    log = log.bind(requestId=job.request_id, tenantId=job.tenant_id)
+    log.add_secret(secret)
+
+    try:
+        services = services or ScanServices.from_env()
+    except (ConfigurationError, ValueError) as exc:
+        log.error("scan.misconfigured", error=str(exc))
+        _fail_if_possible(job, f"the scan function is misconfigured: {exc}", log)
+        return {"requestId": job.request_id, "status": ScanState.FAILED.value, "error": str(exc)}
+
+    try:
+        services.store.start(job.request_id, job.tenant_id, job.email)
+    except AlreadyRecorded:
+        log.warning("scan.refused", reason="requestId already running or finished")
+        return {"requestId": job.request_id, "status": "REFUSED", "error": "this requestId has already run"}
+    except StoreError as exc:
+        log.error("scan.store_failed", error=str(exc))
+        return {"requestId": job.request_id, "status": ScanState.FAILED.value, "error": str(exc)}
+    log.info("scan.started")
+
+    workdir = services.config.temp_path / f"o365cis-scan-{job.request_id}"
+    try:
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        try:
+            report = services.scan(job, workdir, _allowance(context, services.config))
+        except Exception as exc:  # noqa: BLE001 - recorded as FAILED below, like any scan error
+            report = ScanReport(error=f"the scan stopped: {type(exc).__name__}: {exc}")
+        return _finish(job, report, services, log, secret)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _allowance(context: Any, config: ServiceConfig) -> float | None:
+    remaining = _remaining_seconds(context)
+    return None if remaining is None else max(remaining - config.finish_margin_seconds, 0.0)
+
+
+def _finish(job: ScanJob, report: ScanReport, services: ScanServices, log: EventLog, secret: str) -> dict[str, Any]:
+    scan_error = _redact(one_line(report.error), secret) if report.error else None
+    summary = summary_counts(report.summary) if report.has_reports else None
+    mail_error: str | None = None
+
+    attachments: list[mailer.Attachment] = []
+    if summary is not None:
+        assert report.json_path is not None
+        if report.html_path is not None and report.html_path.is_file():
+            attachments.append(mailer.Attachment(report.html_path, f"cis-report-{job.request_id}.html", "text", "html"))
+        attachments.append(
+            mailer.Attachment(report.json_path, f"cis-results-{job.request_id}.json", "application", "json")
+        )
+        note = f"The scan did not finish cleanly: {scan_error}" if scan_error else None
+        message = mailer.report_message(
+            services.mail,
+            job.email,
+            tenant_id=job.tenant_id,
+            request_id=job.request_id,
+            summary=summary,
+            attachments=attachments,
+            note=note,
+        )
+    else:
+        scan_error = scan_error or "the scan produced no results"
+        message = mailer.failure_message(
+            services.mail, job.email, tenant_id=job.tenant_id, request_id=job.request_id, error=scan_error
+        )
+
+    try:
+        services.send(services.mail, message)
+        log.info("scan.emailed", attachments=[a.filename for a in attachments])
+    except mailer.MailError as exc:
+        mail_error = f"email not sent: {exc}"
+        log.error("scan.email_failed", error=str(exc))
+
+    error = "; ".join(e for e in (scan_error, mail_error) if e) or None
+    if error is None and summary is not None:
+        services.store.complete(job.request_id, summary)
+        log.info("scan.completed", summary=summary)
+        return {"requestId": job.request_id, "status": ScanState.COMPLETED.value, "summary": summary}
+    assert error is not None
+    services.store.fail(job.request_id, error, summary)
+    log.error("scan.failed", error=error, summary=summary)
+    result: dict[str, Any] = {"requestId": job.request_id, "status": ScanState.FAILED.value, "error": one_line(error)}
+    if summary is not None:
+        result["summary"] = summary
+    return result
+
+
+def _fail_if_possible(job: ScanJob, error: str, log: EventLog) -> None:
+    """Record FAILED when the table at least is known (mail settings may be what is broken)."""
+    try:
+        config = ServiceConfig.from_env()
+        store = StatusStore(_boto3_client("dynamodb"), config.table_name, config.status_ttl_days)
+        store.start(job.request_id, job.tenant_id, job.email)
+        store.fail(job.request_id, error)
+    except (ConfigurationError, AlreadyRecorded, StoreError, ValueError) as exc:
+        log.error("scan.unrecorded", errorType=type(exc).__name__)
