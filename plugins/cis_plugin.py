@@ -34,6 +34,7 @@ from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CIS_TESTS = REPO_ROOT / "cis_tests"
 DEMO_SNAPSHOT = REPO_ROOT / "o365cis" / "demo" / "demo_tenant.json"
+DEMO_CONFIG = REPO_ROOT / "o365cis" / "demo" / "demo_config.yaml"
 DEFAULT_REPORTS = {
     "htmlpath": "reports/report.html",
     "xmlpath": "reports/junit.xml",
@@ -161,7 +162,10 @@ def _open_scan(config: pytest.Config) -> ScanContext:
     """Validate the options and connect: every bad input is one line and exit status 4, before any test."""
     values = _option_values(config)
     try:
-        scan_config: ScanConfig = load_config(values["cis_config"] or os.environ.get("O365CIS_CONFIG") or None, frozenset(load_catalogue()))
+        config_path = values["cis_config"] or os.environ.get("O365CIS_CONFIG") or None
+        if config_path is None and config.option.cis_demo:
+            config_path = str(DEMO_CONFIG)  # the demo organisation's break-glass account, approved groups, waiver
+        scan_config: ScanConfig = load_config(config_path, frozenset(load_catalogue()))
         if config.option.cis_demo or values["snapshot"]:
             path = str(DEMO_SNAPSHOT) if config.option.cis_demo else values["snapshot"]
             context = open_replay_scan(path, scan_config)
@@ -405,6 +409,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         records.records.append(record)
     if record.status is Status.ERROR and report.when == "call":
         report.outcome = "failed"
+    if report.failed and isinstance(call.excinfo.value if call.excinfo else None, (NonCompliant, RecommendationError)):
+        # The verdict is the message: no traceback of the plugin's own frames in terminal, JUnit or HTML.
+        report.longrepr = f"{record.status.value}: {record.reason}"
     return report
 
 

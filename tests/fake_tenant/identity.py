@@ -32,12 +32,15 @@ GRAPH, EXCHANGE, BOTH = "graph", "exchange", "both"
 #: Resource ids of the real services, accepted so a test can ask for a token shaped like production's.
 #: The server's own URL is BOTH: the scanner is pointed at one URL for Graph and Exchange, so one
 #: token (MSAL caches by scope) must serve both; it then carries the Graph and the Exchange roles.
+#: A path under the server's URL (e.g. <url>/compliance, a Security & Compliance host mounted there)
+#: is an admin API audience: EXCHANGE.
 KNOWN_RESOURCES: dict[str, str] = {
     "https://graph.microsoft.com": GRAPH,
     "00000003-0000-0000-c000-000000000000": GRAPH,
     "https://outlook.office365.com": EXCHANGE,
     "https://outlook.office.com": EXCHANGE,
     "00000002-0000-0ff1-ce00-000000000000": EXCHANGE,
+    "https://ps.compliance.protection.outlook.com": EXCHANGE,
 }
 
 #: Clock skew Entra tolerates on client assertions (seconds).
@@ -105,10 +108,13 @@ class TokenIssuer:
 
 def audience_kind(resource: str, base_url: str) -> str | None:
     """GRAPH, EXCHANGE or BOTH for a token audience; None when this server hosts no such resource."""
-    resource = resource.rstrip("/")
-    if resource.lower() == base_url.lower():
+    resource = resource.rstrip("/").lower()
+    base = base_url.lower()
+    if resource == base:
         return BOTH
-    return KNOWN_RESOURCES.get(resource.lower())
+    if resource.startswith(base + "/"):
+        return EXCHANGE
+    return KNOWN_RESOURCES.get(resource)
 
 
 def roles_for(scenario: Scenario, kind: str) -> list[str]:

@@ -164,8 +164,8 @@ def no_consent_tenant(users: int = 300, seed: int = 1) -> Scenario:
 def unlicensed_tenant(users: int = 300, seed: int = 1) -> Scenario:
     """An Office 365 E3-only tenant: no Entra ID P1/P2, no Intune, no Defender for Office 365.
 
-    Without P1 there is no Conditional Access (security defaults are on instead) and no role-assignable
-    group; without P2 no PIM, so admins hold permanent roles. PIM reads answer 400 AadPremiumLicenseRequired,
+    Without P1 there is no Conditional Access (security defaults are on instead) and no on-premises
+    password protection; without P2 no PIM, so admins hold permanent roles. PIM reads answer 400 AadPremiumLicenseRequired,
     the registration report and provisioning logs 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant,
     the Intune lists 400 "Request not applicable to target tenant.".
     """
@@ -196,6 +196,8 @@ def unlicensed_tenant(users: int = 300, seed: int = 1) -> Scenario:
             ("replace", graph_pointer(paths.SECURITY_DEFAULTS, "isEnabled"), True),
             ("replace", graph_pointer(paths.ROLE_ELIGIBILITY_INSTANCES), []),
             ("replace", graph_pointer(paths.ROLE_ASSIGNMENT_INSTANCES), []),
+            # On-premises password protection needs Entra ID P1: its settings stay at the defaults.
+            ("remove", graph_pointer(paths.GROUP_SETTINGS, "displayName=Password Rule Settings")),
         ],
     )
     for path, failure in (

@@ -93,6 +93,7 @@ def test_audience_decides_which_roles_a_token_carries(server: FakeTenantServer, 
         return list(_claims(response.json()["access_token"]).get("roles", []))
 
     assert roles_for("https://outlook.office365.com/.default") == ["Exchange.ManageAsApp"]
+    assert roles_for(f"{server.url}/compliance/.default") == ["Exchange.ManageAsApp"]
     assert set(roles_for("https://graph.microsoft.com/.default")) == set(ALL_GRAPH_ROLES)
     assert "Exchange.ManageAsApp" in roles_for(f"{server.url}/.default")
 
