@@ -42,6 +42,8 @@ class Recommendation:
     securescore: tuple[str, ...]
     manual_check: str
     remediation: str
+    #: The catalogue's requests, e.g. "GET /v1.0/domains" or "POST {exchange}/... Get-OrganizationConfig".
+    requests: tuple[str, ...] = ()
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -82,6 +84,7 @@ def load_catalogue() -> dict[str, Recommendation]:
             securescore=tuple(r["securescore"]),
             manual_check=r["manual_check"],
             remediation=remediation.get(r["id"], ""),
+            requests=tuple(r.get("requests", ())),
         )
         for r in items
     }

@@ -19,6 +19,7 @@ import pytest
 from o365cis import __version__
 from o365cis.auth import AuthError
 from o365cis.catalogue import LICENSES, SECTIONS, Recommendation, load_catalogue, sort_key
+from o365cis.collectors.reads import reads_for_requests
 from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
 from o365cis.config import ConfigError, ScanConfig, load_config
@@ -42,6 +43,8 @@ DEFAULT_REPORTS = {
     "cis_csv": "reports/results.csv",
 }
 
+#: Concurrent Graph reads at scan start: enough to hide latency, few enough not to invite throttling.
+PREFETCH_WORKERS = 4
 SCAN_CONTEXT = pytest.StashKey[ScanContext]()
 SCAN_MODE = pytest.StashKey[bool]()
 FINDING = pytest.StashKey[Finding]()
@@ -259,6 +262,26 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         config.hook.pytest_deselected(items=dropped)
     keep.sort(key=lambda it: sort_key(m.kwargs["id"]) if (m := it.get_closest_marker("cis")) else (999,))
     items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fetch the selected recommendations' Graph collections concurrently, before the first test needs them."""
+    context = session.config.stash.get(SCAN_CONTEXT, None)
+    if context is None or context.replay is not None or session.config.option.collectonly:
+        return
+    catalogue = load_catalogue()
+    wanted = []
+    for item in session.items:
+        marker = item.get_closest_marker("cis")
+        if marker is None:
+            continue
+        recommendation = catalogue[marker.kwargs["id"]]
+        for read in reads_for_requests(recommendation.requests):
+            # Secure Score is mostly a fallback: read it when a test first needs it, unless it is primary.
+            if read.key.startswith("secure_score") and recommendation.evaluation not in ("securescore", "manual"):
+                continue
+            wanted.append(read)
+    context.tenant.prefetch(wanted, workers=PREFETCH_WORKERS)
 
 
 # Fixtures shared by the recommendations -------------------------------------------------------------------

@@ -154,3 +154,20 @@ def provisioning_events(since: str) -> GraphRead:
 
 def security_alerts(since: str) -> GraphRead:
     return GraphRead("security_alerts", "/v1.0/security/alerts_v2", "SecurityAlert.Read.All", since_filter("createdDateTime", since))
+
+
+#: The fixed (parameter-free) reads, for the prefetch.
+STATIC_READS: tuple[GraphRead, ...] = tuple(v for v in list(globals().values()) if isinstance(v, GraphRead))
+
+
+def reads_for_requests(requests: tuple[str, ...] | list[str]) -> list[GraphRead]:
+    """The static reads among a recommendation's catalogue requests ("GET /v1.0/path?query [(evidence)]")."""
+    by_path = {read.path: read for read in STATIC_READS}
+    found: list[GraphRead] = []
+    for request in requests:
+        if not request.startswith("GET "):
+            continue
+        path = request[4:].split("?", 1)[0].split(" ", 1)[0]
+        if path in by_path:
+            found.append(by_path[path])
+    return found

@@ -165,9 +165,10 @@ def unlicensed_tenant(users: int = 300, seed: int = 1) -> Scenario:
     """An Office 365 E3-only tenant: no Entra ID P1/P2, no Intune, no Defender for Office 365.
 
     Without P1 there is no Conditional Access (security defaults are on instead) and no on-premises
-    password protection; without P2 no PIM, so admins hold permanent roles. PIM reads answer 400 AadPremiumLicenseRequired,
-    the registration report and provisioning logs 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant,
-    the Intune lists 400 "Request not applicable to target tenant.".
+    password protection; without P2 no PIM, so admins hold permanent roles. PIM reads answer 400
+    AadPremiumLicenseRequired; the registration report, risk detections and provisioning logs 403
+    Authentication_RequestFromNonPremiumTenantOrB2CTenant; the Intune reads 400 "Request not applicable
+    to target tenant.".
     """
     admins = (
         AdminSpec("Emergency Access 01", "emergency01", GLOBAL_ADMIN, "break_glass"),

@@ -280,7 +280,8 @@ class FakeTenantServer:
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         token = self._check_token(headers)
         tenant: str | None = None
-        status, response_headers, payload = 500, dict[str, str](), None
+        status, payload = 500, None
+        response_headers: dict[str, str] = {}
         try:
             mount = next((m for m in self._mounts if m.method in (method, "*") and m.pattern.fullmatch(path)), None)
             if mount is not None:
@@ -392,10 +393,12 @@ class FakeTenantServer:
                 # Access tokens here are HS256 with a server-only key: no public signing key to publish.
                 return tenant, (200, {"Content-Type": "application/json; charset=utf-8"}, {"keys": []})
             return tenant, self._token_endpoint.handle(segment, scenario, headers, body)
-        return None, (
+        return None, graph_error(
             404,
-            {"Content-Type": "application/json"},
-            {"error": {"code": "NotFound", "message": f"No route for {method} {path} on the fake tenant server."}},
+            "NotFound",
+            f"No route for {method} {path} on the fake tenant server.",
+            request_id=str(uuid.uuid4()),
+            client_request_id=headers.get("client-request-id") or str(uuid.uuid4()),
         )
 
     def _batch(
@@ -524,7 +527,8 @@ class _TLSServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        request.settimeout(30)
+        # Idle keep-alive connections close after two minutes, like a front door would.
+        request.settimeout(120)
         try:
             connection = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):

@@ -290,6 +290,7 @@ def test_mounted_handler_failure_answers_500(server: FakeTenantServer, session: 
 def test_unknown_route_is_404(server: FakeTenantServer, session: requests.Session) -> None:
     response = session.get(f"{server.url}/nothing/here")
     assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NotFound" and "innerError" in response.json()["error"]
 
 
 # ---------------------------------------------------------------- lifecycle, concurrency, scale
