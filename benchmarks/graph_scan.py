@@ -38,7 +38,10 @@ def run(users: int, whole_suite: bool) -> None:
         started = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-m", "pytest", *scan_command(cloud, scenario, out, extra)],
-            cwd=work, env={**os.environ, **cloud.env(scenario)}, capture_output=True, text=True,
+            cwd=work,
+            env={**os.environ, **cloud.env(scenario)},
+            capture_output=True,
+            text=True,
         )
         seconds = time.perf_counter() - started
         log = cloud.server.requests
@@ -46,9 +49,11 @@ def run(users: int, whole_suite: bool) -> None:
         by_path = collections.Counter(r.path for r in graph)
         counts = collections.Counter(statuses(out / "results.json").values())
         scope = "all 84" if whole_suite else "section 1"
-        print(f"\n{scope}, {users:,} users (tenant built in {build_seconds:.1f} s): exit {result.returncode}, "
-              f"{seconds:.2f} s wall, {len(graph)} Graph requests, {len(log) - len(graph)} other "
-              f"(token, Exchange), {len(cloud.dns.queries)} DNS queries; verdicts {dict(counts)}")
+        print(
+            f"\n{scope}, {users:,} users (tenant built in {build_seconds:.1f} s): exit {result.returncode}, "
+            f"{seconds:.2f} s wall, {len(graph)} Graph requests, {len(log) - len(graph)} other "
+            f"(token, Exchange), {len(cloud.dns.queries)} DNS queries; verdicts {dict(counts)}"
+        )
         for path, n in by_path.most_common(8):
             print(f"  {n:4d}  {path}")
 

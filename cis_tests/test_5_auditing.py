@@ -15,12 +15,28 @@ SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
 BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
 
 
-@pytest.mark.cis(id="5.1", title="Ensure Microsoft 365 audit log search is Enabled", section=SECTION, level=1, license="E3", automated=True)
+@pytest.mark.cis(
+    id="5.1",
+    title="Ensure Microsoft 365 audit log search is Enabled",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=True,
+)
 def test_audit_log_search_enabled(cis, exchange):
-    cis.evaluate(exchange=lambda: email_security.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG)))
+    cis.evaluate(
+        exchange=lambda: email_security.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG))
+    )
 
 
-@pytest.mark.cis(id="5.2", title="Ensure mailbox auditing for all users is Enabled", section=SECTION, level=1, license="E3", automated=True)
+@pytest.mark.cis(
+    id="5.2",
+    title="Ensure mailbox auditing for all users is Enabled",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=True,
+)
 def test_mailbox_auditing_enabled(cis, exchange):
     def decide():
         evidence = EvidenceReads()
@@ -32,17 +48,33 @@ def test_mailbox_auditing_enabled(cis, exchange):
     cis.evaluate(exchange=decide)
 
 
-@pytest.mark.cis(id="5.3", title="Ensure the Azure AD 'Risky sign-ins' report is reviewed at least weekly", section=SECTION, level=1, license="E3", automated=True)
+@pytest.mark.cis(
+    id="5.3",
+    title="Ensure the Azure AD 'Risky sign-ins' report is reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=True,
+)
 def test_risky_sign_ins_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         detections = evidence.graph("risk_detections", tenant, reads.risk_detections(tenant.since_7_days))
-        return auditing.risky_sign_ins_review(detections, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.risky_sign_ins_review(
+            detections, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.4", title="Ensure the Application Usage report is reviewed at least weekly", section=SECTION, level=2, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.4",
+    title="Ensure the Application Usage report is reviewed at least weekly",
+    section=SECTION,
+    level=2,
+    license="E3",
+    automated=False,
+)
 def test_application_usage_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()
@@ -52,84 +84,160 @@ def test_application_usage_reviewed(cis, tenant):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.5", title="Ensure the self-service password reset activity report is reviewed at least weekly", section=SECTION, level=1, license="E3", automated=True)
+@pytest.mark.cis(
+    id="5.5",
+    title="Ensure the self-service password reset activity report is reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=True,
+)
 def test_sspr_activity_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         audits = evidence.graph(
             "sspr_audits",
             tenant,
-            reads.directory_audits("sspr", "loggedByService eq 'Self-service Password Management'", tenant.since_7_days),
+            reads.directory_audits(
+                "sspr", "loggedByService eq 'Self-service Password Management'", tenant.since_7_days
+            ),
         )
         return auditing.sspr_activity_review(audits, evidence.secure_score(secure_score), failures=evidence.failures)
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.6", title="Ensure user role group changes are reviewed at least weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.6",
+    title="Ensure user role group changes are reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_role_group_changes_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
-        audits = evidence.graph("role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days))
+        audits = evidence.graph(
+            "role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days)
+        )
         return auditing.role_changes_review(audits, evidence.secure_score(secure_score), failures=evidence.failures)
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.7", title="Ensure mail forwarding rules are reviewed at least weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.7",
+    title="Ensure mail forwarding rules are reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_mail_forwarding_rules_reviewed(cis, exchange, secure_score):
     def review():
         evidence = EvidenceReads()
         mailboxes = evidence.exchange("mailboxes", exchange, cmdlets.MAILBOX)
         rules = evidence.exchange("transport_rules", exchange, cmdlets.TRANSPORT_RULE)
-        return auditing.mail_forwarding_review(mailboxes, rules, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.mail_forwarding_review(
+            mailboxes, rules, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.8", title="Ensure the Mailbox Access by Non-Owners Report is reviewed at least biweekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.8",
+    title="Ensure the Mailbox Access by Non-Owners Report is reviewed at least biweekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_non_owner_mailbox_access_reviewed(cis, exchange, secure_score):
     def review():
         evidence = EvidenceReads()
         organization = evidence.exchange("organization_config", exchange, cmdlets.ORGANIZATION_CONFIG)
-        return auditing.non_owner_access_review(organization, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.non_owner_access_review(
+            organization, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.9", title="Ensure the Malware Detections report is reviewed at least weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.9",
+    title="Ensure the Malware Detections report is reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_malware_detections_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         alerts = evidence.graph("alerts", tenant, reads.security_alerts(tenant.since_7_days))
-        return auditing.malware_detections_review(alerts, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.malware_detections_review(
+            alerts, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.10", title="Ensure the Account Provisioning Activity report is reviewed at least weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.10",
+    title="Ensure the Account Provisioning Activity report is reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_account_provisioning_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
-        added = evidence.graph("add_user_audits", tenant, reads.directory_audits("add_user", "activityDisplayName eq 'Add user'", tenant.since_7_days))
+        added = evidence.graph(
+            "add_user_audits",
+            tenant,
+            reads.directory_audits("add_user", "activityDisplayName eq 'Add user'", tenant.since_7_days),
+        )
         provisioning = evidence.graph("provisioning_events", tenant, reads.provisioning_events(tenant.since_7_days))
-        return auditing.account_provisioning_review(added, provisioning, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.account_provisioning_review(
+            added, provisioning, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.11", title="Ensure non-global administrator role group assignments are reviewed at least weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.11",
+    title="Ensure non-global administrator role group assignments are reviewed at least weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_non_global_admin_assignments_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         assignments = evidence.graph("role_assignments", tenant, reads.ROLE_ASSIGNMENTS)
-        audits = evidence.graph("role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days))
-        return auditing.role_assignments_review(assignments, audits, evidence.secure_score(secure_score), failures=evidence.failures)
+        audits = evidence.graph(
+            "role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days)
+        )
+        return auditing.role_assignments_review(
+            assignments, audits, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.12", title="Ensure the spoofed domains report is review weekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.12",
+    title="Ensure the spoofed domains report is review weekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_spoofed_domains_reviewed(cis, exchange):
     def review():
         evidence = EvidenceReads()
@@ -139,18 +247,34 @@ def test_spoofed_domains_reviewed(cis, exchange):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.13", title="Ensure Microsoft Cloud App Security is Enabled", section=SECTION, level=2, license="E5", automated=False)
+@pytest.mark.cis(
+    id="5.13",
+    title="Ensure Microsoft Cloud App Security is Enabled",
+    section=SECTION,
+    level=2,
+    license="E5",
+    automated=False,
+)
 def test_cloud_app_security_enabled(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         skus = evidence.graph("subscribed_skus", tenant, reads.SUBSCRIBED_SKUS)
         alerts = evidence.graph("alerts", tenant, reads.security_alerts(tenant.since_7_days))
-        return auditing.cloud_app_security_review(skus, alerts, evidence.secure_score(secure_score), failures=evidence.failures)
+        return auditing.cloud_app_security_review(
+            skus, alerts, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.14", title="Ensure the report of users who have had their email privileges restricted due to spamming is reviewed", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.14",
+    title="Ensure the report of users who have had their email privileges restricted due to spamming is reviewed",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_restricted_senders_reviewed(cis, tenant, exchange):
     def review():
         evidence = EvidenceReads()
@@ -161,7 +285,14 @@ def test_restricted_senders_reviewed(cis, tenant, exchange):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(id="5.15", title="Ensure Guest Users are reviewed at least biweekly", section=SECTION, level=1, license="E3", automated=False)
+@pytest.mark.cis(
+    id="5.15",
+    title="Ensure Guest Users are reviewed at least biweekly",
+    section=SECTION,
+    level=1,
+    license="E3",
+    automated=False,
+)
 def test_guest_users_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()

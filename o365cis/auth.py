@@ -34,14 +34,20 @@ class AuthError(Exception):
 _AADSTS_KINDS = {
     7000215: ("bad_credentials", "the client secret was rejected (invalid secret)"),
     7000222: ("bad_credentials", "the client secret has expired"),
-    700027: ("bad_credentials", "the client certificate assertion was rejected (certificate not registered on the app?)"),
+    700027: (
+        "bad_credentials",
+        "the client certificate assertion was rejected (certificate not registered on the app?)",
+    ),
     700024: ("bad_credentials", "the client assertion is not within its valid time range"),
     700016: ("unknown_client", "the application (client) id was not found in the tenant"),
     90002: ("unknown_tenant", "the tenant was not found"),
     900023: ("unknown_tenant", "the tenant id is not a valid tenant"),
     90033: ("unknown_tenant", "the tenant is not available"),
     65001: ("no_consent", "admin consent has not been granted for the application"),
-    500011: ("no_consent", "the resource principal was not found in the tenant (service not provisioned or no consent)"),
+    500011: (
+        "no_consent",
+        "the resource principal was not found in the tenant (service not provisioned or no consent)",
+    ),
 }
 
 
@@ -82,7 +88,9 @@ def _private_key(pem: bytes, password: str | None, path: str) -> Any:
     except TypeError:
         if password:  # a password was given for a key that has none
             return _private_key(pem, None, path)
-        raise AuthError("bad_certificate", f"the private key in {path} is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD") from None
+        raise AuthError(
+            "bad_certificate", f"the private key in {path} is encrypted: set AZURE_CLIENT_CERTIFICATE_PASSWORD"
+        ) from None
     except ValueError:
         raise AuthError("bad_certificate", f"{path} holds no readable private key (wrong password?)") from None
 
@@ -100,7 +108,9 @@ def _certificate_credential(path: str, password: str | None) -> dict[str, str]:
     key = _private_key(pem, password, path)
     if not isinstance(key, rsa.RSAPrivateKey):
         # msal signs client assertions with RS256/PS256: Entra app certificates must hold RSA keys.
-        raise AuthError("bad_certificate", f"the private key in {path} is not an RSA key (Entra client certificates need RSA)")
+        raise AuthError(
+            "bad_certificate", f"the private key in {path} is not an RSA key (Entra client certificates need RSA)"
+        )
     if key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
         raise AuthError("bad_certificate", f"the private key in {path} does not belong to its certificate")
     key_pem = key.private_bytes(
@@ -145,9 +155,14 @@ class TokenProvider:
                 timeout=30,
             )
         except ValueError as exc:
-            raise AuthError("unknown_tenant", f"tenant {s.tenant_id!r} was not found at {s.authority_url} ({_first_line(str(exc))[:160]})") from None
+            raise AuthError(
+                "unknown_tenant",
+                f"tenant {s.tenant_id!r} was not found at {s.authority_url} ({_first_line(str(exc))[:160]})",
+            ) from None
         except requests.RequestException as exc:
-            raise AuthError("unreachable", f"cannot reach the identity platform at {s.authority_url}: {type(exc).__name__}") from None
+            raise AuthError(
+                "unreachable", f"cannot reach the identity platform at {s.authority_url}: {type(exc).__name__}"
+            ) from None
         return self._app
 
     def token(self, resource: str, *, force_refresh: bool = False) -> AppToken:
@@ -160,9 +175,14 @@ class TokenProvider:
                     app.remove_tokens_for_client()
                 result = app.acquire_token_for_client(scopes=[scope])
             except requests.RequestException as exc:
-                raise AuthError("unreachable", f"cannot reach the identity platform at {self.settings.authority_url}: {type(exc).__name__}") from None
+                raise AuthError(
+                    "unreachable",
+                    f"cannot reach the identity platform at {self.settings.authority_url}: {type(exc).__name__}",
+                ) from None
             except ValueError as exc:
-                raise AuthError("unknown_tenant", f"tenant {self.settings.tenant_id!r}: {_first_line(str(exc))[:160]}") from None
+                raise AuthError(
+                    "unknown_tenant", f"tenant {self.settings.tenant_id!r}: {_first_line(str(exc))[:160]}"
+                ) from None
         if "access_token" not in result:
             raise self._error_from(result)
         return AppToken(result["access_token"], decode_claims(result["access_token"]))
@@ -172,10 +192,15 @@ class TokenProvider:
         for code in codes:
             if code in _AADSTS_KINDS:
                 kind, text = _AADSTS_KINDS[code]
-                return AuthError(kind, f"sign-in for app {self.settings.client_id} in tenant {self.settings.tenant_id} failed: {text} (AADSTS{code})")
+                return AuthError(
+                    kind,
+                    f"sign-in for app {self.settings.client_id} in tenant {self.settings.tenant_id} failed: {text} (AADSTS{code})",
+                )
         error = result.get("error") or "unknown_error"
         description = _first_line(result.get("error_description") or "")[:200]
-        return AuthError("bad_credentials" if error == "invalid_client" else error, f"sign-in failed: {error}: {description}")
+        return AuthError(
+            "bad_credentials" if error == "invalid_client" else error, f"sign-in failed: {error}: {description}"
+        )
 
 
 def acquire_app_token(settings: ScanSettings, provider: TokenProvider | None = None) -> AppToken:

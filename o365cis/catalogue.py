@@ -99,9 +99,7 @@ def permission_notes() -> dict[str, dict[str, object]]:
 
 def selected(level: int = 2, license: str = "E5") -> list[Recommendation]:
     """Recommendations a scan at this level and licence runs (CONTRACT --cis-level / --cis-license)."""
-    return [
-        r for r in load_catalogue().values() if r.level <= level and (license == "E5" or r.license == "E3")
-    ]
+    return [r for r in load_catalogue().values() if r.level <= level and (license == "E5" or r.license == "E3")]
 
 
 def required_permissions(
@@ -139,6 +137,4 @@ def satisfied_by(permission: str, roles: frozenset[str]) -> bool:
 
 def missing_permissions(roles: frozenset[str], level: int = 2, license: str = "E5") -> dict[str, list[str]]:
     """Permissions the selected recommendations need that the token's roles do not grant."""
-    return {
-        name: ids for name, ids in required_permissions(level, license).items() if not satisfied_by(name, roles)
-    }
+    return {name: ids for name, ids in required_permissions(level, license).items() if not satisfied_by(name, roles)}

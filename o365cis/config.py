@@ -70,7 +70,14 @@ class ScanConfig:
         return None
 
 
-_KEYS = {"break_glass_accounts", "approved_public_groups", "phs_max_age_hours", "mdm_platforms", "admin_role_ids", "waivers"}
+_KEYS = {
+    "break_glass_accounts",
+    "approved_public_groups",
+    "phs_max_age_hours",
+    "mdm_platforms",
+    "admin_role_ids",
+    "waivers",
+}
 
 
 def _guid_list(value: Any, key: str) -> frozenset[str]:
@@ -95,7 +102,7 @@ def _waivers(value: Any, known_ids: frozenset[str] | None) -> tuple[Waiver, ...]
         if unknown:
             raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key")
         if not isinstance(item.get("id"), str):
-            raise ConfigError(f"{where}.id: quote the id (YAML reads 2.10 as the number 2.1), e.g. id: \"2.10\"")
+            raise ConfigError(f'{where}.id: quote the id (YAML reads 2.10 as the number 2.1), e.g. id: "2.10"')
         rec_id = str(item.get("id", "")).strip()
         if not _RECOMMENDATION_ID.match(rec_id) or (known_ids is not None and rec_id not in known_ids):
             raise ConfigError(f"{where}.id: {rec_id!r} is not a recommendation id of the benchmark")
@@ -135,7 +142,9 @@ def parse_config(data: Any, known_ids: frozenset[str] | None = None) -> ScanConf
         approved_public_groups=_guid_list(data.get("approved_public_groups"), "approved_public_groups"),
         phs_max_age_hours=float(hours),
         mdm_platforms=tuple(dict.fromkeys(p.lower() for p in platforms)),
-        admin_role_ids=tuple(sorted(_guid_list(admin_roles, "admin_role_ids"))) if admin_roles is not None else DEFAULT_ADMIN_ROLE_IDS,
+        admin_role_ids=tuple(sorted(_guid_list(admin_roles, "admin_role_ids")))
+        if admin_roles is not None
+        else DEFAULT_ADMIN_ROLE_IDS,
         waivers=_waivers(data.get("waivers"), known_ids),
     )
 

@@ -21,7 +21,13 @@ _SOURCE_NAMES = {
     "securescore": Source.SECURESCORE,
     "manual": Source.NONE,
 }
-_SOURCE_LABELS = {"graph": "Microsoft Graph", "dns": "DNS", "exchange": "Exchange Online", "securescore": "Secure Score", "manual": "manual review"}
+_SOURCE_LABELS = {
+    "graph": "Microsoft Graph",
+    "dns": "DNS",
+    "exchange": "Exchange Online",
+    "securescore": "Secure Score",
+    "manual": "manual review",
+}
 
 
 class ChainError(Exception):

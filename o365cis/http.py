@@ -150,6 +150,8 @@ def send(
             break
         wait = policy.delay_for(attempt, retry_after)
         if time.monotonic() + wait > deadline:
-            raise BudgetExhausted(f"{last} after {attempt} attempts; retry budget of {policy.budget_seconds:g} s exhausted")
+            raise BudgetExhausted(
+                f"{last} after {attempt} attempts; retry budget of {policy.budget_seconds:g} s exhausted"
+            )
         policy.sleep(wait)
     raise BudgetExhausted(f"{last} after {policy.max_attempts} attempts")

@@ -84,7 +84,7 @@ class ScanContext:
 
 def open_live_scan(settings: ScanSettings, config: ScanConfig, *, record: bool = False) -> ScanContext:
     """Authenticate (raising AuthError before any recommendation runs) and connect to Graph."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     http = HttpSession(settings.ca_bundle)
     tokens = TokenProvider(settings, http)
     token: AppToken = acquire_app_token(settings, tokens)
@@ -118,9 +118,9 @@ def open_replay_scan(path: str, config: ScanConfig) -> ScanContext:
     try:
         as_of = dt.datetime.fromisoformat(snapshot.created.replace("Z", "+00:00"))
     except ValueError:
-        as_of = dt.datetime.now(dt.timezone.utc)
+        as_of = dt.datetime.now(dt.UTC)
     if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=dt.timezone.utc)
+        as_of = as_of.replace(tzinfo=dt.UTC)
     client = GraphClient("", replay_fetch(snapshot))
     tenant = TenantReader(client, snapshot.graph_roles, as_of)
     return ScanContext(

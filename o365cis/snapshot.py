@@ -55,7 +55,7 @@ class Snapshot:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "created": self.created or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": self.created or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "tenant": {"id": self.tenant_id, "name": self.tenant_name},
             "roles": {
                 "graph": sorted(self.graph_roles),
@@ -82,9 +82,11 @@ def load_snapshot(path: str | Path) -> Snapshot:
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"snapshot {path} is not valid JSON (line {exc.lineno})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SnapshotError(f"{path} is not an o365-cis snapshot (no \"format\": \"{FORMAT}\")")
+        raise SnapshotError(f'{path} is not an o365-cis snapshot (no "format": "{FORMAT}")')
     if data.get("version") != VERSION:
-        raise SnapshotError(f"snapshot {path} has version {data.get('version')!r}; this scanner reads version {VERSION}")
+        raise SnapshotError(
+            f"snapshot {path} has version {data.get('version')!r}; this scanner reads version {VERSION}"
+        )
     roles = data.get("roles") or {}
     exchange_roles = roles.get("exchange")
     tenant = data.get("tenant") or {}

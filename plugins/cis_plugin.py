@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
 from o365cis.config import ConfigError, ScanConfig, load_config
 from o365cis.dns.lookups import DnsLookups
-from o365cis.exchange.client import ExchangeReader
 from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
+from o365cis.exchange.client import ExchangeReader
 from o365cis.findings import Finding, Source, Status
+from o365cis.runner import REQUEST_PLUGIN
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
 from o365cis.settings import SettingsError, build_settings
 from o365cis.snapshot import SnapshotError
@@ -54,21 +55,51 @@ _MARKER_FIELDS = {"id", "title", "section", "level", "license", "automated"}
 _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("--tenant-id", "tenant_id", "AZURE_TENANT_ID", "directory (tenant) id: a GUID or a verified domain"),
     ("--client-id", "client_id", "AZURE_CLIENT_ID", "application (client) id of the app registration"),
-    ("--client-secret", "client_secret", "AZURE_CLIENT_SECRET", "client secret (prefer the variable: a command line ends up in shell history)"),
-    ("--client-certificate", "client_certificate", "AZURE_CLIENT_CERTIFICATE_PATH", "PEM file with the certificate and its private key"),
-    ("--client-certificate-password", "client_certificate_password", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "password of that private key"),
+    (
+        "--client-secret",
+        "client_secret",
+        "AZURE_CLIENT_SECRET",
+        "client secret (prefer the variable: a command line ends up in shell history)",
+    ),
+    (
+        "--client-certificate",
+        "client_certificate",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "PEM file with the certificate and its private key",
+    ),
+    (
+        "--client-certificate-password",
+        "client_certificate_password",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "password of that private key",
+    ),
     ("--cloud", "cloud", "O365CIS_CLOUD", "global (default), usgov, usgovdod or china"),
-    ("--authority-url", "authority_url", "O365CIS_AUTHORITY_URL", "login host override, e.g. https://login.microsoftonline.com"),
+    (
+        "--authority-url",
+        "authority_url",
+        "O365CIS_AUTHORITY_URL",
+        "login host override, e.g. https://login.microsoftonline.com",
+    ),
     ("--graph-url", "graph_url", "O365CIS_GRAPH_URL", "Graph host override, e.g. https://graph.microsoft.com"),
     ("--exchange-url", "exchange_url", "O365CIS_EXCHANGE_URL", "Exchange Online admin API host override"),
     ("--compliance-url", "compliance_url", "O365CIS_COMPLIANCE_URL", "Security & Compliance admin API host override"),
     ("--ca-bundle", "ca_bundle", "O365CIS_CA_BUNDLE", "PEM file of CA certificates to trust for every HTTPS call"),
-    ("--cis-config", "cis_config", "O365CIS_CONFIG", "YAML: break-glass accounts, approved public groups, thresholds, waivers"),
+    (
+        "--cis-config",
+        "cis_config",
+        "O365CIS_CONFIG",
+        "YAML: break-glass accounts, approved public groups, thresholds, waivers",
+    ),
     ("--cis-json", "cis_json", None, "write the results document to this path"),
     ("--cis-csv", "cis_csv", None, "write one CSV row per recommendation to this path"),
     ("--snapshot-save", "snapshot_save", None, "also write every response read to this JSON file"),
     ("--snapshot", "snapshot", None, "collect nothing: evaluate a saved snapshot offline"),
-    ("--rate-limit", "rate_limit", "O365CIS_RATE_LIMIT", "cap on requests per second (USE_RATE_LIMITER=True: a conservative default)"),
+    (
+        "--rate-limit",
+        "rate_limit",
+        "O365CIS_RATE_LIMIT",
+        "cap on requests per second (USE_RATE_LIMITER=True: a conservative default)",
+    ),
 )
 _CIS_FLAGS = {opt for opt, *_ in _OPTIONS} | {"--demo", "--dns-server", "--cis-level", "--cis-license"}
 
@@ -77,10 +108,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cis", "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan")
     for option, dest, variable, text in _OPTIONS:
         group.addoption(option, dest=dest, default=None, help=f"{text}" + (f" [env {variable}]" if variable else ""))
-    group.addoption("--dns-server", dest="dns_servers", action="append", default=None, help="resolver for SPF/DKIM/DMARC, IP or IP:PORT, repeatable [env O365CIS_DNS_SERVERS, comma-separated]")
-    group.addoption("--demo", dest="cis_demo", action="store_true", default=False, help="evaluate the bundled demo tenant: no credentials needed")
-    group.addoption("--cis-level", dest="cis_level", type=int, choices=(1, 2), default=2, help="1: Level 1 only; 2 (default): both levels")
-    group.addoption("--cis-license", dest="cis_license", choices=LICENSES, default="E5", help="E3 leaves out E5-only recommendations; E5 (default) runs all")
+    group.addoption(
+        "--dns-server",
+        dest="dns_servers",
+        action="append",
+        default=None,
+        help="resolver for SPF/DKIM/DMARC, IP or IP:PORT, repeatable [env O365CIS_DNS_SERVERS, comma-separated]",
+    )
+    group.addoption(
+        "--demo",
+        dest="cis_demo",
+        action="store_true",
+        default=False,
+        help="evaluate the bundled demo tenant: no credentials needed",
+    )
+    group.addoption(
+        "--cis-level",
+        dest="cis_level",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: Level 1 only; 2 (default): both levels",
+    )
+    group.addoption(
+        "--cis-license",
+        dest="cis_license",
+        choices=LICENSES,
+        default="E5",
+        help="E3 leaves out E5-only recommendations; E5 (default) runs all",
+    )
 
 
 def _given_on_command_line(args: list[str]) -> bool:
@@ -118,7 +174,9 @@ def _is_scan(config: pytest.Config) -> bool:
 
 
 def _register_markers(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "cis(id, title, section, level, license, automated): a CIS recommendation's metadata")
+    config.addinivalue_line(
+        "markers", "cis(id, title, section, level, license, automated): a CIS recommendation's metadata"
+    )
     for name, text in (
         ("level1", "CIS Level 1"),
         ("level2", "CIS Level 2"),
@@ -156,9 +214,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _option_values(config: pytest.Config) -> dict[str, Any]:
-    return {dest: getattr(config.option, dest, None) for _, dest, _, _ in _OPTIONS} | {
-        "dns_servers": config.option.dns_servers
-    }
+    """Option values; a programmatic run (o365cis.runner) hands its credentials over in-process instead."""
+    values = {dest: getattr(config.option, dest, None) for _, dest, _, _ in _OPTIONS}
+    values["dns_servers"] = config.option.dns_servers
+    request = config.pluginmanager.get_plugin(REQUEST_PLUGIN)
+    if request is not None:
+        values.update({k: v for k, v in request.values.items() if v not in (None, "", [])})
+    return values
 
 
 def _open_scan(config: pytest.Config) -> ScanContext:
@@ -175,9 +237,10 @@ def _open_scan(config: pytest.Config) -> ScanContext:
         else:
             settings = build_settings(values)
             context = open_live_scan(settings, scan_config, record=bool(values["snapshot_save"]))
-    except (ConfigError, SettingsError, SnapshotError) as exc:
-        raise pytest.UsageError(f"o365-cis: {exc}") from None
-    except AuthError as exc:
+    except (ConfigError, SettingsError, SnapshotError, AuthError) as exc:
+        request = config.pluginmanager.get_plugin(REQUEST_PLUGIN)
+        if request is not None:
+            request.error = str(exc)
         raise pytest.UsageError(f"o365-cis: {exc}") from None
     records = config.stash[SCAN_RECORDS]
     records.tenant_id = context.tenant_id
@@ -187,10 +250,11 @@ def _open_scan(config: pytest.Config) -> ScanContext:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # Collection: the marker is the one source of a recommendation's metadata ---------------------------------
+
 
 def _marker_problem(kwargs: dict[str, Any], catalogue: dict[str, Recommendation]) -> str | None:
     missing = _MARKER_FIELDS - set(kwargs)
@@ -254,7 +318,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     dropped: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker("cis")
-        if marker is not None and (marker.kwargs["level"] > level or (license == "E3" and marker.kwargs["license"] == "E5")):
+        if marker is not None and (
+            marker.kwargs["level"] > level or (license == "E3" and marker.kwargs["license"] == "E5")
+        ):
             dropped.append(item)
         else:
             keep.append(item)
@@ -285,6 +351,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 # Fixtures shared by the recommendations -------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def cis_scan(pytestconfig: pytest.Config) -> ScanContext:
@@ -334,7 +401,9 @@ def secure_score(tenant: TenantReader, as_of: dt.datetime) -> SecureScoreSource:
 class RecommendationUnderTest:
     """Bound to one test: evaluates its sources in the catalogue's order and concludes the test."""
 
-    def __init__(self, item: pytest.Item, recommendation: Recommendation, config: ScanConfig, secure_score: SecureScoreSource) -> None:
+    def __init__(
+        self, item: pytest.Item, recommendation: Recommendation, config: ScanConfig, secure_score: SecureScoreSource
+    ) -> None:
         self._item = item
         self.recommendation = recommendation
         self._config = config
@@ -374,7 +443,9 @@ def conclude(finding: Finding) -> None:
 
 
 @pytest.fixture
-def cis(request: pytest.FixtureRequest, cis_config: ScanConfig, secure_score: SecureScoreSource) -> RecommendationUnderTest:
+def cis(
+    request: pytest.FixtureRequest, cis_config: ScanConfig, secure_score: SecureScoreSource
+) -> RecommendationUnderTest:
     """This test's recommendation: `cis.evaluate(graph=..., securescore=...)` decides and concludes."""
     marker = request.node.get_closest_marker("cis")
     if marker is None:
@@ -384,13 +455,16 @@ def cis(request: pytest.FixtureRequest, cis_config: ScanConfig, secure_score: Se
 
 # Outcomes and records ---------------------------------------------------------------------------------------
 
+
 def _one_line(text: str, limit: int = 400) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     marker = item.get_closest_marker("cis")
     if marker is None or report.when == "teardown" or not item.config.stash.get(SCAN_MODE, False):
@@ -443,7 +517,14 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     record: CisRecord | None = getattr(report, "cis_record", None)
     if record is None:
         return None
-    letters = {Status.COMPLIANT: ".", Status.NON_COMPLIANT: "F", Status.ERROR: "E", Status.MANUAL: "m", Status.NOT_APPLICABLE: "n", Status.WAIVED: "w"}
+    letters = {
+        Status.COMPLIANT: ".",
+        Status.NON_COMPLIANT: "F",
+        Status.ERROR: "E",
+        Status.MANUAL: "m",
+        Status.NOT_APPLICABLE: "n",
+        Status.WAIVED: "w",
+    }
     categories = {Status.COMPLIANT: "passed", Status.NON_COMPLIANT: "failed", Status.ERROR: "error"}
     category = categories.get(record.status, "skipped")
     return category, letters[record.status], record.status.value.upper()
@@ -482,6 +563,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tenant = records.tenant_name or records.tenant_id or "?"
     terminalreporter.write_sep("=", f"CIS Microsoft 365 Foundations v1.3.0: {tenant}")
     terminalreporter.write_line(", ".join(f"{n} {s.value}" for s, n in counts.items()))
-    for label, path in (("JSON", config.option.cis_json), ("CSV", config.option.cis_csv), ("HTML", getattr(config.option, "htmlpath", None)), ("JUnit", getattr(config.option, "xmlpath", None))):
+    for label, path in (
+        ("JSON", config.option.cis_json),
+        ("CSV", config.option.cis_csv),
+        ("HTML", getattr(config.option, "htmlpath", None)),
+        ("JUnit", getattr(config.option, "xmlpath", None)),
+    ):
         if path:
             terminalreporter.write_line(f"{label}: {path}")

@@ -9,7 +9,6 @@ snapshot it writes is what `pytest --demo` replays. Rerun after changing the dem
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -32,7 +31,11 @@ def demo_config(scenario) -> dict:  # type: ignore[no-untyped-def]
     """The organisation's facts `--demo` evaluates with: its break-glass account, its approved groups, a waiver."""
     config = {key: list(value) for key, value in scenario.extra["config"].items()}
     config["waivers"] = [
-        {"id": "6.1", "reason": "Partner extranet migration: domain allow list goes live in Q1", "expires": "2027-03-31"}
+        {
+            "id": "6.1",
+            "reason": "Partner extranet migration: domain allow list goes live in Q1",
+            "expires": "2027-03-31",
+        }
     ]
     return config
 
@@ -70,11 +73,23 @@ def main() -> int:
         config = write_config(CONFIG_TARGET, demo_config(scenario))
         snapshot = out / "snapshot.json"
         command = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *cloud.args(scenario),
-            f"--cis-config={config}", f"--snapshot-save={snapshot}", f"--cis-json={out / 'results.json'}",
-            f"--html={out / 'report.html'}", f"--junitxml={out / 'junit.xml'}", f"--cis-csv={out / 'results.csv'}",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *cloud.args(scenario),
+            f"--cis-config={config}",
+            f"--snapshot-save={snapshot}",
+            f"--cis-json={out / 'results.json'}",
+            f"--html={out / 'report.html'}",
+            f"--junitxml={out / 'junit.xml'}",
+            f"--cis-csv={out / 'results.csv'}",
         ]
-        run = subprocess.run(command, cwd=work, env={**os.environ, **cloud.env(scenario)}, capture_output=True, text=True)
+        run = subprocess.run(
+            command, cwd=work, env={**os.environ, **cloud.env(scenario)}, capture_output=True, text=True
+        )
         print(run.stdout[-1500:])
         if not snapshot.is_file():
             print(run.stderr[-3000:], file=sys.stderr)

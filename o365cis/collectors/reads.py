@@ -34,7 +34,10 @@ USER_FIELDS = "id,displayName,userPrincipalName,mail,userType,accountEnabled,cre
 _UNKNOWN_ENUMS = (("Prefer", "include-unknown-enum-members"),)
 
 CONDITIONAL_ACCESS_POLICIES = GraphRead(
-    "conditional_access_policies", "/v1.0/identity/conditionalAccess/policies", "Policy.Read.All", headers=_UNKNOWN_ENUMS
+    "conditional_access_policies",
+    "/v1.0/identity/conditionalAccess/policies",
+    "Policy.Read.All",
+    headers=_UNKNOWN_ENUMS,
 )
 REGISTRATION_DETAILS = GraphRead(
     "registration_details", "/v1.0/reports/authenticationMethods/userRegistrationDetails", "AuditLog.Read.All", (_TOP,)
@@ -65,10 +68,17 @@ ROLE_ASSIGNMENT_INSTANCES = GraphRead(
     (("$expand", "principal"),),
     alternatives=("RoleAssignmentSchedule.Read.Directory",),
 )
-ORGANIZATION = GraphRead("organization", "/v1.0/organization", "Directory.Read.All", alternatives=("Organization.Read.All",))
-GROUP_SETTINGS = GraphRead("group_settings", "/v1.0/groupSettings", "Directory.Read.All", alternatives=("GroupSettings.Read.All",))
+ORGANIZATION = GraphRead(
+    "organization", "/v1.0/organization", "Directory.Read.All", alternatives=("Organization.Read.All",)
+)
+GROUP_SETTINGS = GraphRead(
+    "group_settings", "/v1.0/groupSettings", "Directory.Read.All", alternatives=("GroupSettings.Read.All",)
+)
 SUBSCRIBED_SKUS = GraphRead(
-    "subscribed_skus", "/v1.0/subscribedSkus", "Directory.Read.All", alternatives=("LicenseAssignment.Read.All", "Organization.Read.All")
+    "subscribed_skus",
+    "/v1.0/subscribedSkus",
+    "Directory.Read.All",
+    alternatives=("LicenseAssignment.Read.All", "Organization.Read.All"),
 )
 SECURITY_DEFAULTS = GraphRead(
     "security_defaults", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All", collection=False
@@ -131,7 +141,9 @@ def group_transitive_members(group_id: str) -> GraphRead:
 
 def domain_service_records(domain_id: str) -> GraphRead:
     """Microsoft's expected DNS records for a domain (evidence only)."""
-    return GraphRead(f"domain_records:{domain_id}", f"/v1.0/domains/{domain_id}/serviceConfigurationRecords", "Domain.Read.All")
+    return GraphRead(
+        f"domain_records:{domain_id}", f"/v1.0/domains/{domain_id}/serviceConfigurationRecords", "Domain.Read.All"
+    )
 
 
 def since_filter(prop: str, since: str, extra: str | None = None) -> tuple[tuple[str, str], ...]:
@@ -141,19 +153,36 @@ def since_filter(prop: str, since: str, extra: str | None = None) -> tuple[tuple
 
 
 def risk_detections(since: str) -> GraphRead:
-    return GraphRead("risk_detections", "/v1.0/identityProtection/riskDetections", "IdentityRiskEvent.Read.All", since_filter("detectedDateTime", since))
+    return GraphRead(
+        "risk_detections",
+        "/v1.0/identityProtection/riskDetections",
+        "IdentityRiskEvent.Read.All",
+        since_filter("detectedDateTime", since),
+    )
 
 
 def directory_audits(name: str, condition: str, since: str) -> GraphRead:
-    return GraphRead(f"directory_audits:{name}", "/v1.0/auditLogs/directoryAudits", "AuditLog.Read.All", since_filter("activityDateTime", since, condition))
+    return GraphRead(
+        f"directory_audits:{name}",
+        "/v1.0/auditLogs/directoryAudits",
+        "AuditLog.Read.All",
+        since_filter("activityDateTime", since, condition),
+    )
 
 
 def provisioning_events(since: str) -> GraphRead:
-    return GraphRead("provisioning_events", "/v1.0/auditLogs/provisioning", "AuditLog.Read.All", since_filter("activityDateTime", since))
+    return GraphRead(
+        "provisioning_events",
+        "/v1.0/auditLogs/provisioning",
+        "AuditLog.Read.All",
+        since_filter("activityDateTime", since),
+    )
 
 
 def security_alerts(since: str) -> GraphRead:
-    return GraphRead("security_alerts", "/v1.0/security/alerts_v2", "SecurityAlert.Read.All", since_filter("createdDateTime", since))
+    return GraphRead(
+        "security_alerts", "/v1.0/security/alerts_v2", "SecurityAlert.Read.All", since_filter("createdDateTime", since)
+    )
 
 
 #: The fixed (parameter-free) reads, for the prefetch.

@@ -44,7 +44,11 @@ class MailDomains:
 def mail_domains(domains: Sequence[Mapping[str, Any]]) -> MailDomains:
     """The "mail domains" of GET /v1.0/domains: verified, supporting Email, not *.onmicrosoft.com."""
     verified_roots = sorted(
-        (normalise_name(str(d.get("id") or "")) for d in domains if d.get("isVerified") is True and d.get("isRoot") is not False),
+        (
+            normalise_name(str(d.get("id") or ""))
+            for d in domains
+            if d.get("isVerified") is True and d.get("isRoot") is not False
+        ),
         key=len,
         reverse=True,
     )
@@ -56,7 +60,9 @@ def mail_domains(domains: Sequence[Mapping[str, Any]]) -> MailDomains:
             continue
         services = item.get("supportedServices") or []
         if name.endswith(MICROSOFT_MANAGED_SUFFIX):
-            skipped.append(SkippedDomain(name, "Microsoft-managed *.onmicrosoft.com domain (Microsoft publishes its records)"))
+            skipped.append(
+                SkippedDomain(name, "Microsoft-managed *.onmicrosoft.com domain (Microsoft publishes its records)")
+            )
         elif item.get("isVerified") is not True:
             skipped.append(SkippedDomain(name, "not verified"))
         elif "Email" not in services:
@@ -95,11 +101,7 @@ def lookup_spf(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, 
 
 def needs_root_dmarc(domain: MailDomain, own: DnsOutcome) -> bool:
     """A subdomain without a DMARC name of its own is covered by its root's record (the 4.13 rule)."""
-    return (
-        not domain.is_root
-        and domain.root is not None
-        and own.kind in (OutcomeKind.NXDOMAIN, OutcomeKind.NODATA)
-    )
+    return not domain.is_root and domain.root is not None and own.kind in (OutcomeKind.NXDOMAIN, OutcomeKind.NODATA)
 
 
 def lookup_dmarc(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:

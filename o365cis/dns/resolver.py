@@ -137,7 +137,9 @@ class DnsResolver:
             try:
                 response = self._ask(current)
             except _Failure as failure:
-                return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=failure.cause, detail=failure.detail)
+                return DnsOutcome(
+                    qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=failure.cause, detail=failure.detail
+                )
             target = current
             while True:
                 cname = _rrset(response, target, dns.rdatatype.CNAME)
@@ -145,7 +147,13 @@ class DnsResolver:
                     break
                 target = normalise_name(cname[0].target.to_text())
                 if target == qname or target in chain:
-                    return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_LOOP, detail=f"{target} repeats in the chain")
+                    return DnsOutcome(
+                        qname,
+                        OutcomeKind.FAILED,
+                        cname_chain=tuple(chain),
+                        failure=CNAME_LOOP,
+                        detail=f"{target} repeats in the chain",
+                    )
                 chain.append(target)
                 if len(chain) > self.max_cname_depth:
                     return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_TOO_LONG)

@@ -195,17 +195,29 @@ class ExchangeAdminClient:
             try:
                 body = response.json() if response.content else None
             except ValueError:
-                body = {"error": {"code": "InvalidJson", "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})"}}
+                body = {
+                    "error": {
+                        "code": "InvalidJson",
+                        "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})",
+                    }
+                }
             if response.status_code >= 400:
                 return response.status_code, body
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                return 0, {"error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}}
+                return 0, {
+                    "error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}
+                }
             items.extend(item for item in body["value"] if isinstance(item, dict))
             next_link = body.get("@odata.nextLink")
             url = next_link if isinstance(next_link, str) and next_link else None
             if url and urlsplit(url)[:2] != origin:
                 # Never send the token to another host than the one it was issued for.
-                return 0, {"error": {"code": "UnexpectedNextLink", "message": f"nextLink points to another host ({urlsplit(url).netloc})"}}
+                return 0, {
+                    "error": {
+                        "code": "UnexpectedNextLink",
+                        "message": f"nextLink points to another host ({urlsplit(url).netloc})",
+                    }
+                }
         return 200, {"value": items}
 
 
@@ -222,7 +234,9 @@ class ExchangeReplay:
         recorded = self._lookup(record_key(self.tenant_id, cmdlet, parameters))
         if recorded is None:
             raise classify_exchange_failure(
-                0, {"error": {"code": NOT_IN_SNAPSHOT_CODE, "message": "the snapshot holds no answer to this cmdlet"}}, label
+                0,
+                {"error": {"code": NOT_IN_SNAPSHOT_CODE, "message": "the snapshot holds no answer to this cmdlet"}},
+                label,
             )
         if isinstance(recorded, Mapping):
             status, body = int(recorded.get("status", 0)), recorded.get("body")

@@ -74,7 +74,9 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
     said = (f"{code}: {message}" if code and message else code or message or f"HTTP {status}")[:300]
     role = COMPLIANCE_ROLE if compliance else EXCHANGE_ROLE
     if status == 0:
-        kind = {BUDGET_CODE: FailureKind.BUDGET, NOT_IN_SNAPSHOT_CODE: FailureKind.NOT_IN_SNAPSHOT}.get(code, FailureKind.SERVICE)
+        kind = {BUDGET_CODE: FailureKind.BUDGET, NOT_IN_SNAPSHOT_CODE: FailureKind.NOT_IN_SNAPSHOT}.get(
+            code, FailureKind.SERVICE
+        )
         return ReadError(kind, request, f"service failure: {said}", code=code or None)
     if status == 401:
         detail = (
@@ -85,7 +87,14 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
             # Exchange also answers 401 "User is not allowed to call <cmdlet>" when the app's service principal holds
             # no role that includes the cmdlet (MicrosoftDocs/office-docs-powershell issue 7970).
             detail += f", and assign the app's service principal the Entra role {role}"
-        return ReadError(FailureKind.PERMISSION, request, f"{detail} ({said})", permission=EXCHANGE_PERMISSION, status=status, code=code or None)
+        return ReadError(
+            FailureKind.PERMISSION,
+            request,
+            f"{detail} ({said})",
+            permission=EXCHANGE_PERMISSION,
+            status=status,
+            code=code or None,
+        )
     if status == 403:
         return ReadError(
             FailureKind.PERMISSION,
@@ -106,5 +115,13 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
             code=code or None,
         )
     if status in (429, 503, 504):
-        return ReadError(FailureKind.BUDGET, request, f"throttled or unavailable past the retry budget ({said})", status=status, code=code or None)
-    return ReadError(FailureKind.SERVICE, request, f"Exchange admin API answered {status} ({said})", status=status, code=code or None)
+        return ReadError(
+            FailureKind.BUDGET,
+            request,
+            f"throttled or unavailable past the retry budget ({said})",
+            status=status,
+            code=code or None,
+        )
+    return ReadError(
+        FailureKind.SERVICE, request, f"Exchange admin API answered {status} ({said})", status=status, code=code or None
+    )

@@ -64,16 +64,39 @@ def classify_failure(status: int, body: Any, request: str, permission: str | Non
     said = f"{code}: {message}" if code else f"HTTP {status}"
     said = said[:300]
     if code in {"AadPremiumLicenseRequired"}:
-        return ReadError(FailureKind.NOT_LICENSED, request, f"not licensed: Entra ID P2 required ({said})", status=status, code=code)
+        return ReadError(
+            FailureKind.NOT_LICENSED, request, f"not licensed: Entra ID P2 required ({said})", status=status, code=code
+        )
     if code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant":
-        return ReadError(FailureKind.NOT_LICENSED, request, f"not licensed: Entra ID P1 required ({said})", status=status, code=code)
+        return ReadError(
+            FailureKind.NOT_LICENSED, request, f"not licensed: Entra ID P1 required ({said})", status=status, code=code
+        )
     if status in (400, 403) and "not applicable to target tenant" in message.lower():
-        return ReadError(FailureKind.NOT_LICENSED, request, f"not licensed: the tenant has no Intune subscription ({said})", status=status, code=code)
+        return ReadError(
+            FailureKind.NOT_LICENSED,
+            request,
+            f"not licensed: the tenant has no Intune subscription ({said})",
+            status=status,
+            code=code,
+        )
     if status == 403:
-        grant = f"grant the application permission {permission} and admin-consent it" if permission else "permission refused"
-        return ReadError(FailureKind.PERMISSION, request, f"{grant} ({said})", permission=permission, status=status, code=code)
+        grant = (
+            f"grant the application permission {permission} and admin-consent it"
+            if permission
+            else "permission refused"
+        )
+        return ReadError(
+            FailureKind.PERMISSION, request, f"{grant} ({said})", permission=permission, status=status, code=code
+        )
     if status == 401:
-        return ReadError(FailureKind.PERMISSION, request, f"the access token was refused ({said})", permission=permission, status=status, code=code)
+        return ReadError(
+            FailureKind.PERMISSION,
+            request,
+            f"the access token was refused ({said})",
+            permission=permission,
+            status=status,
+            code=code,
+        )
     return ReadError(FailureKind.SERVICE, request, f"Graph answered {status} ({said})", status=status, code=code)
 
 
@@ -116,12 +139,26 @@ class GraphClient:
         # Graph wants `$`-prefixed option names literally; keep '$', '(', ')', ',', ':', "'" readable.
         return f"{path}?{urlencode(params, safe=_SAFE, quote_via=quote)}" if params else path
 
-    def get(self, path: str, params: Mapping[str, str] | None = None, *, headers: Mapping[str, str] | None = None, permission: str | None = None) -> dict[str, Any]:
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        permission: str | None = None,
+    ) -> dict[str, Any]:
         """A singleton resource (no paging)."""
         body = self._get(self._url(path, params), headers or {}, permission, f"GET {path}")
         return body if isinstance(body, dict) else {}
 
-    def get_all(self, path: str, params: Mapping[str, str] | None = None, *, headers: Mapping[str, str] | None = None, permission: str | None = None) -> list[dict[str, Any]]:
+    def get_all(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        permission: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Every item of a collection: follows @odata.nextLink as given, never rebuilding it."""
         items: list[dict[str, Any]] = []
         url: str | None = self._url(path, params)
@@ -175,7 +212,12 @@ def live_fetch(
         try:
             body = response.json() if response.content else None
         except ValueError:
-            body = {"error": {"code": "InvalidJson", "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})"}}
+            body = {
+                "error": {
+                    "code": "InvalidJson",
+                    "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})",
+                }
+            }
         return RawResponse(response.status_code, body)
 
     return fetch
@@ -187,7 +229,10 @@ def replay_fetch(snapshot: Snapshot) -> Fetch:
     def fetch(relative_url: str, headers: Mapping[str, str]) -> RawResponse:
         recorded = snapshot.lookup(request_key(relative_url))
         if recorded is None:
-            return RawResponse(0, {"error": {"code": "NotInSnapshot", "message": f"the snapshot holds no answer to GET {relative_url}"}})
+            return RawResponse(
+                0,
+                {"error": {"code": "NotInSnapshot", "message": f"the snapshot holds no answer to GET {relative_url}"}},
+            )
         return RawResponse(recorded.status, recorded.body)
 
     return fetch

@@ -234,14 +234,23 @@ class _InForce:
 def _scope(rule: Obj) -> str:
     """Whom a Defender rule applies to (its recipient conditions and exceptions)."""
     parts = []
-    for prop in ("SentTo", "SentToMemberOf", "RecipientDomainIs", "ExceptIfSentTo", "ExceptIfSentToMemberOf", "ExceptIfRecipientDomainIs"):
+    for prop in (
+        "SentTo",
+        "SentToMemberOf",
+        "RecipientDomainIs",
+        "ExceptIfSentTo",
+        "ExceptIfSentToMemberOf",
+        "ExceptIfRecipientDomainIs",
+    ):
         values = _values(rule.get(prop))
         if values:
             parts.append(f"{prop} {', '.join(values)}")
     return "; ".join(parts) if parts else "no recipient condition"
 
 
-def _policies_in_force(policies: Objs, rules: Objs, rule_key: str, *, built_in: bool) -> tuple[list[_InForce], list[Obj]]:
+def _policies_in_force(
+    policies: Objs, rules: Objs, rule_key: str, *, built_in: bool
+) -> tuple[list[_InForce], list[Obj]]:
     """(policies in force with why, the others): the default, one an enabled rule names, or the built-in preset."""
     enabled: dict[str, list[Obj]] = {}
     for rule in rules:
@@ -256,7 +265,9 @@ def _policies_in_force(policies: Objs, rules: Objs, rule_key: str, *, built_in: 
             in_force.append(_InForce(policy, "default policy", matching))
         elif matching:
             in_force.append(_InForce(policy, "enabled rule " + ", ".join(_name(r) for r in matching), matching))
-        elif built_in and (_name(policy).lower() == BUILT_IN_PROTECTION or _bool(policy, "IsBuiltInProtection") is True):
+        elif built_in and (
+            _name(policy).lower() == BUILT_IN_PROTECTION or _bool(policy, "IsBuiltInProtection") is True
+        ):
             in_force.append(_InForce(policy, "built-in protection policy", ()))
         else:
             others.append(policy)
@@ -284,14 +295,28 @@ def _decide_in_force(
         check = test(item.policy)
         values = "; ".join(_prop(item.policy, p) for p in show)
         scopes = " | ".join(f"{_name(r)}: {_scope(r)}" for r in item.rules)
-        verdict = "passes" if check.passes else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
-        evidence.append(_object(kind, item.policy, f"in force ({item.why}); {values}" + (f"; scope {scopes}" if scopes else "") + f"; {verdict}"))
+        verdict = (
+            "passes"
+            if check.passes
+            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
+        )
+        evidence.append(
+            _object(
+                kind,
+                item.policy,
+                f"in force ({item.why}); {values}" + (f"; scope {scopes}" if scopes else "") + f"; {verdict}",
+            )
+        )
         if check.passes:
             passing.append(_name(item.policy))
         elif not check.failing:
             undecided = True
     for label, obj, check in extra:
-        verdict = "passes" if check.passes else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
+        verdict = (
+            "passes"
+            if check.passes
+            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
+        )
         evidence.append(_object(kind, obj, f"{label}; {verdict}"))
         if check.passes:
             passing.append(label)
@@ -302,9 +327,13 @@ def _decide_in_force(
     if passing:
         return compliant(f"{what} is in force: {', '.join(passing)}", evidence)
     if undecided:
-        return no_decision("No policy in force is proven to meet the rule: some values are absent from the response", evidence)
+        return no_decision(
+            "No policy in force is proven to meet the rule: some values are absent from the response", evidence
+        )
     if not in_force and not extra:
-        return non_compliant(f"No {what} is in force (none is the default, built-in or named by an enabled rule)", evidence)
+        return non_compliant(
+            f"No {what} is in force (none is the default, built-in or named by an enabled rule)", evidence
+        )
     return non_compliant(f"No policy in force meets the rule for {what}", evidence)
 
 
@@ -312,8 +341,12 @@ def _decide_in_force(
 def exchange_modern_auth_enabled(organization_config: Objs | Obj | None) -> Decision:
     """1.2: OrganizationConfig.OAuth2ClientProfileEnabled is True."""
     return _configuration_switch(
-        organization_config, "OrganizationConfig", "OAuth2ClientProfileEnabled", wanted=True,
-        on="Modern authentication is enabled for Exchange Online", off="Modern authentication is disabled for Exchange Online",
+        organization_config,
+        "OrganizationConfig",
+        "OAuth2ClientProfileEnabled",
+        wanted=True,
+        on="Modern authentication is enabled for Exchange Online",
+        off="Modern authentication is disabled for Exchange Online",
     )
 
 
@@ -331,15 +364,23 @@ def calendar_sharing_disabled(sharing_policies: Objs | None) -> Decision:
     """2.2: the default sharing policy is off and no enabled policy shares calendars with everyone or anonymously."""
     policies = _objects(sharing_policies)
     evidence = [
-        _object("sharing_policy", p, f"Default {_show(p.get('Default'))}; Enabled {_show(p.get('Enabled'))}; Domains {_show(p.get('Domains'))}")
+        _object(
+            "sharing_policy",
+            p,
+            f"Default {_show(p.get('Default'))}; Enabled {_show(p.get('Enabled'))}; Domains {_show(p.get('Domains'))}",
+        )
         for p in policies
     ]
     default = _default(policies, "Default")
     if default is None:
-        return no_decision("Get-SharingPolicy shows no default policy (Default True): no verdict from Exchange", evidence)
+        return no_decision(
+            "Get-SharingPolicy shows no default policy (Default True): no verdict from Exchange", evidence
+        )
     failures: list[Evidence] = []
     if _bool(default, "Enabled") is True:
-        failures.append(_object("sharing_policy", default, f"default policy enabled; Domains {_show(default.get('Domains'))}"))
+        failures.append(
+            _object("sharing_policy", default, f"default policy enabled; Domains {_show(default.get('Domains'))}")
+        )
     for policy in policies:
         if policy is default or _bool(policy, "Enabled") is not True:
             continue
@@ -354,7 +395,9 @@ def calendar_sharing_disabled(sharing_policies: Objs | None) -> Decision:
         )
     if _bool(default, "Enabled") is None:
         return no_decision("The default sharing policy carries no Enabled value", evidence)
-    return compliant("The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence)
+    return compliant(
+        "The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence
+    )
 
 
 def _safe_links_office(policy: Obj) -> _Check:
@@ -381,9 +424,15 @@ def safe_links_for_office_apps(
         values = "; ".join(_prop(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks"))
         extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
     return _decide_in_force(
-        "safe_links_policy", "Safe Links for Office apps", safe_links_policies or [], safe_links_rules or [], "SafeLinksPolicy",
-        _safe_links_office, ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
-        built_in=True, extra=extra,
+        "safe_links_policy",
+        "Safe Links for Office apps",
+        safe_links_policies or [],
+        safe_links_rules or [],
+        "SafeLinksPolicy",
+        _safe_links_office,
+        ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
+        built_in=True,
+        extra=extra,
     )
 
 
@@ -401,17 +450,25 @@ def atp_for_spo_teams_odb(atp_policy_for_o365: Objs | Obj | None) -> Decision:
         return no_decision("AtpPolicyForO365 carries no EnableATPForSPOTeamsODB value", evidence)
     if value:
         return compliant("Defender for Office 365 is on for SharePoint, OneDrive and Teams", evidence)
-    return non_compliant("Defender for Office 365 is off for SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB False)", evidence)
+    return non_compliant(
+        "Defender for Office 365 is off for SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB False)", evidence
+    )
 
 
-_ADDIN_ROLES = {"mycustomapps": "My Custom Apps", "mymarketplaceapps": "My Marketplace Apps", "myreadwritemailboxapps": "My ReadWriteMailbox Apps"}
+_ADDIN_ROLES = {
+    "mycustomapps": "My Custom Apps",
+    "mymarketplaceapps": "My Marketplace Apps",
+    "myreadwritemailboxapps": "My ReadWriteMailbox Apps",
+}
 
 
 def outlook_addins_blocked(role_assignment_policies: Objs | None) -> Decision:
     """2.8: no role assignment policy lets users install Outlook add-ins."""
     policies = _objects(role_assignment_policies)
     if not policies:
-        return no_decision("Get-RoleAssignmentPolicy returned no policy (every tenant has a default one): no verdict from Exchange")
+        return no_decision(
+            "Get-RoleAssignmentPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
     offending: list[Evidence] = []
     unread: list[str] = []
     for policy in policies:
@@ -420,23 +477,39 @@ def outlook_addins_blocked(role_assignment_policies: Objs | None) -> Decision:
             continue
         roles = [r for r in _values(policy.get("AssignedRoles")) if r.replace(" ", "").lower() in _ADDIN_ROLES]
         if roles:
-            offending.append(_object("role_assignment_policy", policy, f"IsDefault {_show(policy.get('IsDefault'))}; grants {', '.join(roles)}"))
+            offending.append(
+                _object(
+                    "role_assignment_policy",
+                    policy,
+                    f"IsDefault {_show(policy.get('IsDefault'))}; grants {', '.join(roles)}",
+                )
+            )
     if offending:
         return non_compliant(
-            f"{_plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: " + ", ".join(e.name or "?" for e in offending),
+            f"{_plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: "
+            + ", ".join(e.name or "?" for e in offending),
             _capped(offending, "policies"),
         )
-    listed = [_object("role_assignment_policy", p, f"IsDefault {_show(p.get('IsDefault'))}; no add-in role") for p in policies]
+    listed = [
+        _object("role_assignment_policy", p, f"IsDefault {_show(p.get('IsDefault'))}; no add-in role") for p in policies
+    ]
     if unread:
         return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", _capped(listed, "policies"))
-    return compliant(f"No role assignment policy grants an add-in role ({_plural(len(policies), 'policy')} checked)", _capped(listed, "policies"))
+    return compliant(
+        f"No role assignment policy grants an add-in role ({_plural(len(policies), 'policy')} checked)",
+        _capped(listed, "policies"),
+    )
 
 
 def customer_lockbox_enabled(organization_config: Objs | Obj | None) -> Decision:
     """3.1: OrganizationConfig.CustomerLockBoxEnabled is True."""
     return _configuration_switch(
-        organization_config, "OrganizationConfig", "CustomerLockBoxEnabled", wanted=True,
-        on="Customer Lockbox is enabled", off="Customer Lockbox is disabled",
+        organization_config,
+        "OrganizationConfig",
+        "CustomerLockBoxEnabled",
+        wanted=True,
+        on="Customer Lockbox is enabled",
+        off="Customer Lockbox is disabled",
     )
 
 
@@ -448,14 +521,32 @@ def sensitivity_labels_published(labels: Objs | None, label_policies: Objs | Non
     label_list = _objects(labels)
     policies = _objects(label_policies)
     names = [_name(label) for label in label_list]
-    evidence = [Evidence("labels", None, "sensitivity labels", f"{len(names)}: {', '.join(names[:EVIDENCE_CAP]) or 'none'}")]
+    evidence = [
+        Evidence("labels", None, "sensitivity labels", f"{len(names)}: {', '.join(names[:EVIDENCE_CAP]) or 'none'}")
+    ]
     published = []
     for policy in policies:
-        locations = "; ".join(f"{loc} {_show(policy.get(loc))}" for loc in _LABEL_LOCATIONS if policy.get(loc) is not None)
-        evidence.append(_object("label_policy", policy, f"Enabled {_show(policy.get('Enabled'))}; Labels {_show(policy.get('Labels'))}" + (f"; {locations}" if locations else "")))
+        locations = "; ".join(
+            f"{loc} {_show(policy.get(loc))}" for loc in _LABEL_LOCATIONS if policy.get(loc) is not None
+        )
+        evidence.append(
+            _object(
+                "label_policy",
+                policy,
+                f"Enabled {_show(policy.get('Enabled'))}; Labels {_show(policy.get('Labels'))}"
+                + (f"; {locations}" if locations else ""),
+            )
+        )
         if _bool(policy, "Enabled") is not False and _values(policy.get("Labels")):
             published.append(_name(policy))
-    evidence.append(Evidence("note", None, None, "Whether labels are applied to content in SharePoint cannot be measured by these reads: confirm with the data owners"))
+    evidence.append(
+        Evidence(
+            "note",
+            None,
+            None,
+            "Whether labels are applied to content in SharePoint cannot be measured by these reads: confirm with the data owners",
+        )
+    )
     evidence = _capped(evidence, "label policies")
     missing = []
     if not label_list:
@@ -475,8 +566,11 @@ def _dlp_evidence(policy: Obj) -> Evidence:
     workloads = _show(policy.get("Workload")) if policy.get("Workload") is not None else ""
     teams = _show(policy.get("TeamsLocation"))
     return _object(
-        "dlp_policy", policy,
-        f"Mode {_show(policy.get('Mode'))}; Enabled {_show(policy.get('Enabled'))}" + (f"; Workload {workloads}" if workloads else "") + f"; TeamsLocation {teams}",
+        "dlp_policy",
+        policy,
+        f"Mode {_show(policy.get('Mode'))}; Enabled {_show(policy.get('Enabled'))}"
+        + (f"; Workload {workloads}" if workloads else "")
+        + f"; TeamsLocation {teams}",
     )
 
 
@@ -495,7 +589,9 @@ def dlp_policies_enabled(dlp_policies: Objs | None) -> Decision:
 def dlp_policies_for_teams(dlp_policies: Objs | None) -> Decision:
     """3.5: an enforced DLP policy covers Teams (non-empty TeamsLocation)."""
     policies = _objects(dlp_policies)
-    evidence = _capped([_dlp_evidence(p) for p in policies if _values(p.get("TeamsLocation")) or _dlp_active(p)], "DLP policies")
+    evidence = _capped(
+        [_dlp_evidence(p) for p in policies if _values(p.get("TeamsLocation")) or _dlp_active(p)], "DLP policies"
+    )
     covering = [_name(p) for p in policies if _dlp_active(p) and _values(p.get("TeamsLocation"))]
     if covering:
         return compliant(f"Enforced DLP policies cover Teams: {', '.join(covering)}", evidence)
@@ -510,9 +606,19 @@ def common_attachment_filter_enabled(malware_filter_policies: Objs | None) -> De
     if default is None:
         return no_decision("Get-MalwareFilterPolicy shows no default policy (IsDefault True)")
     value = _bool(default, "EnableFileFilter")
-    evidence = [_object("malware_filter_policy", default, f"default; EnableFileFilter {_show(default.get('EnableFileFilter'))}; {len(_values(default.get('FileTypes')))} file types")]
+    evidence = [
+        _object(
+            "malware_filter_policy",
+            default,
+            f"default; EnableFileFilter {_show(default.get('EnableFileFilter'))}; {len(_values(default.get('FileTypes')))} file types",
+        )
+    ]
     evidence += [
-        _object("malware_filter_policy", p, "warning: custom policy with the common attachments filter off (its rules are not read)")
+        _object(
+            "malware_filter_policy",
+            p,
+            "warning: custom policy with the common attachments filter off (its rules are not read)",
+        )
         for p in policies
         if p is not default and _bool(p, "EnableFileFilter") is False
     ]
@@ -528,7 +634,12 @@ def outbound_spam_notifications_set(outbound_spam_policies: Objs | None) -> Deci
     default = _default(_objects(outbound_spam_policies))
     if default is None:
         return no_decision("Get-HostedOutboundSpamFilterPolicy shows no default policy (IsDefault True)")
-    props = ("BccSuspiciousOutboundMail", "BccSuspiciousOutboundAdditionalRecipients", "NotifyOutboundSpam", "NotifyOutboundSpamRecipients")
+    props = (
+        "BccSuspiciousOutboundMail",
+        "BccSuspiciousOutboundAdditionalRecipients",
+        "NotifyOutboundSpam",
+        "NotifyOutboundSpamRecipients",
+    )
     evidence = [_setting(f"HostedOutboundSpamFilterPolicy {_name(default)}", p, default.get(p)) for p in props]
     failing: list[str] = []
     bcc = _bool(default, "BccSuspiciousOutboundMail")
@@ -561,7 +672,10 @@ _SMTP = re.compile(r"[^\s<>\"',;]+@([^\s<>\"',;]+)")
 
 def _accepted(accepted_domains: Objs) -> list[tuple[str, bool]]:
     return [
-        (_text(d, "DomainName").lower().lstrip("*."), _bool(d, "MatchSubDomains") is True or _text(d, "DomainName").startswith("*."))
+        (
+            _text(d, "DomainName").lower().lstrip("*."),
+            _bool(d, "MatchSubDomains") is True or _text(d, "DomainName").startswith("*."),
+        )
         for d in accepted_domains
         if _text(d, "DomainName")
     ]
@@ -593,23 +707,46 @@ def transport_rules_do_not_forward_externally(transport_rules: Objs | None, acce
         if external and enabled:
             offending.append(_object("transport_rule", rule, "enabled; external: " + ", ".join(external)))
         elif external:
-            disabled.append(_object("transport_rule", rule, f"State {_show(rule.get('State'))} (listed only); external: " + ", ".join(external)))
+            disabled.append(
+                _object(
+                    "transport_rule",
+                    rule,
+                    f"State {_show(rule.get('State'))} (listed only); external: " + ", ".join(external),
+                )
+            )
         if names and enabled:
-            unresolved.append(_object("transport_rule", rule, "recipient names that are not SMTP addresses: " + ", ".join(names)))
-    domains = Evidence("accepted_domains", None, "Get-AcceptedDomain", ", ".join(name for name, _ in accepted) or "none")
+            unresolved.append(
+                _object("transport_rule", rule, "recipient names that are not SMTP addresses: " + ", ".join(names))
+            )
+    domains = Evidence(
+        "accepted_domains", None, "Get-AcceptedDomain", ", ".join(name for name, _ in accepted) or "none"
+    )
     if smtp_seen and not accepted:
-        return no_decision("Get-AcceptedDomain returned no domain, so internal and external addresses cannot be told apart", [domains])
+        return no_decision(
+            "Get-AcceptedDomain returned no domain, so internal and external addresses cannot be told apart", [domains]
+        )
     evidence = _capped([*offending, *unresolved, *disabled], "rules") + [domains]
     if offending:
-        return non_compliant(f"{_plural(len(offending), 'enabled transport rule')} send mail to external addresses", evidence)
+        return non_compliant(
+            f"{_plural(len(offending), 'enabled transport rule')} send mail to external addresses", evidence
+        )
     if unresolved:
-        return manual("Enabled transport rules name recipients that are not SMTP addresses: check whether they are outside the organisation", evidence)
+        return manual(
+            "Enabled transport rules name recipients that are not SMTP addresses: check whether they are outside the organisation",
+            evidence,
+        )
     return compliant("No enabled transport rule forwards, copies or redirects mail to an external domain", evidence)
 
 
 def _default_remote_domain(remote_domains: Objs) -> Obj | None:
     return next(
-        (d for d in remote_domains if _text(d, "DomainName") == "*" or _text(d, "Identity").lower() == "default" or _name(d).lower() == "default"),
+        (
+            d
+            for d in remote_domains
+            if _text(d, "DomainName") == "*"
+            or _text(d, "Identity").lower() == "default"
+            or _name(d).lower() == "default"
+        ),
         None,
     )
 
@@ -623,11 +760,24 @@ def automatic_forwarding_disabled(remote_domains: Objs | None, outbound_spam_pol
     remote_forwarding = _bool(remote, "AutoForwardEnabled") if remote is not None else None
     mode = _text(default, "AutoForwardingMode") if default is not None else ""
     evidence = [
-        _setting("RemoteDomain Default", "AutoForwardEnabled", remote.get("AutoForwardEnabled") if remote is not None else None),
-        *(_setting(f"HostedOutboundSpamFilterPolicy {_name(p)}" + (" (default)" if p is default else ""), "AutoForwardingMode", p.get("AutoForwardingMode")) for p in policies),
+        _setting(
+            "RemoteDomain Default",
+            "AutoForwardEnabled",
+            remote.get("AutoForwardEnabled") if remote is not None else None,
+        ),
+        *(
+            _setting(
+                f"HostedOutboundSpamFilterPolicy {_name(p)}" + (" (default)" if p is default else ""),
+                "AutoForwardingMode",
+                p.get("AutoForwardingMode"),
+            )
+            for p in policies
+        ),
     ]
     exceptions = [
-        _object("remote_domain", d, f"exception to review: DomainName {_show(d.get('DomainName'))}; AutoForwardEnabled True")
+        _object(
+            "remote_domain", d, f"exception to review: DomainName {_show(d.get('DomainName'))}; AutoForwardEnabled True"
+        )
         for d in domains
         if d is not remote and _bool(d, "AutoForwardEnabled") is True
     ] + [
@@ -637,11 +787,18 @@ def automatic_forwarding_disabled(remote_domains: Objs | None, outbound_spam_pol
     ]
     evidence = _capped(evidence + exceptions, "items")
     if remote_forwarding is False:
-        return compliant("Automatic forwarding is off for the Default remote domain (AutoForwardEnabled False)", evidence)
+        return compliant(
+            "Automatic forwarding is off for the Default remote domain (AutoForwardEnabled False)", evidence
+        )
     if mode.lower() == "off":
-        return compliant("The default outbound spam policy turns automatic forwarding off (AutoForwardingMode Off)", evidence)
+        return compliant(
+            "The default outbound spam policy turns automatic forwarding off (AutoForwardingMode Off)", evidence
+        )
     if remote_forwarding is None or not mode:
-        return no_decision("The Default remote domain or the default outbound spam policy is missing from the response, or lacks the value", evidence)
+        return no_decision(
+            "The Default remote domain or the default outbound spam policy is missing from the response, or lacks the value",
+            evidence,
+        )
     return non_compliant(
         f"Automatic forwarding is allowed: Default remote domain AutoForwardEnabled True and default outbound policy AutoForwardingMode {mode}"
         + (" (Microsoft-controlled, not treated as Off)" if mode.lower() == "automatic" else ""),
@@ -658,12 +815,16 @@ def transport_rules_do_not_allowlist_domains(transport_rules: Objs | None) -> De
         domains = _values(rule.get("SenderDomainIs"))
         if not domains or _int(rule, "SetSCL") != -1:
             continue
-        item = _object("transport_rule", rule, f"State {_show(rule.get('State'))}; SenderDomainIs {', '.join(domains)}; SetSCL -1")
+        item = _object(
+            "transport_rule", rule, f"State {_show(rule.get('State'))}; SenderDomainIs {', '.join(domains)}; SetSCL -1"
+        )
         (offending if _same(rule, "State", "Enabled") else disabled).append(item)
     summary = Evidence("transport_rules", None, "Get-TransportRule", f"{_plural(len(rules), 'rule')} checked")
     evidence = _capped([*offending, *disabled], "rules") + [summary]
     if offending:
-        return non_compliant(f"{_plural(len(offending), 'enabled transport rule')} bypass spam filtering for sender domains", evidence)
+        return non_compliant(
+            f"{_plural(len(offending), 'enabled transport rule')} bypass spam filtering for sender domains", evidence
+        )
     return compliant("No enabled transport rule allow-lists sender domains", evidence)
 
 
@@ -678,7 +839,10 @@ def _forwarding_block(rule: Obj) -> list[str]:
         missing.append("SentToScope is not NotInOrganization")
     if "autoforward" not in [v.lower() for v in _values(rule.get("MessageTypeMatches"))]:
         missing.append("MessageTypeMatches is not AutoForward")
-    blocks = bool(_text(rule, "RejectMessageReasonText") or _text(rule, "RejectMessageEnhancedStatusCode")) or _bool(rule, "DeleteMessage") is True
+    blocks = (
+        bool(_text(rule, "RejectMessageReasonText") or _text(rule, "RejectMessageEnhancedStatusCode"))
+        or _bool(rule, "DeleteMessage") is True
+    )
     if not blocks:
         missing.append("no reject or delete action")
     return missing
@@ -692,7 +856,13 @@ def client_rules_forwarding_blocked(transport_rules: Objs | None, outbound_spam_
         if not missing:
             return compliant(
                 f"Transport rule {_name(rule)} rejects automatically forwarded mail sent outside the organisation",
-                [_object("transport_rule", rule, "matching rule: InOrganization -> NotInOrganization, AutoForward, blocked")],
+                [
+                    _object(
+                        "transport_rule",
+                        rule,
+                        "matching rule: InOrganization -> NotInOrganization, AutoForward, blocked",
+                    )
+                ],
             )
         if len(missing) <= 2:
             near.append(_object("transport_rule", rule, "near miss: " + "; ".join(missing)))
@@ -700,32 +870,61 @@ def client_rules_forwarding_blocked(transport_rules: Objs | None, outbound_spam_
     default = _default(policies)
     custom_on = [p for p in policies if p is not default and _same(p, "AutoForwardingMode", "On")]
     evidence = _capped(near, "rules") + [
-        _setting(f"HostedOutboundSpamFilterPolicy {_name(p)}" + (" (default)" if p is default else ""), "AutoForwardingMode", p.get("AutoForwardingMode"))
+        _setting(
+            f"HostedOutboundSpamFilterPolicy {_name(p)}" + (" (default)" if p is default else ""),
+            "AutoForwardingMode",
+            p.get("AutoForwardingMode"),
+        )
         for p in policies
     ]
     mode = _text(default, "AutoForwardingMode") if default is not None else ""
     if mode.lower() == "off" and not custom_on:
-        return compliant("No blocking transport rule, but the outbound spam policies turn automatic forwarding off (default Off, no custom policy On)", evidence)
+        return compliant(
+            "No blocking transport rule, but the outbound spam policies turn automatic forwarding off (default Off, no custom policy On)",
+            evidence,
+        )
     if not mode:
-        return no_decision("No transport rule blocks forwarding and the default outbound spam policy (or its AutoForwardingMode) is missing", evidence)
+        return no_decision(
+            "No transport rule blocks forwarding and the default outbound spam policy (or its AutoForwardingMode) is missing",
+            evidence,
+        )
     reason = "No enabled transport rule rejects auto-forwarded mail to outside recipients, and "
     reason += f"outbound policies allow forwarding ({'custom policies On: ' + ', '.join(_name(p) for p in custom_on) if custom_on else 'default AutoForwardingMode ' + mode})"
     return non_compliant(reason, evidence)
 
 
 def _safe_links_email(policy: Obj) -> _Check:
-    email = "EnableSafeLinksForEmail" if "EnableSafeLinksForEmail" in policy or "IsEnabled" not in policy else "IsEnabled"
+    email = (
+        "EnableSafeLinksForEmail" if "EnableSafeLinksForEmail" in policy or "IsEnabled" not in policy else "IsEnabled"
+    )
     return _expect(
         policy,
-        {email: True, "EnableSafeLinksForTeams": True, "ScanUrls": True, "EnableForInternalSenders": True, "AllowClickThrough": False},
+        {
+            email: True,
+            "EnableSafeLinksForTeams": True,
+            "ScanUrls": True,
+            "EnableForInternalSenders": True,
+            "AllowClickThrough": False,
+        },
     )
 
 
 def safe_links_policy_enabled(safe_links_policies: Objs | None, safe_links_rules: Objs | None) -> Decision:
     """4.7: a Safe Links policy in force rewrites URLs in mail and Teams, scans them, covers internal senders."""
     return _decide_in_force(
-        "safe_links_policy", "Safe Links", safe_links_policies or [], safe_links_rules or [], "SafeLinksPolicy", _safe_links_email,
-        ("EnableSafeLinksForEmail", "EnableSafeLinksForTeams", "ScanUrls", "EnableForInternalSenders", "AllowClickThrough"),
+        "safe_links_policy",
+        "Safe Links",
+        safe_links_policies or [],
+        safe_links_rules or [],
+        "SafeLinksPolicy",
+        _safe_links_email,
+        (
+            "EnableSafeLinksForEmail",
+            "EnableSafeLinksForTeams",
+            "ScanUrls",
+            "EnableForInternalSenders",
+            "AllowClickThrough",
+        ),
         built_in=True,
     )
 
@@ -740,16 +939,26 @@ def _safe_attachments(policy: Obj) -> _Check:
     return check
 
 
-def safe_attachments_policy_enabled(safe_attachment_policies: Objs | None, safe_attachment_rules: Objs | None) -> Decision:
+def safe_attachments_policy_enabled(
+    safe_attachment_policies: Objs | None, safe_attachment_rules: Objs | None
+) -> Decision:
     """4.8: a Safe Attachments policy in force is on with the Block action."""
     return _decide_in_force(
-        "safe_attachment_policy", "Safe Attachments with Block", safe_attachment_policies or [], safe_attachment_rules or [],
-        "SafeAttachmentPolicy", _safe_attachments, ("Enable", "Action"), built_in=True,
+        "safe_attachment_policy",
+        "Safe Attachments with Block",
+        safe_attachment_policies or [],
+        safe_attachment_rules or [],
+        "SafeAttachmentPolicy",
+        _safe_attachments,
+        ("Enable", "Action"),
+        built_in=True,
     )
 
 
 def basic_auth_disabled(
-    organization_config: Objs | Obj | None, authentication_policies: Objs | None, transport_config: Objs | Obj | None = None
+    organization_config: Objs | Obj | None,
+    authentication_policies: Objs | None,
+    transport_config: Objs | Obj | None = None,
 ) -> Decision:
     """4.9: the organisation's default authentication policy blocks every basic-auth protocol."""
     org = _singleton(organization_config)
@@ -757,12 +966,16 @@ def basic_auth_disabled(
         return no_decision("Get-OrganizationConfig returned no object")
     transport = _singleton(transport_config)
     smtp = (
-        _setting("TransportConfig", "SmtpClientAuthenticationDisabled", transport.get("SmtpClientAuthenticationDisabled"))
+        _setting(
+            "TransportConfig", "SmtpClientAuthenticationDisabled", transport.get("SmtpClientAuthenticationDisabled")
+        )
         if transport is not None
         else Evidence("setting", "TransportConfig", "SmtpClientAuthenticationDisabled", "not read")
     )
     note = Evidence(
-        "note", None, None,
+        "note",
+        None,
+        None,
         "Microsoft has turned basic authentication off for most Exchange Online protocols; a reviewer may waive a "
         "missing policy on that basis (SMTP AUTH is governed by SmtpClientAuthenticationDisabled)",
     )
@@ -775,15 +988,27 @@ def basic_auth_disabled(
     wanted = _names({"Name": name})  # the value may be a name or a distinguished name
     policy = next((p for p in _objects(authentication_policies) if wanted & _names(p)), None)
     if policy is None:
-        return no_decision(f"The default authentication policy {name!r} is not among the Get-AuthenticationPolicy results", [head, smtp, note])
+        return no_decision(
+            f"The default authentication policy {name!r} is not among the Get-AuthenticationPolicy results",
+            [head, smtp, note],
+        )
     basic = {k: v for k, v in policy.items() if k.startswith("AllowBasicAuth")}
-    evidence = [head, *(_setting(f"AuthenticationPolicy {_name(policy)}", k, v) for k, v in sorted(basic.items())), smtp, note]
+    evidence = [
+        head,
+        *(_setting(f"AuthenticationPolicy {_name(policy)}", k, v) for k, v in sorted(basic.items())),
+        smtp,
+        note,
+    ]
     allowed = sorted(k for k in basic if _bool(policy, k) is True)
     if allowed:
-        return non_compliant(f"The default authentication policy {name} allows basic authentication: {', '.join(allowed)}", evidence)
+        return non_compliant(
+            f"The default authentication policy {name} allows basic authentication: {', '.join(allowed)}", evidence
+        )
     if not basic or any(_bool(policy, k) is None for k in basic):
         return no_decision(f"The AllowBasicAuth* values of {name} are absent or unreadable", evidence)
-    return compliant(f"The default authentication policy {name} blocks basic authentication for every protocol", evidence)
+    return compliant(
+        f"The default authentication policy {name} blocks basic authentication for every protocol", evidence
+    )
 
 
 def _anti_phish(policy: Obj) -> _Check:
@@ -795,7 +1020,12 @@ def _anti_phish(policy: Obj) -> _Check:
     )
     switches = _expect(
         policy,
-        {"Enabled": True, "EnableMailboxIntelligence": True, "EnableMailboxIntelligenceProtection": True, "EnableSpoofIntelligence": True},
+        {
+            "Enabled": True,
+            "EnableMailboxIntelligence": True,
+            "EnableMailboxIntelligenceProtection": True,
+            "EnableSpoofIntelligence": True,
+        },
     )
     return _merge(switches, level)
 
@@ -803,8 +1033,19 @@ def _anti_phish(policy: Obj) -> _Check:
 def anti_phishing_policy_set(anti_phish_policies: Objs | None, anti_phish_rules: Objs | None) -> Decision:
     """4.10: an anti-phishing policy in force has threshold 2+, mailbox intelligence (and protection), spoof intelligence."""
     return _decide_in_force(
-        "anti_phish_policy", "An anti-phishing policy", anti_phish_policies or [], anti_phish_rules or [], "AntiPhishPolicy", _anti_phish,
-        ("Enabled", "PhishThresholdLevel", "EnableMailboxIntelligence", "EnableMailboxIntelligenceProtection", "EnableSpoofIntelligence"),
+        "anti_phish_policy",
+        "An anti-phishing policy",
+        anti_phish_policies or [],
+        anti_phish_rules or [],
+        "AntiPhishPolicy",
+        _anti_phish,
+        (
+            "Enabled",
+            "PhishThresholdLevel",
+            "EnableMailboxIntelligence",
+            "EnableMailboxIntelligenceProtection",
+            "EnableSpoofIntelligence",
+        ),
         built_in=False,
     )
 
@@ -818,9 +1059,15 @@ def internal_malware_notifications_enabled(malware_filter_policies: Objs | None)
     evidence = [_setting(f"MalwareFilterPolicy {_name(default)}", p, default.get(p)) for p in props]
     enabled = _bool(default, props[0])
     if enabled is False:
-        return non_compliant("Admins are not notified of malware sent by internal users (EnableInternalSenderAdminNotifications False)", evidence)
+        return non_compliant(
+            "Admins are not notified of malware sent by internal users (EnableInternalSenderAdminNotifications False)",
+            evidence,
+        )
     if enabled is None or props[1] not in default:
-        return manual("The internal-sender notification properties are absent from the default malware filter policy: review them in the Defender portal", evidence)
+        return manual(
+            "The internal-sender notification properties are absent from the default malware filter policy: review them in the Defender portal",
+            evidence,
+        )
     if not _text(default, props[1]):
         return non_compliant("Internal-sender notifications are on but no InternalSenderAdminAddress is set", evidence)
     return compliant(f"Malware sent by internal users is reported to {_text(default, props[1])}", evidence)
@@ -835,7 +1082,9 @@ def mailtips_enabled(organization_config: Objs | Obj | None) -> Decision:
     org = _singleton(organization_config)
     if org is None:
         return no_decision("Get-OrganizationConfig returned no object")
-    evidence = [_setting("OrganizationConfig", p, org.get(p)) for p in (*_MAILTIP_SWITCHES, "MailTipsLargeAudienceThreshold")]
+    evidence = [
+        _setting("OrganizationConfig", p, org.get(p)) for p in (*_MAILTIP_SWITCHES, "MailTipsLargeAudienceThreshold")
+    ]
     check = _expect(org, dict.fromkeys(_MAILTIP_SWITCHES, True))
     threshold = _int(org, "MailTipsLargeAudienceThreshold")
     if threshold is None:
@@ -853,25 +1102,68 @@ def mailtips_enabled(organization_config: Objs | Obj | None) -> Decision:
 def audit_log_search_enabled(admin_audit_log_config: Objs | Obj | None) -> Decision:
     """5.1: unified audit log ingestion is on (read through the Exchange host)."""
     return _configuration_switch(
-        admin_audit_log_config, "AdminAuditLogConfig", "UnifiedAuditLogIngestionEnabled", wanted=True,
-        on="Audit log search is enabled", off="Audit log search is disabled",
+        admin_audit_log_config,
+        "AdminAuditLogConfig",
+        "UnifiedAuditLogIngestionEnabled",
+        wanted=True,
+        on="Audit log search is enabled",
+        off="Audit log search is disabled",
     )
 
 
 # The action lists of the benchmark's remediation (evidence only: the catalogue does not decide on them).
-AUDIT_ADMIN_ACTIONS = frozenset({
-    "Copy", "Create", "FolderBind", "HardDelete", "MessageBind", "Move", "MoveToDeletedItems", "SendAs", "SendOnBehalf",
-    "SoftDelete", "Update", "UpdateCalendarDelegation", "UpdateFolderPermissions", "UpdateInboxRules",
-})
-AUDIT_DELEGATE_ACTIONS = frozenset({
-    "Create", "FolderBind", "HardDelete", "Move", "MoveToDeletedItems", "SendAs", "SendOnBehalf", "SoftDelete", "Update",
-    "UpdateFolderPermissions", "UpdateInboxRules",
-})
-AUDIT_OWNER_ACTIONS = frozenset({
-    "Create", "HardDelete", "MailboxLogin", "Move", "MoveToDeletedItems", "SoftDelete", "Update", "UpdateCalendarDelegation",
-    "UpdateFolderPermissions", "UpdateInboxRules",
-})
-_AUDIT_LISTS = (("AuditAdmin", AUDIT_ADMIN_ACTIONS), ("AuditDelegate", AUDIT_DELEGATE_ACTIONS), ("AuditOwner", AUDIT_OWNER_ACTIONS))
+AUDIT_ADMIN_ACTIONS = frozenset(
+    {
+        "Copy",
+        "Create",
+        "FolderBind",
+        "HardDelete",
+        "MessageBind",
+        "Move",
+        "MoveToDeletedItems",
+        "SendAs",
+        "SendOnBehalf",
+        "SoftDelete",
+        "Update",
+        "UpdateCalendarDelegation",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    }
+)
+AUDIT_DELEGATE_ACTIONS = frozenset(
+    {
+        "Create",
+        "FolderBind",
+        "HardDelete",
+        "Move",
+        "MoveToDeletedItems",
+        "SendAs",
+        "SendOnBehalf",
+        "SoftDelete",
+        "Update",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    }
+)
+AUDIT_OWNER_ACTIONS = frozenset(
+    {
+        "Create",
+        "HardDelete",
+        "MailboxLogin",
+        "Move",
+        "MoveToDeletedItems",
+        "SoftDelete",
+        "Update",
+        "UpdateCalendarDelegation",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    }
+)
+_AUDIT_LISTS = (
+    ("AuditAdmin", AUDIT_ADMIN_ACTIONS),
+    ("AuditDelegate", AUDIT_DELEGATE_ACTIONS),
+    ("AuditOwner", AUDIT_OWNER_ACTIONS),
+)
 
 
 def _mailbox_evidence(mailboxes: Objs | None) -> list[Evidence]:
@@ -879,7 +1171,14 @@ def _mailbox_evidence(mailboxes: Objs | None) -> list[Evidence]:
         return [Evidence("note", None, None, "Get-Mailbox was not read: per-mailbox audit settings are not shown")]
     boxes = _objects(mailboxes)
     off = [m for m in boxes if _bool(m, "AuditEnabled") is False]
-    items = [Evidence("mailboxes", None, "AuditEnabled False", f"{len(off)} of {len(boxes)} mailboxes (evidence only: org-wide default auditing applies regardless)")]
+    items = [
+        Evidence(
+            "mailboxes",
+            None,
+            "AuditEnabled False",
+            f"{len(off)} of {len(boxes)} mailboxes (evidence only: org-wide default auditing applies regardless)",
+        )
+    ]
     short: list[Evidence] = []
     for box in boxes:
         gaps = []
@@ -924,18 +1223,32 @@ def owa_storage_providers_restricted(owa_mailbox_policies: Objs | None) -> Decis
     """6.4: no OWA mailbox policy offers additional storage providers."""
     policies = _objects(owa_mailbox_policies)
     if not policies:
-        return no_decision("Get-OwaMailboxPolicy returned no policy (every tenant has a default one): no verdict from Exchange")
+        return no_decision(
+            "Get-OwaMailboxPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
     evidence = _capped(
-        [_object("owa_mailbox_policy", p, f"IsDefault {_show(p.get('IsDefault'))}; AdditionalStorageProvidersAvailable {_show(p.get('AdditionalStorageProvidersAvailable'))}") for p in policies],
+        [
+            _object(
+                "owa_mailbox_policy",
+                p,
+                f"IsDefault {_show(p.get('IsDefault'))}; AdditionalStorageProvidersAvailable {_show(p.get('AdditionalStorageProvidersAvailable'))}",
+            )
+            for p in policies
+        ],
         "policies",
     )
     allowing = [_name(p) for p in policies if _bool(p, "AdditionalStorageProvidersAvailable") is True]
     if allowing:
-        return non_compliant(f"Additional storage providers are available in Outlook on the web through {', '.join(allowing)}", evidence)
+        return non_compliant(
+            f"Additional storage providers are available in Outlook on the web through {', '.join(allowing)}", evidence
+        )
     unknown = [_name(p) for p in policies if _bool(p, "AdditionalStorageProvidersAvailable") is None]
     if unknown:
         return no_decision(f"AdditionalStorageProvidersAvailable is absent on {', '.join(unknown)}", evidence)
-    return compliant(f"No OWA mailbox policy offers additional storage providers ({_plural(len(policies), 'policy')} checked)", evidence)
+    return compliant(
+        f"No OWA mailbox policy offers additional storage providers ({_plural(len(policies), 'policy')} checked)",
+        evidence,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- DNS (4.11-4.13)
@@ -969,10 +1282,12 @@ def _skipped(domains: MailDomains) -> list[Evidence]:
 def _dns_failure(checks: Sequence[DomainCheck], what: str) -> ReadError:
     failed = [c for c in checks if c.verdict == FAILED]
     first = failed[0].failed[0].name if failed and failed[0].failed else "?"
-    story = "; ".join(
-        f"{c.domain} (" + ", ".join(f"{o.name}: {o.failure}" for o in c.failed) + ")" for c in failed
+    story = "; ".join(f"{c.domain} (" + ", ".join(f"{o.name}: {o.failure}" for o in c.failed) + ")" for c in failed)
+    return ReadError(
+        FailureKind.SERVICE,
+        f"DNS TXT {first}",
+        f"{what} look-ups failed for {_plural(len(failed), 'mail domain')}: {story}",
     )
-    return ReadError(FailureKind.SERVICE, f"DNS TXT {first}", f"{what} look-ups failed for {_plural(len(failed), 'mail domain')}: {story}")
 
 
 def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid_reason: str) -> Decision:
@@ -983,12 +1298,17 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
     evidence = [c.evidence() for c in ordered] + _skipped(domains)
     invalid = [c.domain for c in checks if c.verdict == INVALID]
     if invalid:
-        return non_compliant(f"{what} is missing or wrong for {_plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence)
+        return non_compliant(
+            f"{what} is missing or wrong for {_plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence
+        )
     if any(c.verdict == FAILED for c in checks):
         raise _dns_failure(checks, what)
     review = [c.domain for c in checks if c.verdict == REVIEW]
     if review:
-        return manual(f"{what} of {', '.join(review)} does not include Exchange Online directly: review the senders it authorises", evidence)
+        return manual(
+            f"{what} of {', '.join(review)} does not include Exchange Online directly: review the senders it authorises",
+            evidence,
+        )
     return compliant(valid_reason.format(count=_plural(len(checks), "mail domain")), evidence)
 
 
@@ -1039,7 +1359,9 @@ def _dkim_config(configs: Objs, domain: str) -> Obj | None:
     return None
 
 
-def dkim_enabled_in_exchange(domains: MailDomains, outcomes: Mapping[str, DnsOutcome], dkim_signing_configs: Objs | None) -> Decision:
+def dkim_enabled_in_exchange(
+    domains: MailDomains, outcomes: Mapping[str, DnsOutcome], dkim_signing_configs: Objs | None
+) -> Decision:
     """4.11 (Exchange fallback): Get-DkimSigningConfig decides the domains whose DNS look-ups failed, never the others."""
     configs = _objects(dkim_signing_configs)
     checks: list[DomainCheck] = []
@@ -1050,11 +1372,17 @@ def dkim_enabled_in_exchange(domains: MailDomains, outcomes: Mapping[str, DnsOut
             continue
         item = _dkim_config(configs, domain.name)
         if item is None:
-            checks.append(DomainCheck(domain.name, INVALID, f"DNS failed ({check.detail}); Exchange has no DKIM signing config for it"))
+            checks.append(
+                DomainCheck(
+                    domain.name, INVALID, f"DNS failed ({check.detail}); Exchange has no DKIM signing config for it"
+                )
+            )
             continue
         enabled = _bool(item, "Enabled")
         status = _text(item, "Status")
-        seen = f"DNS failed ({check.detail}); Exchange: Enabled {_show(item.get('Enabled'))}" + (f", Status {status}" if status else "")
+        seen = f"DNS failed ({check.detail}); Exchange: Enabled {_show(item.get('Enabled'))}" + (
+            f", Status {status}" if status else ""
+        )
         if enabled is None:
             checks.append(DomainCheck(domain.name, UNDECIDED, seen))
         elif enabled and (not status or status.lower() == "valid"):
@@ -1063,14 +1391,21 @@ def dkim_enabled_in_exchange(domains: MailDomains, outcomes: Mapping[str, DnsOut
             checks.append(DomainCheck(domain.name, INVALID, seen))
     if not domains.evaluated:
         return not_applicable("The tenant has no custom mail domain to check DKIM for", _skipped(domains))
-    evidence = [c.evidence() for c in sorted(checks, key=lambda c: (c.verdict != INVALID, c.domain))] + _skipped(domains)
+    evidence = [c.evidence() for c in sorted(checks, key=lambda c: (c.verdict != INVALID, c.domain))] + _skipped(
+        domains
+    )
     invalid = [c.domain for c in checks if c.verdict == INVALID]
     if invalid:
-        return non_compliant(f"DKIM is not enabled for {_plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence)
+        return non_compliant(
+            f"DKIM is not enabled for {_plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence
+        )
     undecided = [c.domain for c in checks if c.verdict == UNDECIDED]
     if undecided:
         return no_decision(f"Get-DkimSigningConfig carries no Enabled value for {', '.join(undecided)}", evidence)
-    return compliant(f"DKIM is enabled for all {_plural(len(checks), 'mail domain')} (Exchange decided the ones DNS could not)", evidence)
+    return compliant(
+        f"DKIM is enabled for all {_plural(len(checks), 'mail domain')} (Exchange decided the ones DNS could not)",
+        evidence,
+    )
 
 
 def expected_spf(service_configuration_records: Objs | None) -> str | None:
@@ -1092,31 +1427,47 @@ def _spf_check(domain: MailDomain, outcome: DnsOutcome, expected: str | None) ->
     if not records:
         return DomainCheck(domain.name, INVALID, f"no TXT record starts with v=spf1{hint}")
     if len(records) > 1:
-        return DomainCheck(domain.name, INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint)
+        return DomainCheck(
+            domain.name, INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint
+        )
     record = records[0]
     if spf_allows_everyone(record):
         return DomainCheck(domain.name, INVALID, f"{record!r} ends in +all (authorises every sender){hint}")
     if spf_authorises_exchange(record):
         return DomainCheck(domain.name, VALID, f"{record!r}{hint}")
-    return DomainCheck(domain.name, REVIEW, f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}")
+    return DomainCheck(
+        domain.name, REVIEW, f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}"
+    )
 
 
-def spf_published(domains: MailDomains, outcomes: Mapping[str, DnsOutcome], expected: Mapping[str, str] | None = None) -> Decision:
+def spf_published(
+    domains: MailDomains, outcomes: Mapping[str, DnsOutcome], expected: Mapping[str, str] | None = None
+) -> Decision:
     """4.12: every mail domain publishes exactly one SPF record that authorises Exchange Online."""
-    checks = [_spf_check(d, _outcome(outcomes, spf_name(d.name)), (expected or {}).get(d.name)) for d in domains.evaluated]
+    checks = [
+        _spf_check(d, _outcome(outcomes, spf_name(d.name)), (expected or {}).get(d.name)) for d in domains.evaluated
+    ]
     return _aggregate(domains, checks, "SPF", "SPF records authorising Exchange Online are published for all {count}")
 
 
 def _dmarc_from(domain: MailDomain, outcome: DnsOutcome, where: str) -> DomainCheck:
     records = dmarc_records(outcome.records) if outcome.kind is OutcomeKind.FOUND else []
     if not records:
-        return DomainCheck(domain.name, INVALID, f"no v=DMARC1 record at {outcome.name} ({where}): {outcome.describe()}")
+        return DomainCheck(
+            domain.name, INVALID, f"no v=DMARC1 record at {outcome.name} ({where}): {outcome.describe()}"
+        )
     if len(records) > 1:
-        return DomainCheck(domain.name, INVALID, f"{len(records)} DMARC records at {outcome.name} ({where}): none applies (RFC 7489 6.6.3)")
+        return DomainCheck(
+            domain.name,
+            INVALID,
+            f"{len(records)} DMARC records at {outcome.name} ({where}): none applies (RFC 7489 6.6.3)",
+        )
     record = records[0]
     tags = tag_list(record)
     policy = dmarc_policy(record)
-    shown = f"{record!r} at {outcome.name} ({where}); " + "; ".join(f"{t}={tags[t]}" for t in ("p", "sp", "pct", "rua", "ruf") if t in tags)
+    shown = f"{record!r} at {outcome.name} ({where}); " + "; ".join(
+        f"{t}={tags[t]}" for t in ("p", "sp", "pct", "rua", "ruf") if t in tags
+    )
     if policy is None:
         return DomainCheck(domain.name, INVALID, f"{shown}; p= is missing or not none/quarantine/reject")
     advice = "; advice: p=none only monitors, move to quarantine or reject" if policy == "none" else ""
@@ -1130,7 +1481,12 @@ def _dmarc_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome]) -> Doma
     if needs_root_dmarc(domain, own) and domain.root:
         root = _outcome(outcomes, dmarc_name(domain.root))
         if root.failed:
-            return DomainCheck(domain.name, FAILED, f"{own.name}: {own.describe()}; look-up of {root.name} failed ({root.failure})", (root,))
+            return DomainCheck(
+                domain.name,
+                FAILED,
+                f"{own.name}: {own.describe()}; look-up of {root.name} failed ({root.failure})",
+                (root,),
+            )
         if root.kind is OutcomeKind.FOUND:
             return _dmarc_from(domain, root, f"root domain {domain.root}")
         return DomainCheck(domain.name, INVALID, f"no DMARC record at {own.name} nor at {root.name} (root domain)")

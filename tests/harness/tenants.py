@@ -42,7 +42,9 @@ def with_exchange_and_dns(scenario: Scenario) -> Scenario:
     exchange.setdefault("cmdlets", {})["Get-MobileDeviceMailboxPolicy"] = [dict(COMPLIANT_MOBILE_POLICY)]
     result.extra["exchange"] = exchange
     result.extra["dns"] = golden_dns_zone(custom, initial)
-    if not result.exchange_roles:
+    if not result.exchange_roles and result.granted_roles:
+        # A tenant that consented to Graph permissions consented to Exchange.ManageAsApp too; one with no
+        # consent at all (no_consent_tenant) stays without any.
         result.exchange_roles = list(EXCHANGE_ROLES)
     return result
 

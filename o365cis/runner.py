@@ -1,0 +1,114 @@
+"""The suite run programmatically (the Lambda scan function): in-process, into one folder, secret-free argv."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CIS_TESTS = REPO_ROOT / "cis_tests"
+REQUEST_PLUGIN = "o365cis-scan-request"
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What to scan and how; unset URLs fall back to the O365CIS_* variables, as on the command line."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    client_certificate: str | None = None
+    client_certificate_password: str | None = field(default=None, repr=False)
+    rate_limit: float | None = None
+    ca_bundle: str | None = None
+    authority_url: str | None = None
+    graph_url: str | None = None
+    exchange_url: str | None = None
+    compliance_url: str | None = None
+    cloud: str | None = None
+    dns_servers: tuple[str, ...] = ()
+    level: int = 2
+    license: str = "E5"
+
+
+@dataclass
+class ScanOutcome:
+    """How the run ended and where its reports are."""
+
+    exit_code: int
+    summary: dict[str, int]
+    json_path: Path | None
+    html_path: Path | None
+    junit_path: Path | None
+    csv_path: Path | None
+    error: str | None = None
+
+
+class RequestPlugin:
+    """Hands the credentials to the cis plugin inside the process, so they never appear in argv."""
+
+    def __init__(self, request: ScanRequest) -> None:
+        self.__name__ = REQUEST_PLUGIN  # pluggy registers a plugin object under its __name__
+        self.values: dict[str, Any] = {
+            f.name: getattr(request, f.name) for f in fields(request) if f.name not in ("level", "license")
+        }
+        self.values["dns_servers"] = list(request.dns_servers) or None
+        self.error: str | None = None
+
+    def __repr__(self) -> str:
+        return "RequestPlugin(***)"
+
+
+def run_scan(request: ScanRequest, workdir: Path) -> ScanOutcome:
+    """Run cis_tests against the tenant, writing report.html, results.json, results.csv and junit.xml to workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": workdir / "results.json",
+        "html": workdir / "report.html",
+        "junit": workdir / "junit.xml",
+        "csv": workdir / "results.csv",
+    }
+    args = [
+        str(CIS_TESTS),
+        f"--rootdir={REPO_ROOT}",
+        f"-c={REPO_ROOT / 'pytest.ini'}",
+        "-p",
+        "plugins.cis_plugin",
+        "-p",
+        "no:cacheprovider",  # the code directory is read-only in Lambda
+        "-q",
+        f"--cis-level={request.level}",
+        f"--cis-license={request.license}",
+        f"--cis-json={paths['json']}",
+        f"--cis-csv={paths['csv']}",
+        f"--html={paths['html']}",
+        "--self-contained-html",
+        f"--junitxml={paths['junit']}",
+    ]
+    plugin = RequestPlugin(request)
+    previous = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no __pycache__ beside read-only test modules
+    try:
+        exit_code = int(pytest.main(args, plugins=[plugin]))
+    finally:
+        sys.dont_write_bytecode = previous
+    summary: dict[str, int] = {}
+    if paths["json"].is_file():
+        summary = json.loads(paths["json"].read_text(encoding="utf-8")).get("summary", {})
+    error = plugin.error
+    if error is None and exit_code not in (0, 1):
+        error = f"the scan ended with pytest exit status {exit_code}"
+    return ScanOutcome(
+        exit_code=exit_code,
+        summary=summary,
+        json_path=paths["json"] if paths["json"].is_file() else None,
+        html_path=paths["html"] if paths["html"].is_file() else None,
+        junit_path=paths["junit"] if paths["junit"].is_file() else None,
+        csv_path=paths["csv"] if paths["csv"].is_file() else None,
+        error=error,
+    )

@@ -1,0 +1,362 @@
+"""Scenario patches for the end-to-end verdict matrix of the Graph- and Secure-Score-decided recommendations.
+
+Every tenant here is the golden one (`full_golden_tenant`: Graph + Exchange + DNS) with a small, visible patch
+(STYLE.md point 8): one violation per recommendation (`VIOLATIONS`), Secure Score controls lowered, marked or
+removed, permissions withheld, licence refusals. tests/e2e/test_verdicts_graph.py scans each one once.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fake_tenant import paths
+from tests.fake_tenant.data_common import GLOBAL_ADMIN
+from tests.fake_tenant.data_security import CONTROLS
+from tests.fake_tenant.model import Scenario
+from tests.fake_tenant.named import INTUNE_NOT_LICENSED, P1_REQUIRED, unlicensed_tenant
+from tests.fake_tenant.patching import PatchOp, graph_pointer, patch, with_error, with_roles
+from tests.harness.tenants import full_golden_tenant, with_exchange_and_dns
+
+#: Small tenants keep each scan to a few seconds; every rule still has members, guests and admins to judge.
+USERS = 60
+
+#: Microsoft's refusal of a Graph read for a missing permission (what the fake answers without the role).
+PERMISSION_DENIED = (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+#: Narrower permissions that read, between them, everything Directory.Read.All reads for the scan except users and
+#: domains (https://learn.microsoft.com/graph/permissions-reference): withholding Directory.Read.All together with
+#: User.Read.All or Domain.Read.All then takes away exactly the reads those two grant.
+DIRECTORY_SUBSTITUTES: tuple[str, ...] = (
+    "Organization.Read.All",
+    "GroupSettings.Read.All",
+    "Group.Read.All",
+    "GroupMember.Read.All",
+)
+
+MOBILE_POLICY = "Get-MobileDeviceMailboxPolicy"
+
+
+# ----------------------------------------------------------------------------------------------- building blocks
+
+
+def golden() -> Scenario:
+    """The golden tenant the matrix patches (Graph, Exchange cmdlets and DNS all compliant)."""
+    return full_golden_tenant(USERS)
+
+
+def unlicensed() -> Scenario:
+    """The Office 365 E3-only tenant (no Entra ID P1/P2, no Intune) with compliant Exchange and DNS data."""
+    return with_exchange_and_dns(unlicensed_tenant(USERS))
+
+
+def user_id(scenario: Scenario, alias: str) -> str:
+    """Object id of one of the tenant's named accounts (admins, break-glass, sync)."""
+    return str(scenario.extra["named_users"][alias])
+
+
+def group_id(scenario: Scenario, name: str) -> str:
+    """Object id of one of the tenant's named groups."""
+    return str(scenario.extra["groups_by_name"][name])
+
+
+def ca_policy(name: str, *rest: str) -> str:
+    """Pointer into a Conditional Access policy picked by displayName."""
+    return graph_pointer(paths.CONDITIONAL_ACCESS_POLICIES, f"displayName={name}", *rest)
+
+
+def intune(path: str, name: str, *rest: str) -> str:
+    """Pointer into an Intune compliance policy or device configuration picked by displayName."""
+    return graph_pointer(path, f"displayName={name}", *rest)
+
+
+def secure_score_fraction(control: str, fraction: float) -> list[PatchOp]:
+    """The control at `fraction` of its maximum in the latest snapshot (below 1 = below full score)."""
+    pointer = graph_pointer(paths.SECURE_SCORES, "0", "controlScores", f"controlName={control}")
+    maximum = CONTROLS[control][2]
+    return [
+        ("replace", f"{pointer}/score", round(maximum * fraction, 2)),
+        ("replace", f"{pointer}/scoreInPercentage", round(100 * fraction, 2)),
+        ("replace", f"{pointer}/implementationStatus", f"{int(fraction * 100)}% of the items are set up."),
+    ]
+
+
+def secure_score_marked(control: str, state: str, *, when: dt.datetime | None = None) -> list[PatchOp]:
+    """An admin's newer controlStateUpdates entry on the control's profile (Ignored, ThirdParty, Reviewed)."""
+    moment = (when or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    update = {
+        "assignedTo": "",
+        "comment": f"Marked {state} in the quarterly review",
+        "state": state,
+        "updatedBy": "secops@contoso.com",
+        "updatedDateTime": moment,
+    }
+    return [("add", graph_pointer(paths.SECURE_SCORE_PROFILES, f"id={control}", "controlStateUpdates", "-"), update)]
+
+
+def secure_score_absent(control: str) -> list[PatchOp]:
+    """The control gone from the latest snapshot and from the control profiles (retired or never offered)."""
+    return [
+        ("remove", graph_pointer(paths.SECURE_SCORES, "0", "controlScores", f"controlName={control}")),
+        ("remove", graph_pointer(paths.SECURE_SCORE_PROFILES, f"id={control}")),
+    ]
+
+
+def mobile_policy(field_name: str, value: Any) -> PatchOp:
+    """A change to the default Exchange ActiveSync mobile device mailbox policy (the section 7 fallback)."""
+    return ("replace", f"/extra/exchange/cmdlets/{MOBILE_POLICY}/IsDefault=True/{field_name}", value)
+
+
+def withhold(scenario: Scenario, *permissions: str, substitutes: Iterable[str] = ()) -> Scenario:
+    """The app's Graph roles without `permissions`, plus `substitutes` (narrower roles that keep other reads open)."""
+    drop = {p.lower() for p in permissions}
+    roles = [r for r in scenario.granted_roles if r.lower() not in drop]
+    roles += [s for s in substitutes if s not in roles]
+    return with_roles(scenario, roles)
+
+
+def without_exchange(scenario: Scenario) -> Scenario:
+    """No Exchange.ManageAsApp on the Exchange token: the admin API answers 401."""
+    return with_roles(scenario, scenario.granted_roles, exchange_roles=[])
+
+
+def refused(scenario: Scenario, path: str, failure: tuple[int, str, str]) -> Scenario:
+    """Graph answers `path` with this error (licence or permission refusal)."""
+    return with_error(scenario, path, *failure)
+
+
+# ----------------------------------------------------------------------------------------------- violations
+
+Violation = Callable[[Scenario], list[PatchOp]]
+
+
+def _admin_not_mfa_capable(s: Scenario) -> list[PatchOp]:
+    # Isaiah Langer (Helpdesk Administrator, PIM-eligible) has no MFA method: only 1.1.1 reads isMfaCapable decisively.
+    return [("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={user_id(s, 'isaiah.langer')}", "isMfaCapable"), False)]
+
+
+def _five_global_admins(s: Scenario) -> list[PatchOp]:
+    # Two more PIM-eligible Global Administrators (both already MFA-capable admins, eligible rather than permanent,
+    # so 1.1.1 and 1.1.11 are unaffected).
+    ops: list[PatchOp] = []
+    for alias in ("lidia.holloway", "adele.vance"):
+        ops.append(
+            (
+                "add",
+                graph_pointer(paths.ROLE_ELIGIBILITY_INSTANCES, "-"),
+                {
+                    "id": f"e2e-ga-eligible-{alias}",
+                    "principalId": user_id(s, alias),
+                    "roleDefinitionId": GLOBAL_ADMIN,
+                    "directoryScopeId": "/",
+                    "appScopeId": None,
+                    "startDateTime": "2025-01-01T00:00:00Z",
+                    "endDateTime": None,
+                    "memberType": "Direct",
+                    "roleEligibilityScheduleId": f"e2e-schedule-{alias}",
+                },
+            )
+        )
+    return ops
+
+
+def _sspr_off_for_one_member(s: Scenario) -> list[PatchOp]:
+    named = set(s.extra["named_users"].values())
+    users = {u["id"]: u for u in s.graph[paths.USERS]}
+    row = next(
+        r
+        for r in s.graph[paths.REGISTRATION_DETAILS]
+        if r["id"] not in named and users.get(r["id"], {}).get("accountEnabled") is True and r.get("userType") == "member"
+    )
+    return [("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={row['id']}", "isSsprEnabled"), False)]
+
+
+def _permanent_admin(s: Scenario) -> list[PatchOp]:
+    # Lee Gu's PIM activation of Exchange Administrator turned into a permanent assignment (roleAssignments, which
+    # 1.1.1 and 1.1.3 read, already lists the role as active; only the schedule instance changes).
+    instance = graph_pointer(paths.ROLE_ASSIGNMENT_INSTANCES, f"principalId={user_id(s, 'lee.gu')}")
+    return [("replace", f"{instance}/assignmentType", "Assigned"), ("replace", f"{instance}/endDateTime", None)]
+
+
+def _ios_both(field_name: str, value: Any) -> Violation:
+    # iOS has one compliance policy and one device restriction profile; a platform is covered when either meets
+    # the threshold, so both are changed.
+    return lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", field_name), value),
+        ("replace", intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", field_name), value),
+    ]
+
+
+#: One violation per recommendation, each touching data that only that recommendation decides on (two of them
+#: can share a scan). 1.1.8 and 7.13 cannot join the others: CA005 and the iOS passcode switch feed 1.1.10 and
+#: the other section 7 thresholds too (see SOLO_VIOLATIONS).
+VIOLATIONS: dict[str, Violation] = {
+    "1.1.1": _admin_not_mfa_capable,
+    "1.1.2": lambda s: [
+        (
+            "add",
+            ca_policy("CA002: Require MFA for all users", "conditions", "users", "excludeGroups", "-"),
+            group_id(s, "SG-CA-Pilot"),
+        )
+    ],
+    "1.1.3": _five_global_admins,
+    "1.1.4": _sspr_off_for_one_member,
+    "1.1.5": lambda s: [
+        (
+            "replace",
+            graph_pointer(paths.GROUP_SETTINGS, "0", "values", "name=BannedPasswordCheckOnPremisesMode", "value"),
+            "Audit",
+        )
+    ],
+    "1.1.6": lambda s: [
+        ("replace", ca_policy("CA003: Block legacy authentication", "state"), "enabledForReportingButNotEnforced")
+    ],
+    "1.1.7": lambda s: [("replace", graph_pointer(paths.ORGANIZATION, "0", "onPremisesLastPasswordSyncDateTime"), None)],
+    # 1.1.9 / 1.1.10: no qualifying CA policy and the legacy Identity Protection policy below full in Secure Score.
+    # CA004 / CA005 keep a non-empty risk list, so 1.1.8 (any grant) still sees both risk policies.
+    "1.1.9": lambda s: [
+        ("replace", ca_policy("CA004: Require MFA for medium and high sign-in risk", "conditions", "signInRiskLevels"), ["high"]),
+        *secure_score_fraction("SigninRiskPolicy", 0.5),
+    ],
+    "1.1.10": lambda s: [
+        ("replace", ca_policy("CA005: Require password change for high user risk", "grantControls", "builtInControls"), ["mfa"]),
+        *secure_score_fraction("UserRiskPolicy", 0),
+    ],
+    "1.1.11": _permanent_admin,
+    "1.1.12": lambda s: [("replace", graph_pointer(paths.SECURITY_DEFAULTS, "isEnabled"), True)],
+    "1.1.13": lambda s: [
+        ("replace", graph_pointer(paths.GROUPS, f"id={group_id(s, 'Brand Refresh')}", "visibility"), "Public")
+    ],
+    "1.1.14": lambda s: [
+        (
+            "replace",
+            graph_pointer(paths.B2B_POLICIES, "0", "definition", "0"),
+            '{"B2BManagementPolicy":{"InvitationsAllowedAndBlockedDomainsPolicy":{"BlockedDomains":["gmail.com"]}}}',
+        )
+    ],
+    "1.1.15": lambda s: secure_score_fraction("aad_linkedin_connection_disables", 0),
+    "1.4": lambda s: [("replace", graph_pointer(paths.SHAREPOINT_SETTINGS, "isLegacyAuthProtocolsEnabled"), True)],
+    "1.5": lambda s: [("replace", graph_pointer(paths.DOMAINS, "id=contoso.com", "passwordValidityPeriodInDays"), 90)],
+    "2.1": lambda s: [
+        ("replace", graph_pointer(paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "allowedToCreateApps"), True)
+    ],
+    "2.6": lambda s: [
+        (
+            "add",
+            graph_pointer(paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "permissionGrantPoliciesAssigned", "0"),
+            "ManagePermissionGrantsForSelf.microsoft-user-default-low",
+        )
+    ],
+    "2.7": lambda s: [("replace", graph_pointer(paths.ADMIN_CONSENT_POLICY, "reviewers"), [])],
+    "2.9": lambda s: [("replace", graph_pointer(paths.APPS_AND_SERVICES, "settings", "isOfficeStoreEnabled"), True)],
+    "2.10": lambda s: [("replace", graph_pointer(paths.FORMS, "settings", "isInOrgFormsPhishingScanEnabled"), False)],
+    "3.6": lambda s: [("replace", graph_pointer(paths.SHAREPOINT_SETTINGS, "isResharingByExternalUsersEnabled"), True)],
+    "6.1": lambda s: [("replace", graph_pointer(paths.SHAREPOINT_SETTINGS, "sharingDomainRestrictionMode"), "none")],
+    "6.2": lambda s: [("replace", graph_pointer(paths.SHAREPOINT_SETTINGS, "isMacSyncAppEnabled"), True)],
+    # Anyone links are allowed in the golden tenant, so Graph hands 6.3 to Secure Score.
+    "6.3": lambda s: secure_score_fraction("ExternalSharingExpiration", 0),
+    "7.2": _ios_both("passcodePreviousPasscodeBlockCount", 2),
+    "7.3": lambda s: [("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeExpirationDays"), 90)],
+    "7.4": lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "securityBlockJailbrokenDevices"), False)
+    ],
+    "7.5": lambda s: [
+        ("replace", intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", "passcodeSignInFailureCountBeforeWipe"), 20)
+    ],
+    "7.6": _ios_both("passcodeMinimumLength", 4),
+    "7.7": lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeMinutesOfInactivityBeforeLock"), 15),
+        (
+            "replace",
+            intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", "passcodeMinutesOfInactivityBeforeScreenTimeout"),
+            15,
+        ),
+    ],
+    # iOS encrypts whenever a passcode is set, so the violation is on Android (both compliance types).
+    "7.8": lambda s: [
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "Android work profile - Baseline compliance", "storageRequireEncryption"),
+            False,
+        ),
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "Android corporate-owned - Baseline compliance", "storageRequireEncryption"),
+            False,
+        ),
+    ],
+    "7.9": _ios_both("passcodeRequiredType", "numeric"),
+    "7.10": _ios_both("passcodeBlockSimple", False),
+    "7.11": lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "Windows 10/11 - Baseline compliance", "activeFirewallRequired"), False)
+    ],
+    "7.12": lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "managedEmailProfileRequired"), False)
+    ],
+}
+
+#: Violations that also fail other recommendations (the ids listed): each needs a scan where no other violation
+#: touches those ids. 1.1.8: no user risk policy at all (1.1.10 loses it too) and UserRiskPolicy below full.
+#: 7.13: iOS passcodes off (every password threshold of 7.x reads that switch).
+SOLO_VIOLATIONS: dict[str, tuple[Violation, frozenset[str]]] = {
+    "1.1.8": (
+        lambda s: [
+            ("replace", ca_policy("CA005: Require password change for high user risk", "state"), "disabled"),
+            *secure_score_fraction("UserRiskPolicy", 0.25),
+        ],
+        frozenset({"1.1.10"}),
+    ),
+    "7.13": (
+        _ios_both("passcodeRequired", False),
+        frozenset({"7.2", "7.3", "7.5", "7.6", "7.7", "7.8", "7.9", "7.10"}),
+    ),
+}
+
+#: The Exchange ActiveSync fallback's violation per section 7 recommendation (the default mailbox policy).
+ACTIVESYNC_VIOLATIONS: dict[str, PatchOp] = {
+    "7.2": mobile_policy("PasswordHistory", 0),
+    "7.3": mobile_policy("PasswordExpiration", "90.00:00:00"),
+    "7.5": mobile_policy("MaxPasswordFailedAttempts", "Unlimited"),
+    "7.6": mobile_policy("MinPasswordLength", 4),
+    "7.7": mobile_policy("MaxInactivityTimeLock", "00:30:00"),
+    "7.8": mobile_policy("RequireDeviceEncryption", False),
+    "7.9": mobile_policy("AlphanumericPasswordRequired", False),
+    "7.10": mobile_policy("AllowSimplePassword", True),
+}
+#: 7.13's ActiveSync violation (PasswordEnabled false) fails every ActiveSync rule, so it stands alone.
+ACTIVESYNC_PASSWORD_OFF: PatchOp = mobile_policy("PasswordEnabled", False)
+
+
+def with_violations(scenario: Scenario, ids: Iterable[str]) -> Scenario:
+    """The scenario with the listed recommendations' violations applied (each from VIOLATIONS)."""
+    ops: list[PatchOp] = []
+    for rec_id in ids:
+        ops += VIOLATIONS[rec_id](scenario)
+    return patch(scenario, ops)
+
+
+# ----------------------------------------------------------------------------------------------- scan cases
+
+
+@dataclass(frozen=True)
+class ScanCase:
+    """One scenario to scan, and the extra command-line arguments of its scan (selection)."""
+
+    scenario: Scenario
+    args: tuple[str, ...] = ("-m", "not section4")
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+def merged_config(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """A --cis-config built from the golden config plus the case's own keys."""
+    result = copy.deepcopy(dict(base))
+    result.update(copy.deepcopy(dict(extra)))
+    return result
+
+
+#: Licence refusals the fake already uses for the unlicensed tenant, for reuse on other tenants.
+REGISTRATION_NOT_LICENSED = P1_REQUIRED
+INTUNE_REFUSED = INTUNE_NOT_LICENSED
