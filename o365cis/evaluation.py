@@ -60,7 +60,10 @@ def evaluate(
         try:
             refusal = gate()
         except ReadError as failure:
-            return Finding(Status.ERROR, f"the licence check could not be read: {failure}", (), Source.NONE)
+            # Without the licence list no source may decide; still name every decisive read that fails
+            # (CONTRACT step 2), so that one round of grants fixes them all.
+            causes = [f"licence check: {failure}", *_failed_reads(chain, deciders)]
+            return Finding(Status.ERROR, _error_reason(causes), (), Source.NONE)
         if refusal:
             return Finding(Status.ERROR, refusal, (), Source.NONE)
 
@@ -106,6 +109,23 @@ def evaluate(
         finding, source = review
         return Finding(Status.MANUAL, f"{finding.reason}{notes}", tuple(gathered), _SOURCE_NAMES[source])
     return Finding(Status.MANUAL, f"Review: {recommendation.manual_check}{notes}", tuple(gathered), Source.NONE)
+
+
+def _failed_reads(chain: tuple[str, ...], deciders: Mapping[str, SourceDecider]) -> list[str]:
+    """The read failures of every source, without letting any of them decide."""
+    causes: list[str] = []
+    for source in chain:
+        decider = deciders.get(source)
+        if decider is None or source == "manual":
+            continue
+        try:
+            decision = decider()
+        except ReadError as failure:
+            causes.append(_cause(source, failure))
+            continue
+        if isinstance(decision, NoDecision):
+            causes.extend(_cause(source, failure) for failure in decision.failures)
+    return causes
 
 
 def _error_reason(failures: list[str]) -> str:

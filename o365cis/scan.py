@@ -54,6 +54,9 @@ class ScanContext:
         def token_for(scope: str) -> str:
             return tokens.token(scope.removesuffix("/.default")).access_token
 
+        def new_token_for(scope: str) -> str:
+            return tokens.token(scope.removesuffix("/.default"), force_refresh=True).access_token
+
         return ExchangeAdminClient(
             self.tenant_id or self.settings.tenant_id,
             self.settings.exchange_url,
@@ -64,6 +67,7 @@ class ScanContext:
             policy=self.policy,
             limiter=self.limiter,
             recorder=self.recorder.record if self.recorder is not None else None,
+            refresh_token=new_token_for,
         )
 
     def dns(self) -> DnsLookups:

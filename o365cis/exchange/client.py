@@ -108,12 +108,15 @@ class ExchangeAdminClient:
         policy: RetryPolicy | None = None,
         limiter: RateLimiter | None = None,
         recorder: Recorder | None = None,
+        refresh_token: TokenSource | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.exchange_url = exchange_url.rstrip("/")
         self.compliance_url = (compliance_url or exchange_url).rstrip("/")
         self.organization = organization or tenant_id
         self._tokens = token_provider
+        #: Gets a new token for a scope, bypassing the cache (called once on a 401).
+        self._refresh = refresh_token
         self._session = session or HttpSession()
         self._policy = policy or RetryPolicy()
         self._limiter = limiter
@@ -171,6 +174,13 @@ class ExchangeAdminClient:
                 return 0, {"error": {"code": "TokenAcquisitionFailed", "message": str(exc)[:300]}}
             with self._count_lock:
                 self._count += 1
+
+            def refreshed(scope: str = f"{host}/.default") -> dict[str, str] | None:
+                # A long scan can outlive the Exchange token: ask for a new one once and resend.
+                if self._refresh is None:
+                    return None
+                return {"Authorization": f"Bearer {self._refresh(scope)}"}
+
             try:
                 response = send(
                     self._session,
@@ -178,6 +188,7 @@ class ExchangeAdminClient:
                     url,
                     policy=self._policy,
                     limiter=self._limiter,
+                    on_unauthorized=refreshed,
                     json=payload,
                     headers={
                         "Authorization": f"Bearer {token}",

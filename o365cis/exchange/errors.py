@@ -83,10 +83,10 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
             f"the Exchange admin API refused the app's token (401): grant the application permission {EXCHANGE_PERMISSION} "
             f"(API Office 365 Exchange Online) with admin consent"
         )
-        if "not allowed to call" in message.lower():
-            # Exchange also answers 401 "User is not allowed to call <cmdlet>" when the app's service principal holds
-            # no role that includes the cmdlet (MicrosoftDocs/office-docs-powershell issue 7970).
-            detail += f", and assign the app's service principal the Entra role {role}"
+        # Both grants are needed and a 401 does not say which is missing (Exchange also answers 401 "User is not
+        # allowed to call <cmdlet>" when the service principal holds no role: MicrosoftDocs/office-docs-powershell
+        # issue 7970), so the error names both.
+        detail += f", and assign the app's service principal the Entra role {role}"
         return ReadError(
             FailureKind.PERMISSION,
             request,

@@ -294,14 +294,20 @@ def _finish(job: ScanJob, report: ScanReport, services: ScanServices, log: Event
         log.error("scan.email_failed", error=str(exc))
 
     error = "; ".join(e for e in (scan_error, mail_error) if e) or None
-    if error is None and summary is not None:
-        services.store.complete(job.request_id, summary)
-        log.info("scan.completed", summary=summary)
-        return {"requestId": job.request_id, "status": ScanState.COMPLETED.value, "summary": summary}
-    assert error is not None
-    services.store.fail(job.request_id, error, summary)
-    log.error("scan.failed", error=error, summary=summary)
-    result: dict[str, Any] = {"requestId": job.request_id, "status": ScanState.FAILED.value, "error": one_line(error)}
+    result: dict[str, Any] = {"requestId": job.request_id}
+    try:
+        if error is None and summary is not None:
+            services.store.complete(job.request_id, summary)
+            log.info("scan.completed", summary=summary)
+            return {**result, "status": ScanState.COMPLETED.value, "summary": summary}
+        assert error is not None
+        services.store.fail(job.request_id, error, summary)
+        log.error("scan.failed", error=error, summary=summary)
+        result.update(status=ScanState.FAILED.value, error=one_line(error))
+    except StoreError as exc:
+        # The email went out (or not) already; the record stays RUNNING, and the log says why.
+        log.error("scan.unrecorded", error=str(exc), summary=summary)
+        result.update(status=ScanState.FAILED.value, error=str(exc))
     if summary is not None:
         result["summary"] = summary
     return result

@@ -325,7 +325,7 @@ def _decide_in_force(
     evidence.extend(_object(kind, p, "not in force (no enabled rule names it)") for p in others)
     evidence = _capped(evidence, "policies")
     if passing:
-        return compliant(f"{what} is in force: {', '.join(passing)}", evidence)
+        return compliant(f"{what[:1].upper()}{what[1:]} is in force: {', '.join(passing)}", evidence)
     if undecided:
         return no_decision(
             "No policy in force is proven to meet the rule: some values are absent from the response", evidence
@@ -1034,7 +1034,7 @@ def anti_phishing_policy_set(anti_phish_policies: Objs | None, anti_phish_rules:
     """4.10: an anti-phishing policy in force has threshold 2+, mailbox intelligence (and protection), spoof intelligence."""
     return _decide_in_force(
         "anti_phish_policy",
-        "An anti-phishing policy",
+        "anti-phishing policy",
         anti_phish_policies or [],
         anti_phish_rules or [],
         "AntiPhishPolicy",

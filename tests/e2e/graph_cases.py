@@ -7,10 +7,10 @@ removed, permissions withheld, licence refusals. tests/e2e/test_verdicts_graph.p
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tests.fake_tenant import paths
@@ -24,7 +24,8 @@ from tests.harness.tenants import full_golden_tenant, with_exchange_and_dns
 #: Small tenants keep each scan to a few seconds; every rule still has members, guests and admins to judge.
 USERS = 60
 
-#: Microsoft's refusal of a Graph read for a missing permission (what the fake answers without the role).
+#: Graph's refusal of a read for a missing permission (https://learn.microsoft.com/graph/errors: 403
+#: Authorization_RequestDenied), injected on one path while the token still carries the role.
 PERMISSION_DENIED = (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 #: Narrower permissions that read, between them, everything Directory.Read.All reads for the scan except users and
@@ -38,6 +39,9 @@ DIRECTORY_SUBSTITUTES: tuple[str, ...] = (
 )
 
 MOBILE_POLICY = "Get-MobileDeviceMailboxPolicy"
+
+#: Licence refusals as the fake answers them for the unlicensed tenant, reused on the golden one.
+REGISTRATION_NOT_LICENSED = P1_REQUIRED
 
 
 # ----------------------------------------------------------------------------------------------- building blocks
@@ -135,7 +139,13 @@ Violation = Callable[[Scenario], list[PatchOp]]
 
 def _admin_not_mfa_capable(s: Scenario) -> list[PatchOp]:
     # Isaiah Langer (Helpdesk Administrator, PIM-eligible) has no MFA method: only 1.1.1 reads isMfaCapable decisively.
-    return [("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={user_id(s, 'isaiah.langer')}", "isMfaCapable"), False)]
+    return [
+        (
+            "replace",
+            graph_pointer(paths.REGISTRATION_DETAILS, f"id={user_id(s, 'isaiah.langer')}", "isMfaCapable"),
+            False,
+        )
+    ]
 
 
 def _five_global_admins(s: Scenario) -> list[PatchOp]:
@@ -169,7 +179,9 @@ def _sspr_off_for_one_member(s: Scenario) -> list[PatchOp]:
     row = next(
         r
         for r in s.graph[paths.REGISTRATION_DETAILS]
-        if r["id"] not in named and users.get(r["id"], {}).get("accountEnabled") is True and r.get("userType") == "member"
+        if r["id"] not in named
+        and users.get(r["id"], {}).get("accountEnabled") is True
+        and r.get("userType") == "member"
     )
     return [("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={row['id']}", "isSsprEnabled"), False)]
 
@@ -214,15 +226,25 @@ VIOLATIONS: dict[str, Violation] = {
     "1.1.6": lambda s: [
         ("replace", ca_policy("CA003: Block legacy authentication", "state"), "enabledForReportingButNotEnforced")
     ],
-    "1.1.7": lambda s: [("replace", graph_pointer(paths.ORGANIZATION, "0", "onPremisesLastPasswordSyncDateTime"), None)],
+    "1.1.7": lambda s: [
+        ("replace", graph_pointer(paths.ORGANIZATION, "0", "onPremisesLastPasswordSyncDateTime"), None)
+    ],
     # 1.1.9 / 1.1.10: no qualifying CA policy and the legacy Identity Protection policy below full in Secure Score.
     # CA004 / CA005 keep a non-empty risk list, so 1.1.8 (any grant) still sees both risk policies.
     "1.1.9": lambda s: [
-        ("replace", ca_policy("CA004: Require MFA for medium and high sign-in risk", "conditions", "signInRiskLevels"), ["high"]),
+        (
+            "replace",
+            ca_policy("CA004: Require MFA for medium and high sign-in risk", "conditions", "signInRiskLevels"),
+            ["high"],
+        ),
         *secure_score_fraction("SigninRiskPolicy", 0.5),
     ],
     "1.1.10": lambda s: [
-        ("replace", ca_policy("CA005: Require password change for high user risk", "grantControls", "builtInControls"), ["mfa"]),
+        (
+            "replace",
+            ca_policy("CA005: Require password change for high user risk", "grantControls", "builtInControls"),
+            ["mfa"],
+        ),
         *secure_score_fraction("UserRiskPolicy", 0),
     ],
     "1.1.11": _permanent_admin,
@@ -241,12 +263,18 @@ VIOLATIONS: dict[str, Violation] = {
     "1.4": lambda s: [("replace", graph_pointer(paths.SHAREPOINT_SETTINGS, "isLegacyAuthProtocolsEnabled"), True)],
     "1.5": lambda s: [("replace", graph_pointer(paths.DOMAINS, "id=contoso.com", "passwordValidityPeriodInDays"), 90)],
     "2.1": lambda s: [
-        ("replace", graph_pointer(paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "allowedToCreateApps"), True)
+        (
+            "replace",
+            graph_pointer(paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "allowedToCreateApps"),
+            True,
+        )
     ],
     "2.6": lambda s: [
         (
             "add",
-            graph_pointer(paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "permissionGrantPoliciesAssigned", "0"),
+            graph_pointer(
+                paths.AUTHORIZATION_POLICY, "defaultUserRolePermissions", "permissionGrantPoliciesAssigned", "0"
+            ),
             "ManagePermissionGrantsForSelf.microsoft-user-default-low",
         )
     ],
@@ -259,19 +287,37 @@ VIOLATIONS: dict[str, Violation] = {
     # Anyone links are allowed in the golden tenant, so Graph hands 6.3 to Secure Score.
     "6.3": lambda s: secure_score_fraction("ExternalSharingExpiration", 0),
     "7.2": _ios_both("passcodePreviousPasscodeBlockCount", 2),
-    "7.3": lambda s: [("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeExpirationDays"), 90)],
+    "7.3": lambda s: [
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeExpirationDays"), 90)
+    ],
     "7.4": lambda s: [
-        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "securityBlockJailbrokenDevices"), False)
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "securityBlockJailbrokenDevices"),
+            False,
+        )
     ],
     "7.5": lambda s: [
-        ("replace", intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", "passcodeSignInFailureCountBeforeWipe"), 20)
+        (
+            "replace",
+            intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", "passcodeSignInFailureCountBeforeWipe"),
+            20,
+        )
     ],
     "7.6": _ios_both("passcodeMinimumLength", 4),
     "7.7": lambda s: [
-        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeMinutesOfInactivityBeforeLock"), 15),
         (
             "replace",
-            intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", "passcodeMinutesOfInactivityBeforeScreenTimeout"),
+            intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "passcodeMinutesOfInactivityBeforeLock"),
+            15,
+        ),
+        (
+            "replace",
+            intune(
+                paths.DEVICE_CONFIGURATIONS,
+                "iOS - Device restrictions",
+                "passcodeMinutesOfInactivityBeforeScreenTimeout",
+            ),
             15,
         ),
     ],
@@ -284,17 +330,27 @@ VIOLATIONS: dict[str, Violation] = {
         ),
         (
             "replace",
-            intune(paths.COMPLIANCE_POLICIES, "Android corporate-owned - Baseline compliance", "storageRequireEncryption"),
+            intune(
+                paths.COMPLIANCE_POLICIES, "Android corporate-owned - Baseline compliance", "storageRequireEncryption"
+            ),
             False,
         ),
     ],
     "7.9": _ios_both("passcodeRequiredType", "numeric"),
     "7.10": _ios_both("passcodeBlockSimple", False),
     "7.11": lambda s: [
-        ("replace", intune(paths.COMPLIANCE_POLICIES, "Windows 10/11 - Baseline compliance", "activeFirewallRequired"), False)
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "Windows 10/11 - Baseline compliance", "activeFirewallRequired"),
+            False,
+        )
     ],
     "7.12": lambda s: [
-        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "managedEmailProfileRequired"), False)
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", "managedEmailProfileRequired"),
+            False,
+        )
     ],
 }
 
@@ -347,16 +403,172 @@ class ScanCase:
 
     scenario: Scenario
     args: tuple[str, ...] = ("-m", "not section4")
-    config: Mapping[str, Any] = field(default_factory=dict)
 
 
-def merged_config(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """A --cis-config built from the golden config plus the case's own keys."""
-    result = copy.deepcopy(dict(base))
-    result.update(copy.deepcopy(dict(extra)))
-    return result
+#: Graph permissions the product's decisive reads need, each withheld in its own scan (or with others whose
+#: catalogue sets are disjoint, so every changed result is attributed to exactly one of them). Directory.Read.All
+#: also grants users and domains, so User.Read.All and Domain.Read.All are withheld with it and the narrower
+#: DIRECTORY_SUBSTITUTES keep its other reads (organization, group settings, groups, licences) open.
+PERMISSION_SCANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "withheld_policy": (("Policy.Read.All",), ()),
+    "withheld_directory": (("Directory.Read.All",), ()),
+    "withheld_role_management": (("RoleManagement.Read.Directory",), ()),
+    "withheld_audit_log": (("AuditLog.Read.All",), ()),
+    "withheld_users_domains": (("User.Read.All", "Domain.Read.All"), ("Directory.Read.All",)),
+    "withheld_secure_score_and_settings": (
+        (
+            "SecurityEvents.Read.All",
+            "Policy.Read.B2BManagementPolicy",
+            "OrgSettings-AppsAndServices.Read.All",
+            "OrgSettings-Forms.Read.All",
+            "IdentityRiskEvent.Read.All",
+            "Reports.Read.All",
+            "SecurityAlert.Read.All",
+        ),
+        (),
+    ),
+    "withheld_sharepoint_intune": (("SharePointTenantSettings.Read.All", "DeviceManagementConfiguration.Read.All"), ()),
+}
+
+#: Evidence-only permissions kept in the "nothing readable" scan (a token needs at least one role to be valid).
+EVIDENCE_ONLY_KEPT: tuple[str, ...] = ("IdentityRiskEvent.Read.All", "Reports.Read.All", "SecurityAlert.Read.All")
 
 
-#: Licence refusals the fake already uses for the unlicensed tenant, for reuse on other tenants.
-REGISTRATION_NOT_LICENSED = P1_REQUIRED
-INTUNE_REFUSED = INTUNE_NOT_LICENSED
+def permission_case(name: str) -> ScanCase:
+    """The golden tenant with one PERMISSION_SCANS entry withheld."""
+    tested, also = PERMISSION_SCANS[name]
+    substitutes = DIRECTORY_SUBSTITUTES if "Directory.Read.All" in also else ()
+    return ScanCase(withhold(golden(), *tested, *also, substitutes=substitutes))
+
+
+def noncompliant_case() -> ScanCase:
+    """Every recommendation of VIOLATIONS violated once, in one tenant."""
+    return ScanCase(with_violations(golden(), VIOLATIONS))
+
+
+def five_active_global_admins(s: Scenario) -> list[PatchOp]:
+    """Three more permanent Global Administrators (5 active with the break-glass account and the tier0 group)."""
+    ops: list[PatchOp] = []
+    for alias in ("nestor.wilke", "diego.siciliani", "alex.wilber"):
+        ops.append(
+            (
+                "add",
+                graph_pointer(paths.ROLE_ASSIGNMENTS, "-"),
+                {
+                    "id": f"e2e-ga-active-{alias}",
+                    "principalId": user_id(s, alias),
+                    "roleDefinitionId": GLOBAL_ADMIN,
+                    "directoryScopeId": "/",
+                    "appScopeId": None,
+                    "condition": None,
+                },
+            )
+        )
+    return ops
+
+
+def solo_violations_case() -> ScanCase:
+    """1.1.8 and 7.13 violated (they fail neighbours too), five active Global Administrators with PIM eligibility
+    refused for a permission (403), and SharePoint settings withheld while spo_legacy_auth is below full."""
+    base = golden()
+    ops: list[PatchOp] = []
+    for violation, _ in SOLO_VIOLATIONS.values():
+        ops += violation(base)
+    ops += five_active_global_admins(base)
+    ops += secure_score_fraction("spo_legacy_auth", 0.4)
+    scenario = refused(patch(base, ops), paths.ROLE_ELIGIBILITY_INSTANCES, PERMISSION_DENIED)
+    return ScanCase(withhold(scenario, "SharePointTenantSettings.Read.All"))
+
+
+def nothing_readable_case() -> ScanCase:
+    """Every decisive Graph permission, Secure Score included, and Exchange withheld: nothing can be compliant."""
+    return ScanCase(without_exchange(with_roles(golden(), EVIDENCE_ONLY_KEPT)))
+
+
+def secure_score_handover_case() -> ScanCase:
+    """Secure Score controls absent or marked by an admin where Secure Score is the deciding source."""
+    base = golden()
+    ops: list[PatchOp] = [
+        *secure_score_marked("aad_linkedin_connection_disables", "Ignored"),  # 1.1.15 -> manual
+        *secure_score_absent("ExternalSharingExpiration"),  # 6.3 -> manual
+        # 1.1.9: no qualifying CA sign-in risk policy (CA004 keeps "high", so 1.1.8 still sees it), control absent.
+        (
+            "replace",
+            ca_policy("CA004: Require MFA for medium and high sign-in risk", "conditions", "signInRiskLevels"),
+            ["high"],
+        ),
+        *secure_score_absent("SigninRiskPolicy"),
+        # 1.1.10: no qualifying CA user risk policy (CA005 keeps its risk list for 1.1.8), control third-party.
+        (
+            "replace",
+            ca_policy("CA005: Require password change for high user risk", "grantControls", "builtInControls"),
+            ["mfa"],
+        ),
+        *secure_score_marked("UserRiskPolicy", "ThirdParty"),
+        # 1.1.1 / 1.1.4 lose their registration read (AuditLog.Read.All withheld below); their controls are marked.
+        *secure_score_marked("AdminMFAV2", "Ignored"),
+        *secure_score_marked("SelfServicePasswordReset", "Reviewed"),
+        # 7.4 / 7.12 lose Intune (DeviceManagementConfiguration.Read.All withheld below); no control decides.
+        *secure_score_marked("MDMRootedBlock", "Ignored"),
+        *secure_score_absent("MDMManageEmail"),
+    ]
+    return ScanCase(withhold(patch(base, ops), "AuditLog.Read.All", "DeviceManagementConfiguration.Read.All"))
+
+
+def unlicensed_case() -> ScanCase:
+    """The E3-only tenant as it is: no P2 (PIM, risk policies), no P1 reports, no Intune."""
+    return ScanCase(unlicensed())
+
+
+def unlicensed_activesync_violations_case() -> ScanCase:
+    """The E3-only tenant whose default ActiveSync policy fails 7.2, 7.3 and 7.5-7.10 (one property each), and
+    without the SelfServicePasswordReset control (1.1.4's registration report is refused as non-premium)."""
+    base = unlicensed()
+    return ScanCase(patch(base, [*ACTIVESYNC_VIOLATIONS.values(), *secure_score_absent("SelfServicePasswordReset")]))
+
+
+def unlicensed_without_exchange_case() -> ScanCase:
+    """The E3-only tenant without Exchange access: section 7 goes on to Secure Score (MDMMinPW below full,
+    MDMPWReq absent)."""
+    base = unlicensed()
+    ops = [*secure_score_fraction("MDMMinPW", 0.0), *secure_score_absent("MDMPWReq")]
+    return ScanCase(without_exchange(patch(base, ops)))
+
+
+def refusals_case() -> ScanCase:
+    """The golden tenant with the registration report refused as non-premium and Intune as not licensed, the
+    ActiveSync default policy without a password, AdminMFAV2 absent, the user risk CA policy off with its control
+    marked Ignored, and ExternalSharingExpiration below full after an Ignored marking was reverted."""
+    base = golden()
+    now = dt.datetime.now(dt.UTC)
+    ops: list[PatchOp] = [
+        ACTIVESYNC_PASSWORD_OFF,
+        *secure_score_absent("AdminMFAV2"),
+        ("replace", ca_policy("CA005: Require password change for high user risk", "state"), "disabled"),
+        *secure_score_marked("UserRiskPolicy", "Ignored"),
+        # The newest controlStateUpdates entry wins, not the last one listed: back to Default yesterday, listed
+        # before the Ignored marking of ten days ago.
+        *secure_score_marked("ExternalSharingExpiration", "Default", when=now - dt.timedelta(days=1)),
+        *secure_score_marked("ExternalSharingExpiration", "Ignored", when=now - dt.timedelta(days=10)),
+        *secure_score_fraction("ExternalSharingExpiration", 0.0),
+    ]
+    scenario = patch(base, ops)
+    scenario = refused(scenario, paths.REGISTRATION_DETAILS, REGISTRATION_NOT_LICENSED)
+    for path in (paths.COMPLIANCE_POLICIES, paths.DEVICE_CONFIGURATIONS, paths.DEVICE_MANAGEMENT):
+        scenario = refused(scenario, path, INTUNE_NOT_LICENSED)
+    return ScanCase(scenario)
+
+
+#: Every scan of the matrix by name; test_verdicts_graph.py scans each one at most once.
+CASES: dict[str, Callable[[], ScanCase]] = {
+    "golden": lambda: ScanCase(golden()),
+    "noncompliant": noncompliant_case,
+    "solo_violations": solo_violations_case,
+    **{name: functools.partial(permission_case, name) for name in PERMISSION_SCANS},
+    "nothing_readable": nothing_readable_case,
+    "secure_score_handover": secure_score_handover_case,
+    "unlicensed": unlicensed_case,
+    "unlicensed_activesync_violations": unlicensed_activesync_violations_case,
+    "unlicensed_without_exchange": unlicensed_without_exchange_case,
+    "refusals": refusals_case,
+}

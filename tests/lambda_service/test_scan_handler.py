@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from o365cis.lambda_service.config import ServiceConfig
+from o365cis.lambda_service.events import ScanJob
 from o365cis.lambda_service.handlers import ScanServices, handle_scan
+from o365cis.lambda_service.scan_step import ScanReport
 from o365cis.lambda_service.status import StatusStore
 
 from .fakes import RECIPIENT, SECRET, SUMMARY, TENANT, BlockedScan, FakeContext, FakeScan, scan_event
-from .servers import FROM_ADDR, SmtpServer, free_port, log_lines
+from .servers import FROM_ADDR, MotoEndpoint, SmtpServer, free_port, log_lines
 
 
 @pytest.fixture
@@ -191,3 +193,30 @@ def test_missing_mail_settings_fail_the_record(
     assert result["status"] == "FAILED" and "MAIL_SERVER" in result["error"]
     record = store.get("req-nomail")
     assert record is not None and record["status"] == "FAILED" and "MAIL_SERVER" in record["error"]
+
+
+def test_table_lost_mid_scan_still_emails_and_answers(
+    services: ScanServices, smtp_server: SmtpServer, moto_server: MotoEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb = moto_server.client("dynamodb")
+    table = services.config.table_name
+    inner = services.scan
+
+    def scan_then_lose_table(job: ScanJob, workdir: Path, allowance: float | None) -> ScanReport:
+        report = inner(job, workdir, allowance)
+        dynamodb.delete_table(TableName=table)
+        return report
+
+    services.scan = scan_then_lose_table
+    try:
+        result = handle_scan(scan_event("req-lost"), None, services)
+    finally:  # the table fixture deletes it again at teardown
+        dynamodb.create_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert result["status"] == "FAILED" and "ResourceNotFoundException" in result["error"]
+    assert result["summary"] == SUMMARY and len(smtp_server.messages) == 1
+    assert "scan.unrecorded" in capsys.readouterr().out

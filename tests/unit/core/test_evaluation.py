@@ -283,7 +283,7 @@ def test_a_gate_refusal_is_an_error_and_no_source_runs() -> None:
     assert finding == Finding(Status.ERROR, "not licensed for Entra ID P2", (), Source.NONE)
 
 
-def test_an_unreadable_licence_list_is_an_error() -> None:
+def test_an_unreadable_licence_list_is_an_error_naming_every_failed_read() -> None:
     def gate() -> str | None:
         raise ReadError(
             FailureKind.PERMISSION,
@@ -292,10 +292,15 @@ def test_an_unreadable_licence_list_is_an_error() -> None:
             permission="Directory.Read.All",
         )
 
-    finding = evaluate(GRAPH_CHAIN, {"graph": must_not_run, "securescore": must_not_run}, gate=gate)
+    def graph_refused() -> Finding:
+        raise ReadError(FailureKind.PERMISSION, "GET /v1.0/identity/conditionalAccess/policies", "permission Policy.Read.All not granted")
+
+    # Without the licence list no source may decide: a source that could decide compliant is ignored.
+    finding = evaluate(GRAPH_CHAIN, {"graph": graph_refused, "securescore": gives(compliant("full"))}, gate=gate)
     assert finding.status is Status.ERROR
-    assert finding.reason.startswith("the licence check could not be read")
+    assert finding.reason.startswith("could not be evaluated: licence check:")
     assert "GET /v1.0/subscribedSkus: permission Directory.Read.All not granted" in finding.reason
+    assert "Policy.Read.All" in finding.reason
 
 
 def test_a_gate_that_passes_lets_the_chain_run() -> None:
