@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from o365cis.auth import AuthError
 from o365cis.lambda_service import mailer
 from o365cis.lambda_service.config import ConfigurationError, MailSettings, ServiceConfig
 from o365cis.lambda_service.events import InvalidEvent, ScanJob, parse_request_event, parse_scan_event
@@ -22,6 +23,7 @@ from o365cis.lambda_service.logs import EventLog
 from o365cis.lambda_service.permissions import GrantedRoles, check_permissions, probe_roles
 from o365cis.lambda_service.scan_step import PytestScanStep, ScanReport, ScanStep
 from o365cis.lambda_service.status import AlreadyRecorded, ScanState, StatusStore, StoreError, one_line, summary_counts
+from o365cis.settings import SettingsError
 
 #: HTTP status for each AuthError kind: what the caller sent is refused (4xx) unless Microsoft was unreachable.
 AUTH_STATUS = {
@@ -142,9 +144,6 @@ def _request(event: Any, context: Any, services: RequestServices | None, log: Ev
     except (ConfigurationError, ValueError) as exc:
         log.error("request.misconfigured", error=str(exc))
         return response(500, {**base, "status": "ERROR", "error": f"the function is misconfigured: {exc}"})
-
-    from o365cis.auth import AuthError  # the import pulls msal: only once the event is valid
-    from o365cis.settings import SettingsError
 
     try:
         roles = services.probe(job)

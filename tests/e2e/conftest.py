@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from tests.fake_tenant import paths
 from tests.fake_tenant.certificates import AppCertificate, make_app_certificate
 from tests.fake_tenant.model import Scenario
-from tests.fake_tenant.named import noncompliant_tenant, no_consent_tenant
+from tests.fake_tenant.named import no_consent_tenant, noncompliant_tenant
 from tests.fake_tenant.patching import with_certificate, with_error
 from tests.harness.scan import FakeCloud, fake_cloud, scan_command, write_config
 from tests.harness.tenants import full_golden_config, full_golden_tenant, with_exchange_and_dns
@@ -259,7 +259,9 @@ def write_unencrypted_pem(certificate: AppCertificate, path: Path) -> Path:
     """The certificate with its private key unencrypted (a PEM file an admin exported without a password)."""
     assert certificate.password is not None
     key = serialization.load_pem_private_key(certificate.private_key_pem.encode(), certificate.password.encode())
-    plain = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    plain = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.write_text(certificate.certificate_pem + plain.decode("ascii"), encoding="ascii")
     return path
 
@@ -269,7 +271,11 @@ def mixed_config(today: dt.date) -> dict[str, Any]:
     config = full_golden_config()
     config["waivers"] = [
         {"id": WAIVED_ID, "reason": WAIVER_REASON, "expires": (today + dt.timedelta(days=365)).isoformat()},
-        {"id": EXPIRED_WAIVER_ID, "reason": EXPIRED_WAIVER_REASON, "expires": (today - dt.timedelta(days=30)).isoformat()},
+        {
+            "id": EXPIRED_WAIVER_ID,
+            "reason": EXPIRED_WAIVER_REASON,
+            "expires": (today - dt.timedelta(days=30)).isoformat(),
+        },
     ]
     return config
 

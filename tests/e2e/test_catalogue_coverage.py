@@ -54,7 +54,9 @@ def test_every_catalogue_id_has_exactly_one_test(pytester: pytest.Pytester) -> N
 
 def marker_source(**changes: Any) -> str:
     """A cis marker: 1.1.1's catalogue facts with `changes` applied."""
-    fields: dict[str, Any] = {name: REFERENCE[name] for name in ("id", "title", "section", "level", "license", "automated")}
+    fields: dict[str, Any] = {
+        name: REFERENCE[name] for name in ("id", "title", "section", "level", "license", "automated")
+    }
     fields.update(changes)
     arguments = ", ".join(f"{name}={value!r}" for name, value in fields.items())
     return f"@pytest.mark.cis({arguments})"

@@ -31,14 +31,24 @@ from .conftest import (
 
 DOCUMENT_KEYS = {"benchmark", "tenant", "scanner", "started", "finished", "summary", "results"}
 RESULT_KEYS = {
-    "id", "title", "section", "level", "license", "automated", "status", "reason", "evidence", "source", "remediation",
+    "id",
+    "title",
+    "section",
+    "level",
+    "license",
+    "automated",
+    "status",
+    "reason",
+    "evidence",
+    "source",
+    "remediation",
 }
 EVIDENCE_KEYS = {"type", "id", "name", "detail"}
 SOURCES = {"graph", "dns", "exchange", "securescore", "config", "none"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 #: The JUnit child element each status's testcase carries (None: none, the test passed).
-JUNIT_OUTCOME = {
+JUNIT_OUTCOME: dict[str, set[str | None]] = {
     "compliant": {None},
     "non_compliant": {"failure"},
     "error": {"failure", "error"},
@@ -105,7 +115,7 @@ def test_started_and_finished_are_iso_8601_utc(scan: PytestRun) -> None:
     assert start.utcoffset() == dt.timedelta(0)
     assert start <= end
     # Written during this test session, by this machine's clock: not in the future, not days old.
-    assert dt.timedelta(0) <= dt.datetime.now(dt.timezone.utc) - end < dt.timedelta(days=1)
+    assert dt.timedelta(0) <= dt.datetime.now(dt.UTC) - end < dt.timedelta(days=1)
 
 
 # CSV and JUnit ---------------------------------------------------------------------------------------------------
@@ -119,7 +129,11 @@ def test_csv_has_one_row_per_result_with_the_same_status(scan: PytestRun) -> Non
     assert [row["id"] for row in rows] == list(results)
     for row in rows:
         result = results[row["id"]]
-        assert (row["status"], row["source"], row["level"]) == (result["status"], result["source"], str(result["level"]))
+        assert (row["status"], row["source"], row["level"]) == (
+            result["status"],
+            result["source"],
+            str(result["level"]),
+        )
         assert row["title"] == result["title"]
 
 
@@ -128,7 +142,9 @@ def junit_records(run: PytestRun) -> dict[str, tuple[str, str, set[str | None]]]
     records: dict[str, tuple[str, str, set[str | None]]] = {}
     for case in ET.parse(run.junit_path).iter("testcase"):
         properties = {p.get("name"): p.get("value") for p in case.iter("property")}
-        outcomes: set[str | None] = {child.tag for child in case if child.tag in ("failure", "error", "skipped")} or {None}
+        outcomes: set[str | None] = {child.tag for child in case if child.tag in ("failure", "error", "skipped")} or {
+            None
+        }
         cis_id = str(properties["cis_id"])
         assert cis_id not in records, f"{cis_id} appears twice"
         records[cis_id] = (str(properties["cis_level"]), str(properties["cis_status"]), outcomes)
@@ -181,7 +197,11 @@ class RenderedDom(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value or "" for name, value in attrs}
         parent = self.elements[self._open[-1]] if self._open else ("", {})
-        if tag == "span" and "cis-badge" in attributes.get("class", "") and "col-cisStatus" in parent[1].get("class", ""):
+        if (
+            tag == "span"
+            and "cis-badge" in attributes.get("class", "")
+            and "col-cisStatus" in parent[1].get("class", "")
+        ):
             self.row_badges.append(attributes["class"])
         self.elements.append((tag, attributes))
         self.texts.append("")

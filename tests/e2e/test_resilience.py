@@ -40,6 +40,8 @@ FAILING_PATHS = (
 ENDLESS_503_PATH = "/v1.0/admin/sharepoint/settings"
 ONLY_SOURCE_FAILED = ("3.6", "6.1")
 SECURE_SCORE_FALLBACK = ("1.4", "6.2", "6.3")
+#: More answers than any retry budget lets one read ask for: the failure never lifts during the scan.
+ENDLESS = 10_000
 SECTION4 = ids_where(lambda r: r["section"].startswith("4 "))
 #: How long the request a mid-scan action waits for is held back: ample time for the watcher to act.
 HOLD_MS = 1000
@@ -131,7 +133,7 @@ def nothing_armed(server: FakeTenantServer) -> list[MidScanAction]:
 
 
 def endless_503(server: FakeTenantServer) -> list[MidScanAction]:
-    server.faults.fail(None, status=503, path_prefix=ENDLESS_503_PATH)
+    server.faults.fail(ENDLESS, status=503, path_prefix=ENDLESS_503_PATH)
     return []
 
 
@@ -155,17 +157,24 @@ def exchange_token_expires(server: FakeTenantServer) -> list[MidScanAction]:
 
 
 @pytest.fixture(scope="module")
-def faulted(golden: Scenario, golden_config_file: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, FaultedScan]:
+def faulted(
+    golden: Scenario, golden_config_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, FaultedScan]:
     """One scan per fault scenario, each on its own fake services (faults are per server), a few at a time."""
     root = tmp_path_factory.mktemp("resilience")
 
-    def job(name: str, arm: Arm, **options: object) -> Callable[[], FaultedScan]:
-        return lambda: scan_with_faults(golden, golden_config_file, root / name, arm, **options)  # type: ignore[arg-type]
+    def job(
+        name: str, arm: Arm, *, extra: Sequence[str] = (), env: dict[str, str] | None = None, page_size: int = 25
+    ) -> Callable[[], FaultedScan]:
+        out = root / name
+        return lambda: scan_with_faults(golden, golden_config_file, out, arm, extra=extra, env=env, page_size=page_size)
 
     return run_concurrently(
         {
             "429 Retry-After seconds, 503s": job("seconds", throttled_and_failing(503, retry_after=1)),
-            "429 Retry-After HTTP date, 504s": job("date", throttled_and_failing(504, retry_after=1, as_http_date=True)),
+            "429 Retry-After HTTP date, 504s": job(
+                "date", throttled_and_failing(504, retry_after=1, as_http_date=True)
+            ),
             "429 without Retry-After, 503s": job("bare", throttled_and_failing(503, retry_after=None)),
             "Conditional Access throttle": job("ca-throttle", conditional_access_throttle, page_size=2),
             "tokens expire mid-scan": job("tokens", graph_tokens_expire),
@@ -187,7 +196,9 @@ SAME_VERDICTS = [
 
 
 @pytest.mark.parametrize("case", SAME_VERDICTS)
-def test_scan_under_faults_gives_the_clean_verdicts(faulted: dict[str, FaultedScan], golden_scan: PytestRun, case: str) -> None:
+def test_scan_under_faults_gives_the_clean_verdicts(
+    faulted: dict[str, FaultedScan], golden_scan: PytestRun, case: str
+) -> None:
     scan = faulted[case]
 
     assert scan.run.returncode == pytest.ExitCode.OK, scan.run.describe()
@@ -196,12 +207,18 @@ def test_scan_under_faults_gives_the_clean_verdicts(faulted: dict[str, FaultedSc
 
 @pytest.mark.parametrize(
     ("case", "status"),
-    [("429 Retry-After seconds, 503s", 503), ("429 Retry-After HTTP date, 504s", 504), ("429 without Retry-After, 503s", 503)],
+    [
+        ("429 Retry-After seconds, 503s", 503),
+        ("429 Retry-After HTTP date, 504s", 504),
+        ("429 without Retry-After, 503s", 503),
+    ],
 )
 def test_every_injected_fault_was_met_and_retried(faulted: dict[str, FaultedScan], case: str, status: int) -> None:
     scan = faulted[case]
 
-    assert [(rule.path_prefix, rule.served) for rule in scan.rules] == [(p, 1) for p in (*THROTTLED_PATHS, *FAILING_PATHS)]
+    assert [(rule.path_prefix, rule.served) for rule in scan.rules] == [
+        (p, 1) for p in (*THROTTLED_PATHS, *FAILING_PATHS)
+    ]
     assert len(scan.answered(429)) == len(THROTTLED_PATHS)
     assert len(scan.answered(status)) == len(FAILING_PATHS)
     for path in (*THROTTLED_PATHS, *FAILING_PATHS):
@@ -233,6 +250,8 @@ def test_exchange_calls_refresh_an_expired_token(faulted: dict[str, FaultedScan]
     scan = faulted["Exchange token expires"]
 
     assert all(action.done.is_set() for action in scan.actions)
+    # The Exchange call right after the revocation met it, and was answered once a new token was fetched.
+    assert scan.answered(401) and all(path.startswith("/adminapi/") for path in scan.answered(401))
     assert scan.run.statuses() == {rec_id: golden_scan.statuses()[rec_id] for rec_id in SECTION4}
     assert scan.run.returncode == pytest.ExitCode.OK
 
@@ -263,6 +282,10 @@ def test_failed_read_never_decides_compliant(faulted: dict[str, FaultedScan], go
         # Decided by the next source in the catalogue's chain, and the reason says why Graph could not decide.
         assert results[rec_id]["source"] == "securescore", results[rec_id]
         assert ENDLESS_503_PATH in results[rec_id]["reason"]
-    assert all(r["source"] != "graph" for rec_id, r in results.items() if rec_id in (*ONLY_SOURCE_FAILED, *SECURE_SCORE_FALLBACK))
+    assert all(
+        r["source"] != "graph"
+        for rec_id, r in results.items()
+        if rec_id in (*ONLY_SOURCE_FAILED, *SECURE_SCORE_FALLBACK)
+    )
     # Every request for the path failed: the scan gave up rather than looping.
     assert set(r.status for r in scan.requests if r.path == ENDLESS_503_PATH) == {503}

@@ -305,14 +305,6 @@ def test_without_exchange_permission_no_fallback_is_error_naming_it(
 
 
 @pytest.mark.parametrize("recommendation_id", [*EXCHANGE_WITHOUT_FALLBACK, "1.2"])
-def test_without_exchange_permission_no_fallback_is_error_naming_it(
-    no_exchange_permission: ScanOutcome, recommendation_id: str
-) -> None:
-    # 1.2's Secure Score control was removed from this tenant, so nothing after Exchange can decide it.
-    _assert_verdict(no_exchange_permission, recommendation_id, "error", "none", EXCHANGE_PERMISSION, "401")
-
-
-@pytest.mark.parametrize("recommendation_id", [*EXCHANGE_WITHOUT_FALLBACK, "1.2"])
 def test_without_exchange_permission_error_also_names_the_entra_role(
     no_exchange_permission: ScanOutcome, recommendation_id: str
 ) -> None:
