@@ -2,6 +2,7 @@
 """Figures for the Lambda deployment: package size, cold-start import time, peak memory of one scan.
 
     python benchmarks/lambda_figures.py [--runs 7] [--zip build/o365cis-lambda.zip] [--skip-scan]
+    python benchmarks/lambda_figures.py --from-zip --python python3.13 --extra-path DIR_WITH_BOTO3 --skip-scan
 
 * zip size: of the deployment package (built with deploy/build_zip.py when missing), and its unpacked size;
 * cold start: `python -X importtime -c "import lambda_handler"` in a fresh interpreter, N times; the median of
@@ -52,8 +53,12 @@ def zip_figures(path: Path) -> dict[str, Any]:
     return {"zip_bytes": path.stat().st_size, "unpacked_bytes": unpacked, "entries": entries}
 
 
-def import_time_once(python: str, path: Path) -> tuple[float, float]:
+def import_time_once(python: str, path: Path, extra_path: str | None = None) -> tuple[float, float]:
     """(cumulative import µs of lambda_handler as -X importtime reports it, process wall seconds)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if extra_path:
+        # What the Lambda runtime adds itself (boto3/botocore), for an interpreter that lacks it.
+        env["PYTHONPATH"] = extra_path
     started = time.perf_counter()
     result = subprocess.run(
         [python, "-X", "importtime", "-c", "import lambda_handler"],
@@ -61,7 +66,7 @@ def import_time_once(python: str, path: Path) -> tuple[float, float]:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env=env,
     )
     wall = time.perf_counter() - started
     # Lines look like "import time:   self [us] | cumulative | imported package".
@@ -72,10 +77,10 @@ def import_time_once(python: str, path: Path) -> tuple[float, float]:
     raise RuntimeError("lambda_handler not found in -X importtime output")
 
 
-def cold_start_figures(runs: int, python: str, path: Path) -> dict[str, Any]:
+def cold_start_figures(runs: int, python: str, path: Path, extra_path: str | None = None) -> dict[str, Any]:
     """Median over `runs` fresh interpreters (one warm-up run first, so the OS file cache is warm)."""
-    import_time_once(python, path)
-    samples = [import_time_once(python, path) for _ in range(runs)]
+    import_time_once(python, path, extra_path)
+    samples = [import_time_once(python, path, extra_path) for _ in range(runs)]
     return {
         "runs": runs,
         "python": python,
@@ -187,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the import timing")
     parser.add_argument("--from-zip", action="store_true", help="time the import from the unpacked package")
     parser.add_argument("--skip-scan", action="store_true", help="leave out the peak-memory scan")
+    parser.add_argument("--extra-path", help="PYTHONPATH for the timed interpreter (e.g. a boto3 for its version)")
     args = parser.parse_args(argv)
 
     figures: dict[str, Any] = {"package": zip_figures(args.zip)}
@@ -196,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             with zipfile.ZipFile(args.zip) as archive:
                 archive.extractall(unpacked)
             where = Path(unpacked)
-        figures["cold_start"] = cold_start_figures(args.runs, args.python, where)
+        figures["cold_start"] = cold_start_figures(args.runs, args.python, where, args.extra_path)
         figures["cold_start"]["from"] = "package" if args.from_zip else "repository"
     if not args.skip_scan:
         figures["scan"] = scan_peak_memory()

@@ -132,6 +132,8 @@ class TokenProvider:
         self.session = session or HttpSession(settings.ca_bundle)
         self._lock = threading.Lock()
         self._app: msal.ConfidentialClientApplication | None = None
+        #: One-line messages of sign-ins that failed after the scan began (e.g. a secret revoked mid-scan).
+        self.failures: list[str] = []
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is not None:
@@ -184,7 +186,9 @@ class TokenProvider:
                     "unknown_tenant", f"tenant {self.settings.tenant_id!r}: {_first_line(str(exc))[:160]}"
                 ) from None
         if "access_token" not in result:
-            raise self._error_from(result)
+            error = self._error_from(result)
+            self.failures.append(str(error))
+            raise error
         return AppToken(result["access_token"], decode_claims(result["access_token"]))
 
     def _error_from(self, result: dict[str, Any]) -> AuthError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,14 @@ class ScanOutcome:
 
 
 class RequestPlugin:
-    """Hands the credentials to the cis plugin inside the process, so they never appear in argv."""
+    """Hands the credentials to the cis plugin inside the process (never in argv), and stops a run at its
+    time limit so that a Lambda invocation can still record and email what was evaluated."""
 
-    def __init__(self, request: ScanRequest) -> None:
+    def __init__(self, request: ScanRequest, time_limit: float | None = None) -> None:
         self.__name__ = REQUEST_PLUGIN  # pluggy registers a plugin object under its __name__
+        self.time_limit = time_limit
+        self._session: pytest.Session | None = None
+        self._started = time.monotonic()
         self.values: dict[str, Any] = {
             f.name: getattr(request, f.name) for f in fields(request) if f.name not in ("level", "license")
         }
@@ -63,9 +68,26 @@ class RequestPlugin:
     def __repr__(self) -> str:
         return "RequestPlugin(***)"
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
+        self._started = time.monotonic()
 
-def run_scan(request: ScanRequest, workdir: Path) -> ScanOutcome:
-    """Run cis_tests against the tenant, writing report.html, results.json, results.csv and junit.xml to workdir."""
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        if self.time_limit is None or self._session is None:
+            return
+        if time.monotonic() - self._started > self.time_limit and not self._session.shouldstop:
+            self._session.shouldstop = f"time limit of {self.time_limit:g} s reached"
+            self.error = (
+                f"timeout: the scan reached its time limit of {self.time_limit:g} s after {nodeid.split('::')[-1]}"
+            )
+
+
+def run_scan(request: ScanRequest, workdir: Path, *, time_limit: float | None = None) -> ScanOutcome:
+    """Run cis_tests against the tenant, writing report.html, results.json, results.csv and junit.xml to workdir.
+
+    With `time_limit` (seconds), no recommendation starts after it has passed; the reports then hold those
+    evaluated so far and `error` says so. A sign-in that fails mid-scan is also reported in `error`.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     paths = {
         "json": workdir / "results.json",
@@ -90,7 +112,7 @@ def run_scan(request: ScanRequest, workdir: Path) -> ScanOutcome:
         "--self-contained-html",
         f"--junitxml={paths['junit']}",
     ]
-    plugin = RequestPlugin(request)
+    plugin = RequestPlugin(request, time_limit)
     previous = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no __pycache__ beside read-only test modules
     try:

@@ -537,6 +537,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if records is None or context is None:
         return
     records.finished = _now()
+    request = config.pluginmanager.get_plugin(REQUEST_PLUGIN)
+    if request is not None and request.error is None and context.tokens is not None and context.tokens.failures:
+        request.error = f"sign-in failed during the scan: {context.tokens.failures[-1]}"
     records.records.sort(key=lambda r: sort_key(r.id))
     from plugins.reporting.csv_report import write_csv
     from plugins.reporting.document import write_json

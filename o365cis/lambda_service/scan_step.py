@@ -105,7 +105,9 @@ class PytestScanStep:
                 contextlib.redirect_stderr(sink),
             ):
                 try:
-                    return _report_from_outcome(run_scan(request, workdir))
+                    # The run stops itself a little before the handler stops waiting for it.
+                    limit = None if allowance is None else max(allowance - 10.0, 1.0)
+                    return _report_from_outcome(run_scan(request, workdir, time_limit=limit))
                 except Exception as exc:  # noqa: BLE001 - a scan failure is a status, not a crash
                     return ScanReport(error=one_line(f"the scan stopped: {type(exc).__name__}: {exc}"))
 

@@ -26,11 +26,12 @@ from o365cis.findings import (
 )
 from o365cis.rules.conditional_access import PolicyCheck, check_policies, grant_failure, grant_summary
 from o365cis.rules.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
+from o365cis.rules.evidence import EVIDENCE_CAP as EVIDENCE_LIMIT
+from o365cis.rules.evidence import capped
 from o365cis.rules.securescore import SecureScore, number, parse_datetime
 
 Json = Mapping[str, Any]
 
-EVIDENCE_LIMIT = 50
 NEAR_MISS_LIMIT = 10
 PASSWORD_RULE_TEMPLATE_ID = "5cf42378-d67d-4f36-ba46-e8b86229381d"
 #: Int32.MaxValue: what the admin center writes for "never expire" (https://learn.microsoft.com/graph/api/resources/domain).
@@ -38,20 +39,6 @@ NEVER_EXPIRES_DAYS = 2147483647
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-
-
-def capped(items: Sequence[Evidence], noun: str, limit: int = EVIDENCE_LIMIT) -> list[Evidence]:
-    """The first `limit` items, plus one item saying how many more were left out."""
-    shown = list(items[:limit])
-    if len(items) > limit:
-        shown.append(
-            Evidence(
-                type="count",
-                name=f"more {noun}",
-                detail=f"{len(items) - limit} more {noun} not listed ({len(items)} in all)",
-            )
-        )
-    return shown
 
 
 def _lower_id(value: Any) -> str:

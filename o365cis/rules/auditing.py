@@ -17,32 +17,15 @@ from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
 from o365cis.findings import Evidence, Finding, manual
+from o365cis.rules.directory_roles import ROLE_NAMES
+from o365cis.rules.evidence import capped
 from o365cis.rules.securescore import SecureScore
 
 Row = Mapping[str, Any]
 Rows = Sequence[Row]
 
-EVIDENCE_CAP = 50
 _TOP = 10
 
-# Role template ids the reviewer will recognise (from the catalogue's admin role list).
-ROLE_NAMES: dict[str, str] = {
-    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
-    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
-    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
-    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
-    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
-    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
-    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
-    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
-    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
-    "b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
-    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
-    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
-    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
-}
 
 #: alerts_v2 serviceSource values (https://learn.microsoft.com/graph/api/resources/security-alert).
 DEFENDER_FOR_OFFICE = "microsoftDefenderForOffice365"
@@ -100,13 +83,6 @@ class ManualReview:
         if self.unread:
             parts.append("Not read: " + "; ".join(self.unread))
         return manual(". ".join(parts), self.evidence)
-
-
-def capped(items: list[Evidence], what: str, limit: int = EVIDENCE_CAP) -> list[Evidence]:
-    """The first `limit` items, then one note item saying how many more there are."""
-    if len(items) <= limit:
-        return items
-    return items[:limit] + [Evidence("note", None, what, f"{len(items) - limit} more not listed")]
 
 
 def _rows(data: Rows | Mapping[str, Any] | None) -> list[Row]:

@@ -42,11 +42,11 @@ from o365cis.findings import (
     non_compliant,
     not_applicable,
 )
+from o365cis.rules.evidence import EVIDENCE_CAP, capped
 
 Obj = Mapping[str, Any]
 Objs = Sequence[Obj]
 
-EVIDENCE_CAP = 50
 ABSENT = "(absent)"
 BUILT_IN_PROTECTION = "built-in protection policy"  # unverified (catalogue): the preset policy's name
 
@@ -165,12 +165,6 @@ def _setting(source: str, prop: str, value: Any) -> Evidence:
 
 def _default(items: Objs, flag: str = "IsDefault") -> Obj | None:
     return next((item for item in items if _bool(item, flag) is True), None)
-
-
-def _capped(items: list[Evidence], noun: str, limit: int = EVIDENCE_CAP) -> list[Evidence]:
-    if len(items) <= limit:
-        return items
-    return [*items[:limit], Evidence("note", None, None, f"{len(items) - limit} more {noun} not listed")]
 
 
 def _plural(count: int, noun: str) -> str:
@@ -323,7 +317,7 @@ def _decide_in_force(
         elif not check.failing:
             undecided = True
     evidence.extend(_object(kind, p, "not in force (no enabled rule names it)") for p in others)
-    evidence = _capped(evidence, "policies")
+    evidence = capped(evidence, "policies")
     if passing:
         return compliant(f"{what[:1].upper()}{what[1:]} is in force: {', '.join(passing)}", evidence)
     if undecided:
@@ -488,16 +482,16 @@ def outlook_addins_blocked(role_assignment_policies: Objs | None) -> Decision:
         return non_compliant(
             f"{_plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: "
             + ", ".join(e.name or "?" for e in offending),
-            _capped(offending, "policies"),
+            capped(offending, "policies"),
         )
     listed = [
         _object("role_assignment_policy", p, f"IsDefault {_show(p.get('IsDefault'))}; no add-in role") for p in policies
     ]
     if unread:
-        return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", _capped(listed, "policies"))
+        return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", capped(listed, "policies"))
     return compliant(
         f"No role assignment policy grants an add-in role ({_plural(len(policies), 'policy')} checked)",
-        _capped(listed, "policies"),
+        capped(listed, "policies"),
     )
 
 
@@ -547,7 +541,7 @@ def sensitivity_labels_published(labels: Objs | None, label_policies: Objs | Non
             "Whether labels are applied to content in SharePoint cannot be measured by these reads: confirm with the data owners",
         )
     )
-    evidence = _capped(evidence, "label policies")
+    evidence = capped(evidence, "label policies")
     missing = []
     if not label_list:
         missing.append("no sensitivity label exists")
@@ -577,7 +571,7 @@ def _dlp_evidence(policy: Obj) -> Evidence:
 def dlp_policies_enabled(dlp_policies: Objs | None) -> Decision:
     """3.4: at least one DLP policy is turned on (Mode Enable, not disabled)."""
     policies = _objects(dlp_policies)
-    evidence = _capped([_dlp_evidence(p) for p in policies], "DLP policies")
+    evidence = capped([_dlp_evidence(p) for p in policies], "DLP policies")
     active = [_name(p) for p in policies if _dlp_active(p)]
     if active:
         return compliant(f"DLP policies enforced: {', '.join(active)}", evidence)
@@ -589,7 +583,7 @@ def dlp_policies_enabled(dlp_policies: Objs | None) -> Decision:
 def dlp_policies_for_teams(dlp_policies: Objs | None) -> Decision:
     """3.5: an enforced DLP policy covers Teams (non-empty TeamsLocation)."""
     policies = _objects(dlp_policies)
-    evidence = _capped(
+    evidence = capped(
         [_dlp_evidence(p) for p in policies if _values(p.get("TeamsLocation")) or _dlp_active(p)], "DLP policies"
     )
     covering = [_name(p) for p in policies if _dlp_active(p) and _values(p.get("TeamsLocation"))]
@@ -725,7 +719,7 @@ def transport_rules_do_not_forward_externally(transport_rules: Objs | None, acce
         return no_decision(
             "Get-AcceptedDomain returned no domain, so internal and external addresses cannot be told apart", [domains]
         )
-    evidence = _capped([*offending, *unresolved, *disabled], "rules") + [domains]
+    evidence = capped([*offending, *unresolved, *disabled], "rules") + [domains]
     if offending:
         return non_compliant(
             f"{_plural(len(offending), 'enabled transport rule')} send mail to external addresses", evidence
@@ -785,7 +779,7 @@ def automatic_forwarding_disabled(remote_domains: Objs | None, outbound_spam_pol
         for p in policies
         if p is not default and _same(p, "AutoForwardingMode", "On")
     ]
-    evidence = _capped(evidence + exceptions, "items")
+    evidence = capped(evidence + exceptions, "items")
     if remote_forwarding is False:
         return compliant(
             "Automatic forwarding is off for the Default remote domain (AutoForwardEnabled False)", evidence
@@ -820,7 +814,7 @@ def transport_rules_do_not_allowlist_domains(transport_rules: Objs | None) -> De
         )
         (offending if _same(rule, "State", "Enabled") else disabled).append(item)
     summary = Evidence("transport_rules", None, "Get-TransportRule", f"{_plural(len(rules), 'rule')} checked")
-    evidence = _capped([*offending, *disabled], "rules") + [summary]
+    evidence = capped([*offending, *disabled], "rules") + [summary]
     if offending:
         return non_compliant(
             f"{_plural(len(offending), 'enabled transport rule')} bypass spam filtering for sender domains", evidence
@@ -869,7 +863,7 @@ def client_rules_forwarding_blocked(transport_rules: Objs | None, outbound_spam_
     policies = _objects(outbound_spam_policies)
     default = _default(policies)
     custom_on = [p for p in policies if p is not default and _same(p, "AutoForwardingMode", "On")]
-    evidence = _capped(near, "rules") + [
+    evidence = capped(near, "rules") + [
         _setting(
             f"HostedOutboundSpamFilterPolicy {_name(p)}" + (" (default)" if p is default else ""),
             "AutoForwardingMode",
@@ -1190,7 +1184,7 @@ def _mailbox_evidence(mailboxes: Objs | None) -> list[Evidence]:
                 gaps.append(f"{prop} lacks {', '.join(missing)}")
         if gaps:
             short.append(Evidence("mailbox", _id(box), _text(box, "UserPrincipalName") or _name(box), "; ".join(gaps)))
-    return items + _capped(short, "mailboxes with short action lists", limit=20)
+    return items + capped(short, "mailboxes with short action lists", limit=20)
 
 
 def mailbox_auditing_enabled(
@@ -1204,7 +1198,7 @@ def mailbox_auditing_enabled(
     bypassing = [b for b in _objects(audit_bypass_associations) if _bool(b, "AuditBypassEnabled") is True]
     evidence = [
         _setting("OrganizationConfig", "AuditDisabled", org.get("AuditDisabled")),
-        *_capped([_object("audit_bypass", b, "AuditBypassEnabled True") for b in bypassing], "accounts"),
+        *capped([_object("audit_bypass", b, "AuditBypassEnabled True") for b in bypassing], "accounts"),
         *_mailbox_evidence(mailboxes),
     ]
     failing = []
@@ -1226,7 +1220,7 @@ def owa_storage_providers_restricted(owa_mailbox_policies: Objs | None) -> Decis
         return no_decision(
             "Get-OwaMailboxPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
         )
-    evidence = _capped(
+    evidence = capped(
         [
             _object(
                 "owa_mailbox_policy",

@@ -26,6 +26,7 @@ from o365cis.findings import (
     not_applicable,
 )
 from o365cis.rules.auditing import ManualReview
+from o365cis.rules.evidence import EVIDENCE_CAP, capped
 from o365cis.rules.securescore import SecureScore
 
 Policy = Mapping[str, Any]
@@ -33,7 +34,6 @@ Policy = Mapping[str, Any]
 IOS = "ios"
 ANDROID = "android"
 _PLATFORM_LABEL = {IOS: "iOS/iPadOS", ANDROID: "Android"}
-_EVIDENCE_CAP = 50
 
 # Intune @odata.type (without the "#microsoft.graph." prefix) -> (platform, kind).
 # https://learn.microsoft.com/graph/api/resources/intune-shared-devicecompliancepolicy?view=graph-rest-beta
@@ -397,12 +397,6 @@ def _policy_evidence(policy: Policy, meets: bool, seen: str, platform: str) -> E
     )
 
 
-def _capped(items: list[Evidence], what: str) -> list[Evidence]:
-    if len(items) <= _EVIDENCE_CAP:
-        return items
-    return items[:_EVIDENCE_CAP] + [Evidence("note", None, what, f"{len(items) - _EVIDENCE_CAP} more not listed")]
-
-
 def _kinds_text(threshold: Threshold, platform: str) -> str:
     kinds = sorted(k for k in threshold.fields if POLICY_PLATFORM.get(k) == platform)
     return ", ".join(kinds)
@@ -462,7 +456,7 @@ def mdm_coverage(
                     f"{_policies(coverage.assigned_count)} assigned, none with {threshold.wanted}",
                 )
             )
-    evidence = _capped(evidence, "policies")
+    evidence = capped(evidence, "policies")
     if missing or failing:
         parts = []
         if missing:
@@ -528,7 +522,7 @@ def passwords_never_expire(
             unknown_offenders.append(item)
     if offenders:
         return non_compliant(
-            f"Intune: {_policies(len(offenders))} assigned that make passwords expire", _capped(offenders, "policies")
+            f"Intune: {_policies(len(offenders))} assigned that make passwords expire", capped(offenders, "policies")
         )
     coverage = mdm_coverage(compliance_policies, configurations, config, PASSWORD_REQUIRED)
     if isinstance(coverage, Finding) and coverage.status in (Status.NON_COMPLIANT, Status.MANUAL):
@@ -625,7 +619,7 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Policy
             qualifying += meets
         elif state == "unknown" and meets:
             unknown_qualifying.append(item)
-    evidence = _capped(judged, "policies")
+    evidence = capped(judged, "policies")
     if qualifying:
         return compliant(
             f"Intune: {_policies(qualifying)} (Windows compliance) assigned that require the firewall and antivirus",
@@ -867,7 +861,7 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
             "default policy; " + ", ".join(details),
         )
     ]
-    for policy in others[:_EVIDENCE_CAP]:
+    for policy in others[:EVIDENCE_CAP]:
         extra = f", {rule.property}={_show(policy.get(rule.property))}" if rule.property else ""
         evidence.append(
             Evidence(

@@ -341,13 +341,12 @@ def test_token_failing_mid_scan_is_recorded(
     assert calls, "the scan never reached the mid-scan trigger"
     record = StatusStore(moto_server.client("dynamodb"), table_name).get("mid-scan")
     assert record is not None and result["status"] == record["status"]
-    # The reads after the rotation fail; what was read before still decides. Either the runner reports the
-    # sign-in failure (FAILED, one line, counts kept) or each unreadable recommendation says why (error).
+    # The reads after the rotation fail; what was read before still decides. The runner reports the sign-in
+    # failure: FAILED in one line, counts kept, and each unreadable recommendation says why (error).
     assert record["summary"]["error"] > 0 and record["summary"]["compliant"] > 0
-    if record["status"] == "FAILED":
-        assert "\n" not in record["error"] and GOLDEN_CLIENT_SECRET not in record["error"]
-    else:
-        assert record["status"] == "COMPLETED" and "error" not in record
+    assert record["status"] == "FAILED"
+    assert record["error"].startswith("sign-in failed during the scan") and "AADSTS7000215" in record["error"]
+    assert "\n" not in record["error"] and GOLDEN_CLIENT_SECRET not in record["error"]
     message, text, results = received(smtp_server, 0)
     assert f"Error: {record['summary']['error']}" in text
     refused = [r for r in results["results"] if r["status"] == "error" and "AADSTS7000215" in r["reason"]]

@@ -95,9 +95,7 @@ def services(
     )
 
 
-@settings(
-    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=events)
 def test_request_handler_always_answers_with_json(services: RequestServices, event: Any) -> None:
     result = handle_request(event, None, services)

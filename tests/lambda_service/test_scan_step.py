@@ -44,7 +44,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Path]]:
     """A stand-in o365cis.runner that prints like pytest and writes a results file; returns its calls."""
     calls: list[tuple[Any, Path]] = []
 
-    def run_scan(request: Any, workdir: Path) -> _Outcome:
+    def run_scan(request: Any, workdir: Path, *, time_limit: float | None = None) -> _Outcome:
         calls.append((request, workdir))
         print("cis_tests/test_1.py::test_admin_mfa FAILED - 3 admins without MFA")
         print("E   assert report detail", file=sys.stderr)

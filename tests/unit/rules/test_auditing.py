@@ -10,6 +10,7 @@ import pytest
 
 from o365cis.findings import Finding, Status
 from o365cis.rules import auditing as au
+from o365cis.rules.evidence import EVIDENCE_CAP
 from o365cis.rules.securescore import SecureScore
 
 USER_1 = "9a1c1d7e-0b5d-4c43-9a0e-6c7f0f1b2a01"
@@ -601,5 +602,5 @@ def test_long_guest_list_is_capped_with_exact_count() -> None:
     ]
     finding = au.guest_users_review(users)
     assert "120 guest users" in finding.reason
-    assert len(finding.evidence) == au.EVIDENCE_CAP + 1
-    assert finding.evidence[-1].detail == "70 more not listed"
+    assert len(finding.evidence) == EVIDENCE_CAP + 1
+    assert finding.evidence[-1].detail == "70 more guests not listed (120 in all)"

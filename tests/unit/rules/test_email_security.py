@@ -369,7 +369,7 @@ def test_long_evidence_lists_are_capped() -> None:
 
     assert status(decision) is Status.NON_COMPLIANT
     assert "80 enabled transport rules" in decision.reason
-    assert any(e.type == "note" and "30 more" in (e.detail or "") for e in decision.evidence)
+    assert any(e.type == "count" and "30 more" in (e.detail or "") and "(80 in all)" in (e.detail or "") for e in decision.evidence)
 
 
 # ------------------------------------------------------------------------------------------------ DNS rules

@@ -249,7 +249,7 @@ def test_evidence_is_capped_with_a_count() -> None:
     decision = md.minimum_password_length(many, [], IOS_ONLY)
     assert status_of(decision) is Status.COMPLIANT
     assert len(decision.evidence) == 51
-    assert decision.evidence[-1].detail == "10 more not listed"
+    assert decision.evidence[-1].detail == "10 more policies not listed (60 in all)"
 
 
 def test_odata_type_without_hash_is_recognised() -> None:
