@@ -7,7 +7,7 @@
 * zip size: of the deployment package (built with deploy/build_zip.py when missing), and its unpacked size;
 * cold start: `python -X importtime -c "import lambda_handler"` in a fresh interpreter, N times; the median of
   the cumulative import time Python reports for lambda_handler, and of the whole process's wall time;
-* peak memory: one scan of the fake golden tenant (300 users) by `lambda_handler.scan_handler` in a child
+* peak memory: one scan of the fake golden tenant (10,000 users by default) by `lambda_handler.scan_handler` in a child
   process, its `resource.getrusage(RUSAGE_SELF).ru_maxrss` (the fake tenant, DNS, moto and the SMTP server run
   in this process, so they do not count).
 
@@ -89,8 +89,8 @@ def cold_start_figures(runs: int, python: str, path: Path, extra_path: str | Non
     }
 
 
-def scan_peak_memory() -> dict[str, Any]:
-    """Run one scan of the golden fake tenant in a child process and report its peak RSS."""
+def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
+    """Run one scan of the golden fake tenant (`users` accounts) in a child process and report its peak RSS."""
     sys.path.insert(0, str(REPO))
     import boto3
     from aiosmtpd.controller import Controller
@@ -128,7 +128,7 @@ def scan_peak_memory() -> dict[str, Any]:
     smtp.start()
     try:
         domains, initial = ["contoso.com", "fabrikam.com"], "contoso.onmicrosoft.com"
-        scenario = golden_tenant()
+        scenario = golden_tenant(users)
         scenario.extra["exchange"] = golden_exchange_data(domains, initial)
         with (
             FakeTenantServer([scenario]) as tenant,
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the import timing")
     parser.add_argument("--from-zip", action="store_true", help="time the import from the unpacked package")
     parser.add_argument("--skip-scan", action="store_true", help="leave out the peak-memory scan")
+    parser.add_argument("--users", type=int, default=10_000, help="accounts in the scanned fake tenant")
     parser.add_argument("--extra-path", help="PYTHONPATH for the timed interpreter (e.g. a boto3 for its version)")
     args = parser.parse_args(argv)
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["cold_start"] = cold_start_figures(args.runs, args.python, where, args.extra_path)
         figures["cold_start"]["from"] = "package" if args.from_zip else "repository"
     if not args.skip_scan:
-        figures["scan"] = scan_peak_memory()
+        figures["scan"] = scan_peak_memory(args.users)
     print(json.dumps(figures, indent=2))
     return 0
 

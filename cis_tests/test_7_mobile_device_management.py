@@ -6,6 +6,7 @@ import pytest
 
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
+from o365cis.collectors.intune import read_intune
 from o365cis.exchange.cmdlets import CmdletCall
 from o365cis.rules import mobile_devices
 
@@ -25,7 +26,9 @@ def activesync(exchange, cis):
 def intune(tenant, cis_config):
     """`intune(rule)`: a section 7 rule over the assigned compliance policies and device restriction profiles."""
     return lambda rule: rule(
-        tenant.read(reads.DEVICE_COMPLIANCE_POLICIES), tenant.read(reads.DEVICE_CONFIGURATIONS), cis_config
+        read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES),
+        read_intune(tenant, reads.DEVICE_CONFIGURATIONS),
+        cis_config,
     )
 
 
@@ -84,7 +87,7 @@ def test_mobile_passwords_never_expire(cis, intune, activesync):
 def test_jailbroken_devices_blocked(cis, tenant, cis_config):
     cis.evaluate(
         graph=lambda: mobile_devices.jailbroken_devices_blocked(
-            tenant.read(reads.DEVICE_COMPLIANCE_POLICIES), cis_config
+            read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES), cis_config
         )
     )
 
@@ -99,7 +102,9 @@ def test_jailbroken_devices_blocked(cis, tenant, cis_config):
 )
 def test_mobile_wipe_on_failed_sign_ins(cis, tenant, cis_config, activesync):
     cis.evaluate(
-        graph=lambda: mobile_devices.wipe_on_failed_sign_ins(tenant.read(reads.DEVICE_CONFIGURATIONS), cis_config),
+        graph=lambda: mobile_devices.wipe_on_failed_sign_ins(
+            read_intune(tenant, reads.DEVICE_CONFIGURATIONS), cis_config
+        ),
         exchange=activesync,
     )
 
@@ -175,7 +180,7 @@ def test_mobile_simple_passwords_blocked(cis, intune, activesync):
 def test_devices_require_antivirus_and_firewall(cis, tenant):
     cis.evaluate(
         graph=lambda: mobile_devices.windows_firewall_and_antivirus_required(
-            tenant.read(reads.DEVICE_COMPLIANCE_POLICIES)
+            read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES)
         )
     )
 
@@ -191,7 +196,7 @@ def test_devices_require_antivirus_and_firewall(cis, tenant):
 def test_mdm_required_for_email_profiles(cis, tenant, cis_config):
     cis.evaluate(
         graph=lambda: mobile_devices.managed_email_profile_required(
-            tenant.read(reads.DEVICE_COMPLIANCE_POLICIES), cis_config
+            read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES), cis_config
         )
     )
 

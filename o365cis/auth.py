@@ -198,7 +198,8 @@ class TokenProvider:
                 kind, text = _AADSTS_KINDS[code]
                 return AuthError(
                     kind,
-                    f"sign-in for app {self.settings.client_id} in tenant {self.settings.tenant_id} failed: {text} (AADSTS{code})",
+                    f"sign-in for app {self.settings.client_id} in tenant {self.settings.tenant_id} failed: "
+                    f"{text} (AADSTS{code})",
                 )
         error = result.get("error") or "unknown_error"
         description = _first_line(result.get("error_description") or "")[:200]

@@ -54,7 +54,8 @@ def evaluate(
     missing = [s for s in chain if s != "manual" and s not in deciders]
     if unknown or missing:
         raise ChainError(
-            f"{recommendation.id}: sources {sorted(unknown) or ''} not in the catalogue chain {chain}; missing {missing or ''}"
+            f"{recommendation.id}: sources {sorted(unknown) or ''} not in the catalogue chain {chain}; "
+            f"missing {missing or ''}"
         )
     if gate is not None:
         try:

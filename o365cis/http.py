@@ -30,10 +30,10 @@ class HttpSession(requests.Session):
         self.ca_bundle = ca_bundle
         self.headers["User-Agent"] = user_agent
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # noqa: E501
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self.ca_bundle and kwargs.get("verify") is None:
             kwargs["verify"] = self.ca_bundle
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
 class BudgetExhausted(Exception):

@@ -22,7 +22,8 @@ def permissions_markdown() -> str:
         decisive = [r.id for r in catalogue.values() if name in r.permissions]
         evidence = [r.id for r in catalogue.values() if name in r.evidence_permissions and name not in r.permissions]
         rows.append(
-            f"| `{name}` | {info['api']} | {', '.join(decisive) or '-'} | {', '.join(evidence) or '-'} | {info['note']} |"
+            f"| `{name}` | {info['api']} | {', '.join(decisive) or '-'} | "
+            f"{', '.join(evidence) or '-'} | {info['note']} |"
         )
     return "\n".join(rows)
 

@@ -75,7 +75,7 @@ class DnsLookups:
         if self._resolver is None or len(unique) < 2:
             return {name: self.txt(name) for name in unique}
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unique)))) as pool:
-            return dict(zip(unique, pool.map(self.txt, unique)))
+            return dict(zip(unique, pool.map(self.txt, unique), strict=True))
 
     def export(self) -> dict[str, dict[str, Any]]:
         """Every outcome seen so far, `{"DNS TXT <name>": outcome}`: the snapshot's `dns` section."""

@@ -29,7 +29,10 @@ def spf_terms(record: str) -> list[str]:
 
 
 def spf_authorises_exchange(record: str) -> bool:
-    """Whether the record passes Exchange Online's senders: `include:spf.protection.outlook.com` (qualifier + or none)."""
+    """Whether the record passes Exchange Online's senders.
+
+    That is, it has `include:spf.protection.outlook.com` (qualifier + or none).
+    """
     wanted = f"include:{EXCHANGE_ONLINE_SPF_INCLUDE}"
     return any(term in (wanted, f"+{wanted}") for term in spf_terms(record))
 

@@ -64,7 +64,10 @@ def record_key(tenant_id: str, cmdlet: str, parameters: Mapping[str, Any] | None
 
 
 def request_label(cmdlet: str, parameters: Mapping[str, Any] | None = None) -> str:
-    """The request as the catalogue writes it, for errors: `POST {exchange}/adminapi/beta/{tenant}/InvokeCommand Get-X`."""
+    """The request as the catalogue writes it, for errors.
+
+    For example `POST {exchange}/adminapi/beta/{tenant}/InvokeCommand Get-X`.
+    """
     host = "{compliance}" if cmdlet in COMPLIANCE_CMDLETS else "{exchange}"
     params = "".join(f" -{k} {v}" for k, v in sorted((parameters or {}).items()))
     return f"POST {host}/adminapi/beta/{{tenant}}/InvokeCommand {cmdlet}{params}"

@@ -80,8 +80,8 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
         return ReadError(kind, request, f"service failure: {said}", code=code or None)
     if status == 401:
         detail = (
-            f"the Exchange admin API refused the app's token (401): grant the application permission {EXCHANGE_PERMISSION} "
-            f"(API Office 365 Exchange Online) with admin consent"
+            "the Exchange admin API refused the app's token (401): grant the application permission "
+            f"{EXCHANGE_PERMISSION} (API Office 365 Exchange Online) with admin consent"
         )
         # Both grants are needed and a 401 does not say which is missing (Exchange also answers 401 "User is not
         # allowed to call <cmdlet>" when the service principal holds no role: MicrosoftDocs/office-docs-powershell
@@ -99,7 +99,8 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
         return ReadError(
             FailureKind.PERMISSION,
             request,
-            f"the app's service principal holds no Entra role that may run this cmdlet (403): assign it {role} ({said})",
+            "the app's service principal holds no Entra role that may run this cmdlet (403): "
+            f"assign it {role} ({said})",
             permission=role,
             status=status,
             code=code or None,
@@ -109,7 +110,8 @@ def classify_exchange_failure(status: int, body: Any, request: str, *, complianc
         return ReadError(
             FailureKind.PERMISSION,
             request,
-            f"the cmdlet is not available to the app: assign its service principal {role}, or the tenant lacks the service ({said})",
+            f"the cmdlet is not available to the app: assign its service principal {role}, "
+            f"or the tenant lacks the service ({said})",
             permission=role,
             status=status,
             code=code or None,

@@ -538,7 +538,8 @@ def sensitivity_labels_published(labels: Objs | None, label_policies: Objs | Non
             "note",
             None,
             None,
-            "Whether labels are applied to content in SharePoint cannot be measured by these reads: confirm with the data owners",
+            "Whether labels are applied to content in SharePoint cannot be measured by these reads: "
+            "confirm with the data owners",
         )
     )
     evidence = capped(evidence, "label policies")
@@ -604,7 +605,8 @@ def common_attachment_filter_enabled(malware_filter_policies: Objs | None) -> De
         _object(
             "malware_filter_policy",
             default,
-            f"default; EnableFileFilter {_show(default.get('EnableFileFilter'))}; {len(_values(default.get('FileTypes')))} file types",
+            f"default; EnableFileFilter {_show(default.get('EnableFileFilter'))}; "
+            f"{len(_values(default.get('FileTypes')))} file types",
         )
     ]
     evidence += [
@@ -624,7 +626,10 @@ def common_attachment_filter_enabled(malware_filter_policies: Objs | None) -> De
 
 
 def outbound_spam_notifications_set(outbound_spam_policies: Objs | None) -> Decision:
-    """4.2: the default outbound spam policy copies suspicious mail to someone and notifies someone of blocked senders."""
+    """4.2: the default outbound spam policy copies suspicious mail to someone.
+
+    It also notifies someone of blocked senders.
+    """
     default = _default(_objects(outbound_spam_policies))
     if default is None:
         return no_decision("Get-HostedOutboundSpamFilterPolicy shows no default policy (IsDefault True)")
@@ -726,7 +731,8 @@ def transport_rules_do_not_forward_externally(transport_rules: Objs | None, acce
         )
     if unresolved:
         return manual(
-            "Enabled transport rules name recipients that are not SMTP addresses: check whether they are outside the organisation",
+            "Enabled transport rules name recipients that are not SMTP addresses: "
+            "check whether they are outside the organisation",
             evidence,
         )
     return compliant("No enabled transport rule forwards, copies or redirects mail to an external domain", evidence)
@@ -790,11 +796,13 @@ def automatic_forwarding_disabled(remote_domains: Objs | None, outbound_spam_pol
         )
     if remote_forwarding is None or not mode:
         return no_decision(
-            "The Default remote domain or the default outbound spam policy is missing from the response, or lacks the value",
+            "The Default remote domain or the default outbound spam policy is missing from the response, "
+            "or lacks the value",
             evidence,
         )
     return non_compliant(
-        f"Automatic forwarding is allowed: Default remote domain AutoForwardEnabled True and default outbound policy AutoForwardingMode {mode}"
+        "Automatic forwarding is allowed: Default remote domain AutoForwardEnabled True and "
+        f"default outbound policy AutoForwardingMode {mode}"
         + (" (Microsoft-controlled, not treated as Off)" if mode.lower() == "automatic" else ""),
         evidence,
     )
@@ -874,16 +882,23 @@ def client_rules_forwarding_blocked(transport_rules: Objs | None, outbound_spam_
     mode = _text(default, "AutoForwardingMode") if default is not None else ""
     if mode.lower() == "off" and not custom_on:
         return compliant(
-            "No blocking transport rule, but the outbound spam policies turn automatic forwarding off (default Off, no custom policy On)",
+            "No blocking transport rule, but the outbound spam policies turn automatic forwarding off "
+            "(default Off, no custom policy On)",
             evidence,
         )
     if not mode:
         return no_decision(
-            "No transport rule blocks forwarding and the default outbound spam policy (or its AutoForwardingMode) is missing",
+            "No transport rule blocks forwarding and the default outbound spam policy "
+            "(or its AutoForwardingMode) is missing",
             evidence,
         )
     reason = "No enabled transport rule rejects auto-forwarded mail to outside recipients, and "
-    reason += f"outbound policies allow forwarding ({'custom policies On: ' + ', '.join(_name(p) for p in custom_on) if custom_on else 'default AutoForwardingMode ' + mode})"
+    allowing = (
+        "custom policies On: " + ", ".join(_name(p) for p in custom_on)
+        if custom_on
+        else "default AutoForwardingMode " + mode
+    )
+    reason += f"outbound policies allow forwarding ({allowing})"
     return non_compliant(reason, evidence)
 
 
@@ -1025,7 +1040,10 @@ def _anti_phish(policy: Obj) -> _Check:
 
 
 def anti_phishing_policy_set(anti_phish_policies: Objs | None, anti_phish_rules: Objs | None) -> Decision:
-    """4.10: an anti-phishing policy in force has threshold 2+, mailbox intelligence (and protection), spoof intelligence."""
+    """4.10: an anti-phishing policy in force has threshold 2+.
+
+    It also has mailbox intelligence (and protection) and spoof intelligence.
+    """
     return _decide_in_force(
         "anti_phish_policy",
         "anti-phishing policy",
@@ -1059,7 +1077,8 @@ def internal_malware_notifications_enabled(malware_filter_policies: Objs | None)
         )
     if enabled is None or props[1] not in default:
         return manual(
-            "The internal-sender notification properties are absent from the default malware filter policy: review them in the Defender portal",
+            "The internal-sender notification properties are absent from the default malware filter policy: "
+            "review them in the Defender portal",
             evidence,
         )
     if not _text(default, props[1]):
@@ -1072,7 +1091,10 @@ MAILTIPS_LARGE_AUDIENCE_MAX = 25
 
 
 def mailtips_enabled(organization_config: Objs | Obj | None) -> Decision:
-    """4.15: MailTips are on (all tips, external recipients, group metrics) with a large-audience threshold of 25 or less."""
+    """4.15: MailTips are on (all tips, external recipients, group metrics).
+
+    The large-audience threshold is 25 or less.
+    """
     org = _singleton(organization_config)
     if org is None:
         return no_decision("Get-OrganizationConfig returned no object")
@@ -1225,7 +1247,8 @@ def owa_storage_providers_restricted(owa_mailbox_policies: Objs | None) -> Decis
             _object(
                 "owa_mailbox_policy",
                 p,
-                f"IsDefault {_show(p.get('IsDefault'))}; AdditionalStorageProvidersAvailable {_show(p.get('AdditionalStorageProvidersAvailable'))}",
+                f"IsDefault {_show(p.get('IsDefault'))}; "
+                f"AdditionalStorageProvidersAvailable {_show(p.get('AdditionalStorageProvidersAvailable'))}",
             )
             for p in policies
         ],
@@ -1300,7 +1323,8 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
     review = [c.domain for c in checks if c.verdict == REVIEW]
     if review:
         return manual(
-            f"{what} of {', '.join(review)} does not include Exchange Online directly: review the senders it authorises",
+            f"{what} of {', '.join(review)} does not include Exchange Online directly: "
+            "review the senders it authorises",
             evidence,
         )
     return compliant(valid_reason.format(count=_plural(len(checks), "mail domain")), evidence)
@@ -1356,7 +1380,10 @@ def _dkim_config(configs: Objs, domain: str) -> Obj | None:
 def dkim_enabled_in_exchange(
     domains: MailDomains, outcomes: Mapping[str, DnsOutcome], dkim_signing_configs: Objs | None
 ) -> Decision:
-    """4.11 (Exchange fallback): Get-DkimSigningConfig decides the domains whose DNS look-ups failed, never the others."""
+    """4.11 (Exchange fallback): Get-DkimSigningConfig decides the domains whose DNS look-ups failed.
+
+    It never decides the others.
+    """
     configs = _objects(dkim_signing_configs)
     checks: list[DomainCheck] = []
     for domain in domains.evaluated:

@@ -25,6 +25,7 @@ from o365cis.findings import (
     non_compliant,
     not_applicable,
 )
+from o365cis.rules import licensing
 from o365cis.rules.auditing import ManualReview
 from o365cis.rules.evidence import EVIDENCE_CAP, capped
 from o365cis.rules.securescore import SecureScore
@@ -744,9 +745,7 @@ def intune_licence_gap(subscribed_skus: Sequence[Mapping[str, Any]]) -> str | No
     Section 7 treats a refused Intune read as a failed read (its fallbacks run; named if the result is error);
     this text lets the wiring say which plan is missing.
     """
-    from o365cis.rules import licensing  # late import: licensing.py is owned and written elsewhere
-
-    plans = tuple(getattr(licensing, "INTUNE", ("INTUNE_A",)))
+    plans = licensing.INTUNE
     if licensing.plan_present(list(subscribed_skus), plans):
         return None
     return (
