@@ -36,6 +36,15 @@ class HttpSession(requests.Session):
         return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
+def json_body(response: requests.Response) -> Any:
+    """The JSON body of an answer (None when empty); a non-JSON answer becomes a Graph-shaped error body."""
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        kind = response.headers.get("Content-Type", "?")
+        return {"error": {"code": "InvalidJson", "message": f"non-JSON answer ({kind})"}}
+
+
 class BudgetExhausted(Exception):
     """The retry policy's time budget or attempt count ran out; the message names the last answer."""
 

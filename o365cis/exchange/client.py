@@ -32,7 +32,7 @@ from o365cis.exchange.errors import (
     is_unknown_cmdlet,
 )
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BudgetExhausted, HttpSession, RateLimiter, RetryPolicy, send
+from o365cis.http import BudgetExhausted, HttpSession, RateLimiter, RetryPolicy, json_body, send
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 PAGE_SIZE = 1000
@@ -206,15 +206,7 @@ class ExchangeAdminClient:
                 return 0, {"error": {"code": BUDGET_CODE, "message": str(exc)}}
             except requests.RequestException as exc:
                 return 0, {"error": {"code": type(exc).__name__, "message": "request failed"}}
-            try:
-                body = response.json() if response.content else None
-            except ValueError:
-                body = {
-                    "error": {
-                        "code": "InvalidJson",
-                        "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})",
-                    }
-                }
+            body = json_body(response)
             if response.status_code >= 400:
                 return response.status_code, body
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):

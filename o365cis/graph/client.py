@@ -13,7 +13,7 @@ import requests
 
 from o365cis.auth import AuthError, TokenProvider
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BudgetExhausted, RateLimiter, RetryPolicy, send
+from o365cis.http import BudgetExhausted, RateLimiter, RetryPolicy, json_body, send
 from o365cis.snapshot import Snapshot
 
 
@@ -209,15 +209,7 @@ def live_fetch(
             return RawResponse(0, {"error": {"code": "TokenAcquisitionFailed", "message": str(exc)}})
         except requests.RequestException as exc:
             return RawResponse(0, {"error": {"code": type(exc).__name__, "message": "request failed"}})
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            body = {
-                "error": {
-                    "code": "InvalidJson",
-                    "message": f"non-JSON answer ({response.headers.get('Content-Type', '?')})",
-                }
-            }
+        body = json_body(response)
         return RawResponse(response.status_code, body)
 
     return fetch
