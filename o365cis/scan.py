@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from o365cis.auth import AppToken, TokenProvider, acquire_app_token
 from o365cis.collectors import reads
+from o365cis.collectors.reads import GraphRead
 from o365cis.collectors.tenant import TenantReader
 from o365cis.config import ScanConfig
 from o365cis.dns.lookups import DnsLookups
 from o365cis.dns.resolver import resolver_for
 from o365cis.exchange.client import ExchangeAdminClient, ExchangeReader, ExchangeReplay
+from o365cis.exchange.cmdlets import CmdletCall
+from o365cis.findings import ReadError
 from o365cis.graph.client import GraphClient, live_fetch, replay_fetch
 from o365cis.http import HttpSession, RateLimiter, RetryPolicy
 from o365cis.settings import ScanSettings
@@ -43,9 +48,34 @@ class ScanContext:
     recorder: Snapshot | None = None
     replay: Snapshot | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    _exchange: ExchangeReader | None = field(default=None, repr=False)
+
+    def prefetch(self, graph_reads: Iterable[GraphRead], cmdlets: Iterable[CmdletCall], workers: int = 4) -> None:
+        """Read Graph collections and run Exchange cmdlets concurrently before the tests ask for them.
+
+        Failures are cached where they happened (TenantReader, the Exchange client) for the tests to report.
+        """
+        exchange = self.exchange() if cmdlets else None
+
+        def run(call: CmdletCall) -> None:
+            assert exchange is not None
+            try:
+                exchange.invoke(call.name, call.parameters)
+            except ReadError:
+                pass
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch") as pool:
+            graph = pool.submit(self.tenant.prefetch, graph_reads, workers)
+            list(pool.map(run, dict.fromkeys(cmdlets)))
+            graph.result()
 
     def exchange(self) -> ExchangeReader:
-        """The Exchange Online admin API for this scan (live, or replayed from the snapshot)."""
+        """The Exchange Online admin API for this scan (live, or replayed from the snapshot); one per scan."""
+        if self._exchange is None:
+            self._exchange = self._open_exchange()
+        return self._exchange
+
+    def _open_exchange(self) -> ExchangeReader:
         if self.replay is not None:
             return ExchangeReplay(self.tenant_id or "", self.replay.lookup)
         assert self.settings is not None and self.tokens is not None

@@ -26,6 +26,7 @@ from o365cis.config import ConfigError, ScanConfig, load_config
 from o365cis.dns.lookups import DnsLookups
 from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
 from o365cis.exchange.client import ExchangeReader
+from o365cis.exchange.cmdlets import DECISIVE_CMDLETS, CmdletCall
 from o365cis.findings import Finding, Source, Status
 from o365cis.runner import REQUEST_PLUGIN
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
@@ -331,12 +332,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Fetch the selected recommendations' Graph collections concurrently, before the first test needs them."""
+    """Fetch the selected recommendations' Graph collections and Exchange cmdlets concurrently, up front.
+
+    Only primary sources are fetched early: a fallback (Secure Score, 4.11's DKIM config) is read when needed.
+    """
     context = session.config.stash.get(SCAN_CONTEXT, None)
     if context is None or context.replay is not None or session.config.option.collectonly:
         return
     catalogue = load_catalogue()
     wanted = []
+    cmdlets: list[CmdletCall] = []
     for item in session.items:
         marker = item.get_closest_marker("cis")
         if marker is None:
@@ -347,7 +352,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             if read.key.startswith("secure_score") and recommendation.evaluation not in ("securescore", "manual"):
                 continue
             wanted.append(read)
-    context.tenant.prefetch(wanted, workers=PREFETCH_WORKERS)
+        if recommendation.evaluation == "exchange":
+            cmdlets.extend(DECISIVE_CMDLETS.get(recommendation.id, ()))
+    context.prefetch(wanted, cmdlets, workers=PREFETCH_WORKERS)
 
 
 # Fixtures shared by the recommendations -------------------------------------------------------------------

@@ -250,8 +250,9 @@ def test_exchange_calls_refresh_an_expired_token(faulted: dict[str, FaultedScan]
     scan = faulted["Exchange token expires"]
 
     assert all(action.done.is_set() for action in scan.actions)
-    # The Exchange call right after the revocation met it, and was answered once a new token was fetched.
-    assert scan.answered(401) and all(path.startswith("/adminapi/") for path in scan.answered(401))
+    # The Exchange call right after the revocation met it, and was answered once a new token was fetched
+    # (Graph reads prefetched at the same time may meet it too: they refresh the same way).
+    assert any(path.startswith("/adminapi/") for path in scan.answered(401))
     assert scan.run.statuses() == {rec_id: golden_scan.statuses()[rec_id] for rec_id in SECTION4}
     assert scan.run.returncode == pytest.ExitCode.OK
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -333,7 +332,9 @@ def test_token_failing_mid_scan_is_recorded(
             request_id=str(uuid.uuid4()), client_request_id=str(uuid.uuid4()),
         )  # fmt: skip
 
-    scan_env.mount("GET", re.escape(paths.DOMAINS), rotate_secret_then_refuse)
+    # Role-holding groups' members are read by the first recommendation that needs them, after the up-front
+    # prefetch: from there on, every read (Secure Score fallback included) meets the rotated secret.
+    scan_env.mount("GET", r"/v1\.0/groups/[^/]+/transitiveMembers", rotate_secret_then_refuse)
     try:
         result = lambda_handler.scan_handler(scan_event("mid-scan", contoso), FakeContext())
     finally:
@@ -343,7 +344,7 @@ def test_token_failing_mid_scan_is_recorded(
     assert record is not None and result["status"] == record["status"]
     # The reads after the rotation fail; what was read before still decides. The runner reports the sign-in
     # failure: FAILED in one line, counts kept, and each unreadable recommendation says why (error).
-    assert record["summary"]["error"] > 0 and record["summary"]["compliant"] > 0
+    assert record["summary"]["error"] > 0 and record["summary"]["compliant"] > 0, record
     assert record["status"] == "FAILED"
     assert record["error"].startswith("sign-in failed during the scan") and "AADSTS7000215" in record["error"]
     assert "\n" not in record["error"] and GOLDEN_CLIENT_SECRET not in record["error"]
