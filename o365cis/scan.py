@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from o365cis.auth import AppToken, TokenProvider, acquire_app_token
 from o365cis.collectors import reads
@@ -47,11 +46,10 @@ class ScanContext:
     limiter: RateLimiter | None = None
     recorder: Snapshot | None = None
     replay: Snapshot | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     _exchange: ExchangeReader | None = field(default=None, repr=False)
 
-    def prefetch(self, graph_reads: Iterable[GraphRead], cmdlets: Iterable[CmdletCall], workers: int = 4) -> None:
-        """Read Graph collections and run Exchange cmdlets concurrently before the tests ask for them.
+    def prefetch(self, graph_reads: Iterable[GraphRead], cmdlets: Sequence[CmdletCall], workers: int = 4) -> None:
+        """Read Graph collections and run Exchange cmdlets, `workers` at a time, before the tests ask for them.
 
         Failures are cached where they happened (TenantReader, the Exchange client) for the tests to report.
         """
@@ -64,10 +62,12 @@ class ScanContext:
             except ReadError:
                 pass
 
+        unique_reads = {read.key: read for read in graph_reads}.values()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch") as pool:
-            graph = pool.submit(self.tenant.prefetch, graph_reads, workers)
-            list(pool.map(run, dict.fromkeys(cmdlets)))
-            graph.result()
+            jobs: list[Future[object]] = [pool.submit(self.tenant.attempt, read) for read in unique_reads]
+            jobs += [pool.submit(run, call) for call in dict.fromkeys(cmdlets)]
+            for job in jobs:
+                job.result()
 
     def exchange(self) -> ExchangeReader:
         """The Exchange Online admin API for this scan (live, or replayed from the snapshot); one per scan."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from o365cis.dns.resolver import parse_server
 
 
 class SettingsError(ValueError):
@@ -162,23 +163,11 @@ def parse_dns_servers(values: list[str] | tuple[str, ...] | str | None) -> tuple
     items = values.split(",") if isinstance(values, str) else [v for value in values for v in value.split(",")]
     servers = tuple(item.strip() for item in items if item.strip())
     for server in servers:
-        if not _valid_server(server):
-            raise SettingsError(f"--dns-server must be IP or IP:PORT (IPv6 as [IP]:PORT), got {server!r}")
+        try:
+            parse_server(server)
+        except ValueError:
+            raise SettingsError(f"--dns-server must be IP or IP:PORT (IPv6 as [IP]:PORT), got {server!r}") from None
     return servers
-
-
-def _valid_server(value: str) -> bool:
-    host, port = value, None
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else (None if not rest else "x")
-    elif value.count(":") == 1:
-        host, port = value.split(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return port is None or (port.isdigit() and 1 <= int(port) <= 65535)
 
 
 def build_settings(values: Mapping[str, object | None], environ: Mapping[str, str] | None = None) -> ScanSettings:

@@ -562,8 +562,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         junit_errors_as_errors(Path(xmlpath))
     if context.recorder is not None and config.option.snapshot_save:
         context.recorder.created = context.as_of.isoformat(timespec="seconds")
-        for hook in context.extras.get("snapshot_hooks", []):
-            hook(context.recorder)
         context.recorder.save(config.option.snapshot_save)
     context.close()
 
