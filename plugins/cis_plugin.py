@@ -19,7 +19,7 @@ import pytest
 
 from o365cis import __version__
 from o365cis.auth import AuthError
-from o365cis.catalogue import LICENSES, SECTIONS, Recommendation, load_catalogue, sort_key
+from o365cis.catalogue import LEVELS, LICENSES, SECTIONS, Recommendation, load_catalogue, selected, sort_key
 from o365cis.collectors.reads import reads_for_requests
 from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
@@ -51,7 +51,9 @@ PREFETCH_WORKERS = 4
 SCAN_CONTEXT = pytest.StashKey[ScanContext]()
 SCAN_MODE = pytest.StashKey[bool]()
 FINDING = pytest.StashKey[Finding]()
-_MARKER_FIELDS = {"id", "title", "section", "level", "license", "automated"}
+#: item.stash key: the catalogue's recommendation named by the item's `cis` marker (set at collection).
+RECOMMENDATION = pytest.StashKey[Recommendation]()
+_ID_FORMAT = re.compile(r"\d+(\.\d+){1,2}")
 
 # (option, dest, environment variable, help); every option may come from its variable instead.
 _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
@@ -177,7 +179,7 @@ def _is_scan(config: pytest.Config) -> bool:
 
 def _register_markers(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "cis(id, title, section, level, license, automated): a CIS recommendation's metadata"
+        "markers", "cis(id): the CIS recommendation a test decides; its metadata comes from the catalogue"
     )
     for name, text in (
         ("level1", "CIS Level 1"),
@@ -255,31 +257,34 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-# Collection: the marker is the one source of a recommendation's metadata ---------------------------------
+# Collection: the marker names the recommendation, the catalogue holds its metadata -----------------------
 
 
-def _marker_problem(kwargs: dict[str, Any], catalogue: dict[str, Recommendation]) -> str | None:
-    missing = _MARKER_FIELDS - set(kwargs)
-    extra = set(kwargs) - _MARKER_FIELDS
-    if missing or extra:
-        return f"cis marker needs exactly {sorted(_MARKER_FIELDS)}; missing {sorted(missing)}, unknown {sorted(extra)}"
-    rec_id = kwargs["id"]
-    if not isinstance(rec_id, str) or not re.fullmatch(r"\d+(\.\d+){1,2}", rec_id):
+def recommendation_of(item: pytest.Item) -> Recommendation | None:
+    """The recommendation a collected test decides (None for a test without a `cis` marker)."""
+    return item.stash.get(RECOMMENDATION, None)
+
+
+def _marker_problem(marker: pytest.Mark, catalogue: dict[str, Recommendation]) -> str | None:
+    if marker.kwargs or len(marker.args) != 1:
+        return 'cis marker takes the recommendation id alone, e.g. @pytest.mark.cis("4.14")'
+    rec_id = marker.args[0]
+    if not isinstance(rec_id, str) or not _ID_FORMAT.fullmatch(rec_id):
         return f"cis id {rec_id!r} is not a recommendation id"
     if rec_id not in catalogue:
         return f"cis id {rec_id} is not one of the benchmark's {len(catalogue)} recommendations"
-    if kwargs["level"] not in (1, 2):
-        return f"{rec_id}: level must be 1 or 2"
-    if kwargs["license"] not in LICENSES:
-        return f"{rec_id}: license must be one of {LICENSES}"
-    if not isinstance(kwargs["automated"], bool):
-        return f"{rec_id}: automated must be true or false"
-    if kwargs["section"] not in SECTIONS.values():
-        return f"{rec_id}: section must be one of {list(SECTIONS.values())}"
-    reference = catalogue[rec_id]
-    for name in ("title", "section", "level", "license", "automated"):
-        if kwargs[name] != getattr(reference, name):
-            return f"{rec_id}: marker {name} {kwargs[name]!r} differs from the catalogue's {getattr(reference, name)!r}"
+    return _catalogue_problem(catalogue[rec_id])
+
+
+def _catalogue_problem(recommendation: Recommendation) -> str | None:
+    """The catalogue entry's values must come from the fixed sets the selection markers are made of."""
+    rec_id = recommendation.id
+    if recommendation.level not in LEVELS:
+        return f"{rec_id}: catalogue level must be 1 or 2"
+    if recommendation.license not in LICENSES:
+        return f"{rec_id}: catalogue license must be one of {LICENSES}"
+    if recommendation.section not in SECTIONS.values():
+        return f"{rec_id}: catalogue section must be one of {list(SECTIONS.values())}"
     return None
 
 
@@ -289,7 +294,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     catalogue = load_catalogue()
     seen: dict[str, str] = {}
     problems: list[str] = []
-    cis_items: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker("cis")
         in_suite = CIS_TESTS in Path(str(item.path)).resolve().parents
@@ -297,38 +301,31 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if in_suite:
                 problems.append(f"{item.nodeid}: no @pytest.mark.cis marker")
             continue
-        problem = _marker_problem(dict(marker.kwargs), catalogue)
+        problem = _marker_problem(marker, catalogue)
         if problem:
             problems.append(f"{item.nodeid}: {problem}")
             continue
-        rec_id = marker.kwargs["id"]
-        if rec_id in seen:
-            problems.append(f"{item.nodeid}: cis id {rec_id} is already used by {seen[rec_id]}")
+        recommendation = catalogue[marker.args[0]]
+        if recommendation.id in seen:
+            problems.append(f"{item.nodeid}: cis id {recommendation.id} is already used by {seen[recommendation.id]}")
             continue
-        seen[rec_id] = item.nodeid
-        cis_items.append(item)
-        kwargs = marker.kwargs
-        item.add_marker(f"level{kwargs['level']}")
-        item.add_marker(kwargs["license"].lower())
-        item.add_marker(f"section{rec_id.split('.')[0]}")
-        item.add_marker("automated" if kwargs["automated"] else "manual_assessment")
+        seen[recommendation.id] = item.nodeid
+        item.stash[RECOMMENDATION] = recommendation
+        item.add_marker(f"level{recommendation.level}")
+        item.add_marker(recommendation.license.lower())
+        item.add_marker(f"section{recommendation.id.split('.')[0]}")
+        item.add_marker("automated" if recommendation.automated else "manual_assessment")
     if problems:
         raise pytest.UsageError("o365-cis: invalid cis marker: " + "; ".join(problems))
-    level = config.option.cis_level
-    license = config.option.cis_license
+    wanted = {r.id for r in selected(config.option.cis_level, config.option.cis_license)}
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
-        marker = item.get_closest_marker("cis")
-        if marker is not None and (
-            marker.kwargs["level"] > level or (license == "E3" and marker.kwargs["license"] == "E5")
-        ):
-            dropped.append(item)
-        else:
-            keep.append(item)
+        rec = recommendation_of(item)
+        (dropped if rec is not None and rec.id not in wanted else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    keep.sort(key=lambda it: sort_key(m.kwargs["id"]) if (m := it.get_closest_marker("cis")) else (999,))
+    keep.sort(key=lambda it: sort_key(r.id) if (r := recommendation_of(it)) else (999,))
     items[:] = keep
 
 
@@ -340,14 +337,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     context = session.config.stash.get(SCAN_CONTEXT, None)
     if context is None or context.replay is not None or session.config.option.collectonly:
         return
-    catalogue = load_catalogue()
     wanted = []
     cmdlets: list[CmdletCall] = []
     for item in session.items:
-        marker = item.get_closest_marker("cis")
-        if marker is None:
+        recommendation = recommendation_of(item)
+        if recommendation is None:
             continue
-        recommendation = catalogue[marker.kwargs["id"]]
         for read in reads_for_requests(recommendation.requests):
             # Secure Score is mostly a fallback: read it when a test first needs it, unless it is primary.
             if read.key.startswith("secure_score") and recommendation.evaluation not in ("securescore", "manual"):
@@ -455,10 +450,10 @@ def cis(
     request: pytest.FixtureRequest, cis_config: ScanConfig, secure_score: SecureScoreSource
 ) -> RecommendationUnderTest:
     """This test's recommendation: `cis.evaluate(graph=..., securescore=...)` decides and concludes."""
-    marker = request.node.get_closest_marker("cis")
-    if marker is None:
+    recommendation = recommendation_of(request.node)
+    if recommendation is None:
         pytest.fail("the cis fixture needs a @pytest.mark.cis marker", pytrace=False)
-    return RecommendationUnderTest(request.node, load_catalogue()[marker.kwargs["id"]], cis_config, secure_score)
+    return RecommendationUnderTest(request.node, recommendation, cis_config, secure_score)
 
 
 # Outcomes and records ---------------------------------------------------------------------------------------
@@ -474,8 +469,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    marker = item.get_closest_marker("cis")
-    if marker is None or report.when == "teardown" or not item.config.stash.get(SCAN_MODE, False):
+    recommendation = recommendation_of(item)
+    if recommendation is None or report.when == "teardown" or not item.config.stash.get(SCAN_MODE, False):
         return report
     finding = item.stash.get(FINDING, None)
     if finding is None:
@@ -488,15 +483,13 @@ def pytest_runtest_makereport(
             return report
     elif report.when != "call":
         return report
-    kwargs = marker.kwargs
-    recommendation = load_catalogue()[kwargs["id"]]
     record = CisRecord(
-        id=kwargs["id"],
-        title=kwargs["title"],
-        section=kwargs["section"],
-        level=kwargs["level"],
-        license=kwargs["license"],
-        automated=kwargs["automated"],
+        id=recommendation.id,
+        title=recommendation.title,
+        section=recommendation.section,
+        level=recommendation.level,
+        license=recommendation.license,
+        automated=recommendation.automated,
         status=finding.status,
         reason=finding.reason,
         evidence=[e.as_dict() for e in finding.evidence],
