@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from plugins.records import ScanRecords
+from plugins.reporting.records import ScanRecords
 
 from .fake_scan import FakeScanOutputs, FakeScanRun, write_fake_scan
 from .headless_browser import HeadlessChromium

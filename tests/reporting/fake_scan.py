@@ -42,7 +42,7 @@ from __future__ import annotations
 import pytest
 
 from o365cis.findings import Status
-from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords
+from plugins.reporting.records import SCAN_RECORDS, CisRecord, ScanRecords
 from plugins.reporting import html_report
 from plugins.reporting.csv_report import write_csv
 from plugins.reporting.document import write_json
