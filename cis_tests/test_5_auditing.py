@@ -7,11 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
-from o365cis.exchange.cmdlets import CmdletCall
+from o365cis.exchange.cmdlets import BLOCKED_SENDER_ADDRESS, SPOOF_INTELLIGENCE_INSIGHT
 from o365cis.rules import auditing, email_security
-
-SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
-BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
 
 
 @pytest.mark.cis("5.1")

@@ -7,10 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.collectors.intune import read_intune
-from o365cis.exchange.cmdlets import CmdletCall
+from o365cis.exchange.cmdlets import MOBILE_DEVICE_MAILBOX_POLICY
 from o365cis.rules import mobile_devices
-
-MOBILE_DEVICE_MAILBOX_POLICY = CmdletCall("Get-MobileDeviceMailboxPolicy")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from o365cis.config import ConfigError, ScanConfig, load_config
 from o365cis.dns.lookups import DnsLookups
 from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
 from o365cis.exchange.client import ExchangeReader
-from o365cis.exchange.cmdlets import DECISIVE_CMDLETS, CmdletCall
+from o365cis.exchange.cmdlets import CmdletCall, cmdlets_for_requests
 from o365cis.findings import Finding, Status
 from o365cis.rules.licensing import plan_label, plan_present
 from o365cis.runner import SCAN_HANDOVER
@@ -87,7 +87,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 continue
             wanted.append(read)
         if recommendation.evaluation == "exchange":
-            cmdlets.extend(DECISIVE_CMDLETS.get(recommendation.id, ()))
+            cmdlets.extend(cmdlets_for_requests(recommendation.requests))
     context.prefetch(wanted, cmdlets, workers=PREFETCH_WORKERS)
 
 
