@@ -155,6 +155,7 @@ def _is_scan(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """Register collection and fixtures always; for a scan also the reporter, and open the scan."""
     collection.register_markers(config)
     for module in (collection, fixtures):
         if not config.pluginmanager.is_registered(module):
@@ -180,6 +181,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Unregister the scan's reporter, as junitxml does its LogXML."""
     reporter = config.stash.get(REPORTER, None)
     if reporter is not None:
         del config.stash[REPORTER]
