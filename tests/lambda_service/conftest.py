@@ -21,6 +21,7 @@ from .servers import (
     MotoEndpoint,
     RecordingHandler,
     SmtpServer,
+    StallingHandler,
     authenticator,
     dummy_zip,
     free_port,
@@ -155,6 +156,49 @@ def smtps_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer
         authenticator=authenticator(server),
         # aiosmtpd 1.4 counts only STARTTLS as TLS for AUTH; this whole connection is TLS already.
         auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def plain_smtp_server(smtp_ca_path: Path) -> Iterator[SmtpServer]:
+    """SMTP without any TLS (a local relay or sink), AUTH accepted in the clear."""
+    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
+    controller = Controller(
+        RecordingHandler(server),
+        hostname="127.0.0.1",
+        port=server.port,
+        authenticator=authenticator(server),
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+#: How long the stalling SMTP server sits on a message before answering.
+STALL_SECONDS = 30.0
+
+
+@pytest.fixture
+def stalling_smtp_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer]:
+    """SMTP with STARTTLS and AUTH that answers the message only after STALL_SECONDS."""
+    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
+    controller = Controller(
+        StallingHandler(server, STALL_SECONDS),
+        hostname="127.0.0.1",
+        port=server.port,
+        tls_context=server_tls_context(smtp_ca),
+        require_starttls=True,
+        authenticator=authenticator(server),
+        auth_require_tls=True,
         auth_required=True,
     )
     controller.start()

@@ -11,10 +11,11 @@ import pytest
 from o365cis.lambda_service.config import ServiceConfig
 from o365cis.lambda_service.events import ScanJob
 from o365cis.lambda_service.handlers import ScanServices, handle_scan
-from o365cis.lambda_service.scan_step import ScanReport
+from o365cis.lambda_service.scan_step import PytestScanStep, ScanReport
 from o365cis.lambda_service.status import StatusStore
 
-from .fakes import RECIPIENT, SECRET, SUMMARY, TENANT, BlockedScan, FakeContext, FakeScan, scan_event
+from . import standin_runner
+from .fakes import RECIPIENT, SECRET, SUMMARY, TENANT, FakeContext, FakeScan, scan_event
 from .servers import FROM_ADDR, MotoEndpoint, SmtpServer, free_port, log_lines
 
 
@@ -144,16 +145,14 @@ def test_scan_step_crash_is_recorded_not_raised(services: ScanServices, store: S
 
 
 def test_timeout_is_recorded_before_lambda_would_kill_the_function(services: ScanServices, store: StatusStore) -> None:
-    blocked = BlockedScan()
-    services.scan = blocked
+    services.scan = PytestScanStep(None, entry="tests.lambda_service.standin_runner:run_scan")
     services.config = dataclasses.replace(services.config, finish_margin_seconds=60.0)
-    try:
-        result = handle_scan(scan_event("req-slow"), FakeContext(remaining_ms=60_050), services)
-    finally:
-        blocked.release.set()
+    result = handle_scan(
+        scan_event("req-slow", tenant_id=standin_runner.HANG), FakeContext(remaining_ms=61_000), services
+    )
     assert result["status"] == "FAILED"
     record = store.get("req-slow")
-    assert record is not None and record["error"].startswith("timeout: the scan did not finish within")
+    assert record is not None and record["error"].startswith("timeout: the scan did not finish within 1 s")
 
 
 def test_leftover_folder_of_a_crashed_run_is_replaced(
