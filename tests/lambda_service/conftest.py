@@ -206,3 +206,9 @@ def stalling_smtp_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[Sm
         yield server
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def kms_key(moto_server: MotoEndpoint) -> str:
+    """A symmetric KMS key on moto, as deploy/template.yaml's SecretKey."""
+    return str(moto_server.client("kms").create_key(Description="o365cis client secrets")["KeyMetadata"]["Arn"])
