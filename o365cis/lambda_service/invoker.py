@@ -27,12 +27,12 @@ class LambdaInvoker:
     def __init__(self, client: Any, function_name: str, seal: Callable[[str, str], str] | None = None) -> None:
         self._client = client
         self._function_name = function_name
-        self._seal = seal
+        self.seal = seal
 
     def start(self, job: ScanJob) -> None:
         """Queue the scan event; raise InvokeError unless Lambda accepted it."""
         try:
-            sealed = self._seal(str(job.client_secret), job.request_id) if self._seal else None
+            sealed = self.seal(str(job.client_secret), job.request_id) if self.seal else None
         except SecretError as exc:
             raise InvokeError(str(exc)) from None
         try:
