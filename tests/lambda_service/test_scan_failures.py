@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from o365cis.lambda_service.config import ConfigurationError, ServiceConfig
+from o365cis.lambda_service.config import ConfigurationError
 from o365cis.lambda_service.handlers import ScanServices, handle_failure, handle_scan
 from o365cis.lambda_service.logs import mask_secrets
 from o365cis.lambda_service.scan_step import PytestScanStep
@@ -28,20 +28,6 @@ from .servers import SMTP_PASSWORD, MotoEndpoint, SmtpServer, log_lines
 STANDIN = "tests.lambda_service.standin_runner:run_scan"
 
 
-@pytest.fixture
-def fake_scan() -> FakeScan:
-    """A scan step that writes both reports."""
-    return FakeScan()
-
-
-@pytest.fixture
-def services(
-    service_config: ServiceConfig, store: StatusStore, smtp_server: SmtpServer, fake_scan: FakeScan
-) -> ScanServices:
-    """The scan function's collaborators: moto's DynamoDB, the STARTTLS+AUTH SMTP server, the fake scan."""
-    return ScanServices(config=service_config, store=store, mail=smtp_server.settings(), scan=fake_scan)
-
-
 def failed_record(store: StatusStore, request_id: str) -> dict[str, Any]:
     record = store.get(request_id)
     assert record is not None and record["status"] == "FAILED", record
@@ -49,32 +35,32 @@ def failed_record(store: StatusStore, request_id: str) -> dict[str, Any]:
     return record
 
 
-def test_temp_path_that_is_a_file_ends_failed(services: ScanServices, store: StatusStore, tmp_path: Path) -> None:
+def test_temp_path_that_is_a_file_ends_failed(scan_services: ScanServices, store: StatusStore, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
-    services.config = dataclasses.replace(services.config, temp_path=blocker)
-    result = handle_scan(scan_event("req-file"), FakeContext(), services)
+    scan_services.config = dataclasses.replace(scan_services.config, temp_path=blocker)
+    result = handle_scan(scan_event("req-file"), FakeContext(), scan_services)
     assert result["status"] == "FAILED"
     error = failed_record(store, "req-file")["error"]
     assert error.startswith("the scan function crashed: NotADirectoryError") or "FileExistsError" in error
 
 
-def test_a_crash_while_emailing_ends_failed(services: ScanServices, store: StatusStore) -> None:
+def test_a_crash_while_emailing_ends_failed(scan_services: ScanServices, store: StatusStore) -> None:
     def broken_send(*_: object) -> None:
         raise RuntimeError(f"mail library bug echoing {SECRET}")
 
-    services.send = broken_send
-    result = handle_scan(scan_event("req-mailcrash"), FakeContext(), services)
+    scan_services.send = broken_send
+    result = handle_scan(scan_event("req-mailcrash"), FakeContext(), scan_services)
     assert result["status"] == "FAILED"
     error = failed_record(store, "req-mailcrash")["error"]
     assert error == "the scan function crashed: RuntimeError: mail library bug echoing ***"
 
 
 def test_a_scan_killed_like_out_of_memory_ends_failed_and_is_told(
-    services: ScanServices, store: StatusStore, smtp_server: SmtpServer
+    scan_services: ScanServices, store: StatusStore, smtp_server: SmtpServer
 ) -> None:
-    services.scan = PytestScanStep(None, entry=STANDIN)
-    result = handle_scan(scan_event("req-oom", tenant_id=standin_runner.OOM), FakeContext(), services)
+    scan_services.scan = PytestScanStep(None, entry=STANDIN)
+    result = handle_scan(scan_event("req-oom", tenant_id=standin_runner.OOM), FakeContext(), scan_services)
     assert result["status"] == "FAILED"
     error = failed_record(store, "req-oom")["error"]
     assert error == "the scan process ended by signal SIGKILL (killed, e.g. out of memory) without a result"
@@ -83,12 +69,12 @@ def test_a_scan_killed_like_out_of_memory_ends_failed_and_is_told(
 
 
 def test_a_stalling_smtp_server_cannot_keep_the_record_running(
-    services: ScanServices, store: StatusStore, stalling_smtp_server: SmtpServer
+    scan_services: ScanServices, store: StatusStore, stalling_smtp_server: SmtpServer
 ) -> None:
-    services.mail = stalling_smtp_server.settings()
+    scan_services.mail = stalling_smtp_server.settings()
     started = time.monotonic()
     # 13 s left: the email may take 3 s of it, the status write keeps the rest.
-    result = handle_scan(scan_event("req-stall"), FakeContext(remaining_ms=13_000), services)
+    result = handle_scan(scan_event("req-stall"), FakeContext(remaining_ms=13_000), scan_services)
     elapsed = time.monotonic() - started
     assert elapsed < STALL_SECONDS / 3
     assert result["status"] == "FAILED" and result["summary"] == SUMMARY
@@ -97,11 +83,11 @@ def test_a_stalling_smtp_server_cannot_keep_the_record_running(
 
 
 def test_another_requests_queued_record_cannot_be_taken_over(
-    services: ScanServices, store: StatusStore, fake_scan: FakeScan, smtp_server: SmtpServer
+    scan_services: ScanServices, store: StatusStore, fake_scan: FakeScan, smtp_server: SmtpServer
 ) -> None:
     store.queue("req-owned", TENANT, RECIPIENT)
     event = {**scan_event("req-owned"), "email": "attacker@evil.test"}
-    result = handle_scan(event, FakeContext(), services)
+    result = handle_scan(event, FakeContext(), scan_services)
     assert result["status"] == "REFUSED" and fake_scan.jobs == [] and smtp_server.messages == []
     record = store.get("req-owned")
     assert record is not None and (record["status"], record["recipient"]) == ("QUEUED", RECIPIENT)
@@ -116,7 +102,7 @@ def sealed_event(request_id: str, sealed: str) -> dict[str, Any]:
 
 
 def test_a_sealed_secret_opens_for_its_request_only(
-    services: ScanServices,
+    scan_services: ScanServices,
     store: StatusStore,
     fake_scan: FakeScan,
     smtp_server: SmtpServer,
@@ -125,25 +111,27 @@ def test_a_sealed_secret_opens_for_its_request_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     box = SecretBox(moto_server.client("kms"), kms_key)
-    services.open_secret = box.open
+    scan_services.open_secret = box.open
     sealed = box.seal(SECRET, "req-sealed")
     assert SECRET not in sealed
 
-    result = handle_scan(sealed_event("req-sealed", sealed), FakeContext(), services)
+    result = handle_scan(sealed_event("req-sealed", sealed), FakeContext(), scan_services)
     assert result["status"] == "COMPLETED"
     (job,) = fake_scan.jobs
     assert str(job.client_secret) == SECRET and job.client_secret_kms is None
 
     # The same ciphertext replayed under another requestId opens to nothing; nothing is sent anywhere.
-    replay = handle_scan({**sealed_event("req-replay", sealed), "email": "attacker@evil.test"}, FakeContext(), services)
+    replay = handle_scan(
+        {**sealed_event("req-replay", sealed), "email": "attacker@evil.test"}, FakeContext(), scan_services
+    )
     assert replay["status"] == "FAILED" and len(fake_scan.jobs) == 1 and len(smtp_server.messages) == 1
     error = failed_record(store, "req-replay")["error"]
     assert error == "cannot decrypt client_secret_kms for this requestId with KMS: InvalidCiphertextException"
     assert SECRET not in capsys.readouterr().out
 
 
-def test_the_plain_secret_is_still_accepted_directly(services: ScanServices, fake_scan: FakeScan) -> None:
-    assert handle_scan(scan_event("req-plain"), FakeContext(), services)["status"] == "COMPLETED"
+def test_the_plain_secret_is_still_accepted_directly(scan_services: ScanServices, fake_scan: FakeScan) -> None:
+    assert handle_scan(scan_event("req-plain"), FakeContext(), scan_services)["status"] == "COMPLETED"
     assert str(fake_scan.jobs[0].client_secret) == SECRET
 
 
@@ -194,8 +182,8 @@ def test_smtp_password_comes_from_secrets_manager(
     environ = {**smtp_server.environ(password="ignored-when-the-arn-is-set"), "MAIL_PASSWORD_SECRET_ARN": arn}
     for name, value in {**environ, "DB_TABLE_NAME": table_name}.items():
         monkeypatch.setenv(name, value)
-    services = ScanServices.from_env()
-    assert str(services.mail.password) == SMTP_PASSWORD
+    scan_services = ScanServices.from_env()
+    assert str(scan_services.mail.password) == SMTP_PASSWORD
 
     monkeypatch.setenv("MAIL_PASSWORD_SECRET_ARN", arn.replace("smtp", "nosuch"))
     with pytest.raises(ConfigurationError, match=r"^cannot read MAIL_PASSWORD_SECRET_ARN .*ResourceNotFoundException$"):
@@ -203,12 +191,12 @@ def test_smtp_password_comes_from_secrets_manager(
 
 
 def test_masking_survives_collapsing_and_cutting_and_spares_short_secrets(
-    services: ScanServices, store: StatusStore, fake_scan: FakeScan, capsys: pytest.CaptureFixture[str]
+    scan_services: ScanServices, store: StatusStore, fake_scan: FakeScan, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spaced = "Zq8~spaced   secret  with-gaps"
     fake_scan.write_reports = False
     fake_scan.error = "x" * 480 + f" rejected {spaced} here"  # the secret straddles the 500-character cut
-    handle_scan(scan_event("req-long", client_secret=spaced), FakeContext(), services)
+    handle_scan(scan_event("req-long", client_secret=spaced), FakeContext(), scan_services)
     error = failed_record(store, "req-long")["error"]
     assert "Zq8~" not in error and "gaps" not in error and error.endswith("rejected *** here")
     assert "Zq8~" not in capsys.readouterr().out
@@ -219,12 +207,12 @@ def test_masking_survives_collapsing_and_cutting_and_spares_short_secrets(
 
 
 def test_logs_of_a_crash_are_json_lines(
-    services: ScanServices, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scan_services: ScanServices, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    services.config = dataclasses.replace(services.config, temp_path=blocker)
-    handle_scan(scan_event("req-log"), FakeContext(), services)
+    scan_services.config = dataclasses.replace(scan_services.config, temp_path=blocker)
+    handle_scan(scan_event("req-log"), FakeContext(), scan_services)
     events = [line["event"] for line in log_lines(capsys.readouterr().out)]
     assert events == ["scan.started", "scan.failed"]
     assert json.dumps(events)
