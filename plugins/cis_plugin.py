@@ -29,6 +29,8 @@ from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
 from o365cis.exchange.client import ExchangeReader
 from o365cis.exchange.cmdlets import DECISIVE_CMDLETS, CmdletCall
 from o365cis.findings import Finding, Source, Status
+from o365cis.http import RetryPolicy
+from o365cis.outputs import OutputPathError, claim_private_outputs, narrow, release
 from o365cis.runner import REQUEST_PLUGIN
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
 from o365cis.settings import SettingsError, build_settings
@@ -107,7 +109,12 @@ _CIS_FLAGS = {opt for opt, *_ in _OPTIONS} | {"--demo", "--dns-server", "--cis-l
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("cis", "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan")
+    group = parser.getgroup(
+        "cis",
+        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan. Retries: a Retry-After is honoured up to "
+        f"{RetryPolicy.max_delay:g} s; one request with its retries ends within O365CIS_RETRY_BUDGET seconds "
+        f"(default {RetryPolicy.budget_seconds:g})",
+    )
     for option, dest, variable, text in _OPTIONS:
         group.addoption(option, dest=dest, default=None, help=f"{text}" + (f" [env {variable}]" if variable else ""))
     group.addoption(
@@ -225,10 +232,23 @@ def _option_values(config: pytest.Config) -> dict[str, Any]:
     return values
 
 
+def _output_paths(config: pytest.Config) -> list[tuple[str, str | None]]:
+    option = config.option
+    return [
+        ("--cis-json", option.cis_json),
+        ("--cis-csv", option.cis_csv),
+        ("--html", getattr(option, "htmlpath", None)),
+        ("--junitxml", getattr(option, "xmlpath", None)),
+        ("--snapshot-save", _option_values(config)["snapshot_save"]),
+    ]
+
+
 def _open_scan(config: pytest.Config) -> ScanContext:
     """Validate the options and connect: every bad input is one line and exit status 4, before any test."""
     values = _option_values(config)
+    created: list[Path] = []
     try:
+        created = claim_private_outputs(_output_paths(config))
         config_path = values["cis_config"] or os.environ.get("O365CIS_CONFIG") or None
         if config_path is None and config.option.cis_demo:
             config_path = str(DEMO_CONFIG)  # the demo organisation's break-glass account, approved groups, waiver
@@ -239,7 +259,8 @@ def _open_scan(config: pytest.Config) -> ScanContext:
         else:
             settings = build_settings(values)
             context = open_live_scan(settings, scan_config, record=bool(values["snapshot_save"]))
-    except (ConfigError, SettingsError, SnapshotError, AuthError) as exc:
+    except (ConfigError, SettingsError, SnapshotError, AuthError, OutputPathError) as exc:
+        release(created)
         request = config.pluginmanager.get_plugin(REQUEST_PLUGIN)
         if request is not None:
             request.error = str(exc)
@@ -563,6 +584,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if context.recorder is not None and config.option.snapshot_save:
         context.recorder.created = context.as_of.isoformat(timespec="seconds")
         context.recorder.save(config.option.snapshot_save)
+    narrow(path for _, path in _output_paths(config))
     context.close()
 
 

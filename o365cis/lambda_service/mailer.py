@@ -55,7 +55,11 @@ def report_message(
     """The message that carries a finished scan's reports."""
     message = _envelope(settings, recipient)
     failing = int(summary.get("non_compliant", 0)) + int(summary.get("error", 0))
-    verdict = "all evaluated recommendations pass" if failing == 0 else f"{failing} need attention"
+    if note or int(summary.get("compliant", 0)) == 0:
+        # A scan that did not finish cleanly, or evaluated nothing, has no grounds for pass wording.
+        verdict = f"{failing} need attention; the scan did not finish cleanly" if note else "nothing was evaluated"
+    else:
+        verdict = "all evaluated recommendations pass" if failing == 0 else f"{failing} need attention"
     message["Subject"] = f"CIS Microsoft 365 scan of {tenant_id}: {verdict}"
     lines = [
         f"The CIS Microsoft 365 Foundations Benchmark scan of tenant {tenant_id} has finished.",
