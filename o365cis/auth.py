@@ -194,7 +194,9 @@ class TokenProvider:
             error = self._error_from(result)
             self.failures.append(str(error))
             raise error
-        return AppToken(Secret(result["access_token"]), decode_claims(result["access_token"]))
+        # Out of the plain dict at once: a traceback shown with locals (pytest -l) must not print the token.
+        access_token = Secret(result.pop("access_token"))
+        return AppToken(access_token, decode_claims(access_token))
 
     def _error_from(self, result: dict[str, Any]) -> AuthError:
         codes = result.get("error_codes") or []

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 #: Statuses worth retrying: throttling and the transient gateway errors Graph documents
 #: (https://learn.microsoft.com/graph/throttling and /graph/best-practices-concept#handling-expected-errors).
@@ -41,6 +42,10 @@ class RedirectRefused(TransportError):
 
 class BodyTooLarge(TransportError):
     """The response body exceeds the configured cap."""
+
+
+class UndecodableBody(TransportError):
+    """The body is not JSON the scanner can read (invalid, badly encoded, or nested too deep for the decoder)."""
 
 
 class DeadlineExceeded(TransportError, requests.Timeout):
@@ -73,7 +78,6 @@ class HttpSession(requests.Session):
         self.ca_bundle = ca_bundle
         self.limits = limits or Limits()
         self.headers["User-Agent"] = user_agent
-        self.max_redirects = 0
 
     def request(  # type: ignore[override]
         self, method: str | bytes, url: str | bytes, *args: Any, deadline: float | None = None, **kwargs: Any
@@ -92,15 +96,23 @@ class HttpSession(requests.Session):
         response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
         try:
             if 300 <= response.status_code < 400:
-                location = urlsplit(response.headers.get("Location") or "")
                 raise RedirectRefused(
-                    f"{urlsplit(str(url)).hostname} answered {response.status_code} redirecting to "
-                    f"{location.hostname or '(no host)'}; redirects are never followed"
+                    f"{_host(str(url))} answered {response.status_code} redirecting to "
+                    f"{_host(response.headers.get('Location') or '') or 'a path'}; redirects are never followed"
                 )
             _read_bounded(response, ends, limits.max_body_bytes)
         finally:
             response.close()
         return response
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, without any user information (which could hold a credential)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    except ValueError:  # a malformed port
+        return "(malformed URL)"
 
 
 def _tighter(given: Any, default: tuple[float, float], remaining: float) -> tuple[float, float]:
@@ -116,37 +128,65 @@ def _tighter(given: Any, default: tuple[float, float], remaining: float) -> tupl
 
 def _read_bounded(response: requests.Response, ends: float, max_bytes: int) -> None:
     """Read the body in chunks, checking the deadline and the size cap between chunks; store it on `response`."""
-    host = urlsplit(response.url or "").hostname
+    host = _host(response.url or "")
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"{host} announced a {int(declared)}-byte body; the cap is {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    try:
-        for chunk in response.iter_content(_CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                raise BodyTooLarge(f"{host} sent a body over the {max_bytes}-byte cap")
-            if time.monotonic() > ends:
-                raise DeadlineExceeded(f"{host} was still sending after the request deadline")
-            chunks.append(chunk)
-    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-        raise TransportError(f"{host} sent a broken body ({type(exc).__name__})") from None
+    while chunk := _read_some(response, host):
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"{host} sent a body over the {max_bytes}-byte cap")
+        if time.monotonic() > ends:
+            raise DeadlineExceeded(f"{host} was still sending after the request deadline")
+        chunks.append(chunk)
     response._content = b"".join(chunks)
     response._content_consumed = True
 
 
+def _read_some(response: requests.Response, host: str) -> bytes:
+    """The bytes one socket read brings (b"" at the end), each read bounded by the read timeout.
+
+    read1, not read(n): read(n) waits for all n bytes, so a drip of a byte a second would only be looked at
+    every n seconds, and the deadline could not be checked in between.
+    """
+    try:
+        return bytes(response.raw.read1(_CHUNK, decode_content=True))
+    except urllib3.exceptions.ReadTimeoutError:
+        raise requests.exceptions.ReadTimeout(f"{host} sent nothing for the read timeout") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise TransportError(f"{host} sent a broken body ({type(exc).__name__})") from None
+
+
 def json_body(response: requests.Response) -> Any:
-    """The JSON body of an answer (None when empty); a body that does not decode becomes a Graph-shaped error.
+    """The JSON body of an answer (None when empty); raises UndecodableBody for anything else.
 
     Every decode failure counts: invalid JSON, bad encodings and nesting too deep for the decoder
-    (RecursionError from `[` x 100,000).
+    (RecursionError from `[` x 100,000). The read then fails: an answer the scanner cannot read is never data.
     """
     try:
         return json.loads(response.content) if response.content else None
     except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type", "?")
-        return {"error": {"code": "InvalidJson", "message": f"an answer that is not JSON ({kind})"}}
+        raise UndecodableBody(
+            f"{_host(response.url or '')} answered {response.status_code} with a body that is not JSON ({kind})"
+        ) from None
+
+
+def decoded(response: requests.Response) -> tuple[int, Any]:
+    """(status, JSON body) of an answer, in the clients' convention (status 0: transport failure).
+
+    An error answer that is not JSON (a proxy's HTML page) keeps its status with a Graph-shaped error body, so a
+    403 still reads as a refusal; a success that is not JSON is a failure, never data.
+    """
+    try:
+        return response.status_code, json_body(response)
+    except UndecodableBody as exc:
+        code = "InvalidJson" if response.status_code >= 400 else type(exc).__name__
+        return (response.status_code if response.status_code >= 400 else 0), {
+            "error": {"code": code, "message": str(exc)}
+        }
 
 
 def same_origin(url: str, base: str) -> bool:

@@ -39,7 +39,7 @@ from o365cis.http import (
     RateLimiter,
     RetryPolicy,
     TransportError,
-    json_body,
+    decoded,
     redact_body,
     same_origin,
     send,
@@ -226,9 +226,9 @@ class ExchangeAdminClient:
                 return 0, {"error": {"code": type(exc).__name__, "message": str(exc)}}
             except requests.RequestException as exc:
                 return 0, {"error": {"code": type(exc).__name__, "message": "request failed"}}
-            body = json_body(response)
-            if response.status_code >= 400:
-                return response.status_code, body
+            status, body = decoded(response)
+            if status >= 400 or status == 0:
+                return status, body
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 return 0, {
                     "error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}

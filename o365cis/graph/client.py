@@ -18,7 +18,7 @@ from o365cis.http import (
     RateLimiter,
     RetryPolicy,
     TransportError,
-    json_body,
+    decoded,
     redact,
     redact_body,
     same_origin,
@@ -239,8 +239,7 @@ def live_fetch(
             return RawResponse(0, {"error": {"code": type(exc).__name__, "message": str(exc)}})
         except requests.RequestException as exc:
             return RawResponse(0, {"error": {"code": type(exc).__name__, "message": "request failed"}})
-        body = json_body(response)
-        return RawResponse(response.status_code, body)
+        return RawResponse(*decoded(response))
 
     return fetch
 
