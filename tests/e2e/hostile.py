@@ -133,6 +133,29 @@ def dripping(ca: trustme.CA) -> Behaviour:
     return behaviour
 
 
+#: What the flooding server sends at most: 4 MiB in chunks, with no Content-Length to refuse it by.
+FLOOD_BYTES = 4 * 2**20
+_FLOOD_CHUNK = 64 * 1024
+
+
+def flooding(ca: trustme.CA) -> Behaviour:
+    """TLS, then a chunked JSON body of FLOOD_BYTES sent as fast as the client reads it."""
+    context = server_context(ca)
+
+    def behaviour(connection: socket.socket, stop: threading.Event) -> None:
+        with context.wrap_socket(connection, server_side=True) as stream:
+            _read_request(stream)
+            stream.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            chunk = f"{_FLOOD_CHUNK:x}\r\n".encode() + b" " * _FLOOD_CHUNK + b"\r\n"
+            for _ in range(FLOOD_BYTES // _FLOOD_CHUNK):
+                if stop.is_set():
+                    return
+                stream.sendall(chunk)
+            stream.sendall(b"0\r\n\r\n")
+
+    return behaviour
+
+
 def attacker(ca: trustme.CA, server: list[RawServer]) -> Behaviour:
     """TLS, then record the whole request (headers and any body) and answer an empty 200."""
     context = server_context(ca)

@@ -26,7 +26,7 @@ from o365cis.catalogue import load_catalogue
 from o365cis.collectors import reads
 from o365cis.config import load_config
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BudgetExhausted, HttpSession, Limits, RetryPolicy, send
+from o365cis.http import BodyTooLarge, BudgetExhausted, HttpSession, Limits, RetryPolicy, send
 from o365cis.scan import ScanContext, open_live_scan
 from o365cis.settings import ScanSettings, Secret
 from tests.fake_exchange.exchange_handler import INVOKE_PATH
@@ -36,7 +36,7 @@ from tests.fake_tenant.server import FakeRequest
 from tests.harness.scan import FakeCloud, fake_cloud
 
 from .conftest import SECRET, PytestRun, client_id_of, live_scan, run_pytest
-from .hostile import RawServer, attacker_server, dripping, stall
+from .hostile import RawServer, attacker_server, dripping, flooding, stall
 
 #: Small limits so each case ends in seconds: the retry budget, one request's deadline, the body cap.
 RETRY_BUDGET = 2.0
@@ -123,6 +123,21 @@ def exchange_failure(context: ScanContext) -> ReadError:
     return caught.value
 
 
+def failure_under(cloud: FakeCloud, scenario: Scenario, case: str, service: str, handler: Handler) -> ReadError:
+    """Sign in, then let `handler` answer the users read (service "graph") or Get-OrganizationConfig ("exchange");
+    the read must fail within the budget; its line for the table is printed."""
+    context = open_scan(cloud, scenario)
+    if service == "graph":
+        cloud.server.mount("GET", USERS_PATH, handler)
+    else:
+        cloud.server.mount("POST", INVOKE_PATH, handler, first=True)
+    outcome: list[str] = []
+    with bounded(case, RETRY_BUDGET + SLACK, outcome):
+        failure = graph_failure(context) if service == "graph" else exchange_failure(context)
+    report(outcome, f"error: {failure}")
+    return failure
+
+
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Handler:
     return lambda request: (status, {**_JSON, **(headers or {})}, body)
 
@@ -134,11 +149,6 @@ def assert_untouched(attacker: RawServer, *secrets: str) -> None:
 
 
 # Graph ------------------------------------------------------------------------------------------------------------
-
-
-def self_loop(request: FakeRequest) -> tuple[int, dict[str, str], Any]:
-    """Every page links to itself."""
-    return 200, _JSON, {"value": [{"id": "1"}], "@odata.nextLink": f"{request.headers['Host']}{USERS_PATH}?$skip=1"}
 
 
 @pytest.mark.parametrize(
@@ -153,30 +163,23 @@ def self_loop(request: FakeRequest) -> tuple[int, dict[str, str], Any]:
 def test_graph_next_links_stay_on_the_graph_origin_and_never_loop(
     cloud: FakeCloud, golden: Scenario, attacker: RawServer, case: str, link: str, reason: str
 ) -> None:
-    context = open_scan(cloud, golden)
     next_link = link.format(host=cloud.server.url.removeprefix("https://"), attacker=attacker.url)
-    cloud.server.mount("GET", USERS_PATH, answer(200, {"value": [{"id": "1"}], "@odata.nextLink": next_link}))
-    outcome: list[str] = []
-    with bounded(case, RETRY_BUDGET + SLACK, outcome):
-        failure = graph_failure(context)
-    report(outcome, f"error: {str(failure)}")
+    page = {"value": [{"id": "1"}], "@odata.nextLink": next_link}
+    failure = failure_under(cloud, golden, case, "graph", answer(200, page))
     assert failure.kind is FailureKind.SERVICE and reason in str(failure)
     assert failure.request == "GET /v1.0/users"
     served = [r for r in cloud.server.requests if r.path == USERS_PATH]
     assert len(served) <= 2, "the pager kept asking"
-    assert_untouched(attacker, context.tokens.token(cloud.server.url).access_token if context.tokens else "")
+    assert_untouched(attacker)
 
 
-@pytest.mark.parametrize("status", [302, 307])
-def test_a_graph_redirect_is_a_service_failure_naming_the_location(
-    cloud: FakeCloud, golden: Scenario, attacker: RawServer, status: int
+@pytest.mark.parametrize(("service", "status"), [("graph", 302), ("graph", 307), ("exchange", 307)])
+def test_an_api_redirect_is_a_service_failure_naming_the_location(
+    cloud: FakeCloud, golden: Scenario, attacker: RawServer, service: str, status: int
 ) -> None:
-    context = open_scan(cloud, golden)
-    cloud.server.mount("GET", USERS_PATH, answer(status, None, {"Location": f"{attacker.url}{USERS_PATH}"}))
-    outcome: list[str] = []
-    with bounded(f"Graph {status} to another host", RETRY_BUDGET + SLACK, outcome):
-        failure = graph_failure(context)
-    report(outcome, f"error: {str(failure)}")
+    location = {"Location": f"{attacker.url}{USERS_PATH}"}
+    case = f"{service.title()} {status} to another host"
+    failure = failure_under(cloud, golden, case, service, answer(status, None, location))
     assert attacker.url.removeprefix("https://") in str(failure) and "redirect" in str(failure)
     assert_untouched(attacker)
 
@@ -207,24 +210,18 @@ def test_an_echoed_authorization_header_is_redacted_in_errors_and_snapshots(clou
     assert token not in saved and token[:40] not in saved
 
 
-@pytest.mark.parametrize(
-    ("case", "body", "reason"),
-    [
-        ("Graph deep JSON", b"[" * 100_000, "not JSON"),
-        ("Graph oversized body", b"[" + b"0," * (MAX_RESPONSE_MB * 2**20) + b"0]", "cap"),
-        ("Graph invalid UTF-8", b'{"value": ["\xff\xfe"]}', "not JSON"),
-    ],
-    ids=["deep-json", "oversized", "invalid-utf8"],
-)
-def test_hostile_graph_bodies_are_read_failures(
-    cloud: FakeCloud, golden: Scenario, case: str, body: bytes, reason: str
-) -> None:
-    context = open_scan(cloud, golden)
-    cloud.server.mount("GET", USERS_PATH, answer(200, body))
-    outcome: list[str] = []
-    with bounded(case, RETRY_BUDGET + SLACK, outcome):
-        failure = graph_failure(context)
-    report(outcome, f"error: {str(failure)}")
+HOSTILE_BODIES = {
+    "deep JSON": (b"[" * 100_000, "not JSON"),
+    "oversized body": (b"[" + b"0," * (MAX_RESPONSE_MB * 2**20) + b"0]", "cap"),
+    "invalid UTF-8": (b'{"value": ["\xff\xfe"]}', "not JSON"),
+}
+
+
+@pytest.mark.parametrize("service", ["graph", "exchange"])
+@pytest.mark.parametrize("kind", list(HOSTILE_BODIES))
+def test_hostile_bodies_are_read_failures(cloud: FakeCloud, golden: Scenario, service: str, kind: str) -> None:
+    body, reason = HOSTILE_BODIES[kind]
+    failure = failure_under(cloud, golden, f"{service.title()} {kind}", service, answer(200, body))
     assert reason in str(failure)
 
 
@@ -251,48 +248,13 @@ def test_an_endless_retry_after_ends_within_the_budget(cloud: FakeCloud, golden:
 def test_exchange_next_links_stay_on_the_host_and_never_loop(
     cloud: FakeCloud, golden: Scenario, attacker: RawServer, case: str, reason: str
 ) -> None:
-    context = open_scan(cloud, golden)
-
     def handler(request: FakeRequest) -> tuple[int, dict[str, str], Any]:
         target = attacker.url if "another host" in case else cloud.server.url
         return 200, _JSON, {"value": [{"Name": "x"}], "@odata.nextLink": f"{target}{request.path}"}
 
-    cloud.server.mount("POST", INVOKE_PATH, handler, first=True)
-    outcome: list[str] = []
-    with bounded(case, RETRY_BUDGET + SLACK, outcome):
-        failure = exchange_failure(context)
-    report(outcome, f"error: {str(failure)}")
+    failure = failure_under(cloud, golden, case, "exchange", handler)
     assert reason in str(failure) and CMDLET in str(failure)
     assert_untouched(attacker)
-
-
-def test_an_exchange_redirect_is_a_service_failure(cloud: FakeCloud, golden: Scenario, attacker: RawServer) -> None:
-    context = open_scan(cloud, golden)
-    location = {"Location": f"{attacker.url}/adminapi/beta/x/InvokeCommand"}
-    cloud.server.mount("POST", INVOKE_PATH, answer(307, None, location), first=True)
-    outcome: list[str] = []
-    with bounded("Exchange 307 to another host", RETRY_BUDGET + SLACK, outcome):
-        failure = exchange_failure(context)
-    report(outcome, f"error: {str(failure)}")
-    assert attacker.url.removeprefix("https://") in str(failure)
-    assert_untouched(attacker)
-
-
-@pytest.mark.parametrize(
-    ("case", "body", "reason"),
-    [("Exchange deep JSON", b"[" * 100_000, "not JSON"), ("Exchange oversized body", b" " * (2 * 2**20), "cap")],
-    ids=["deep-json", "oversized"],
-)
-def test_hostile_exchange_bodies_are_read_failures(
-    cloud: FakeCloud, golden: Scenario, case: str, body: bytes, reason: str
-) -> None:
-    context = open_scan(cloud, golden)
-    cloud.server.mount("POST", INVOKE_PATH, answer(200, body), first=True)
-    outcome: list[str] = []
-    with bounded(case, RETRY_BUDGET + SLACK, outcome):
-        failure = exchange_failure(context)
-    report(outcome, f"error: {str(failure)}")
-    assert reason in str(failure)
 
 
 def test_a_failed_token_refresh_is_the_reads_failure(cloud: FakeCloud, golden: Scenario) -> None:
@@ -339,16 +301,17 @@ def test_a_stalled_tls_handshake_at_sign_in_is_bounded(cloud: FakeCloud, golden:
     assert caught.value.kind == "unreachable"
 
 
-@pytest.mark.parametrize("case", ["stalled TLS handshake (API)", "slow drip body"])
-def test_a_request_cannot_outlive_the_retry_budget(cloud: FakeCloud, case: str) -> None:
-    behaviour = stall if "stalled" in case else dripping(cloud.server.ca)
+@pytest.mark.parametrize("case", ["stalled TLS handshake (API)", "slow drip body", "chunked flood past the cap"])
+def test_a_request_cannot_outlive_the_retry_budget_nor_the_body_cap(cloud: FakeCloud, case: str) -> None:
+    behaviours = {"stalled": stall, "slow": dripping(cloud.server.ca), "chunked": flooding(cloud.server.ca)}
     session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
     policy = RetryPolicy(budget_seconds=RETRY_BUDGET, timeout=RETRY_BUDGET)
     outcome: list[str] = []
-    with RawServer(behaviour) as server, bounded(case, RETRY_BUDGET + 1.5, outcome):
-        with pytest.raises(BudgetExhausted) as caught:
+    expected = BodyTooLarge if "flood" in case else BudgetExhausted
+    with RawServer(behaviours[case.split()[0]]) as server, bounded(case, RETRY_BUDGET + 1.5, outcome):
+        with pytest.raises(expected) as caught:
             send(session, "GET", f"{server.url}/v1.0/users", policy=policy)
-    report(outcome, f"error (budget): {caught.value}")
+    report(outcome, f"error: {caught.value}")
 
 
 # Whole scans from the command line -------------------------------------------------------------------------------
