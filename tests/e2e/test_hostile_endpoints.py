@@ -402,3 +402,47 @@ def test_an_unwritable_output_path_is_a_usage_error_before_the_scan(tmp_path: Pa
     blocker.write_text("not a folder", encoding="utf-8")
     run = run_pytest(["--demo", f"{option}={blocker / 'report.out'}"], out=tmp_path / "out")
     one_line_usage_error(run, option, "cannot be written")
+
+
+#: Hostile answers in one whole scan, and the recommendations each must turn to `error` with words of the cause
+#: (catalogue requests: the SharePoint settings feed 3.6 and 6.1 alone, Forms settings 2.10).
+HOSTILE_GRAPH_PATHS = ("/v1.0/admin/sharepoint/settings", "/beta/admin/forms")
+HOSTILE_DEPENDENTS = {"3.6": "redirect", "6.1": "redirect", "2.10": "not JSON"}
+#: Exchange reads made hostile: 5.1 (Get-AdminAuditLogConfig) and 4.4 (Get-RemoteDomain) go down their chain to
+#: Secure Score, which the golden tenant has, and their reason must still name the failed read and its cause.
+FALLBACK_DEPENDENTS = {"5.1": "repeats a nextLink", "4.4": "cap"}
+
+
+def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
+    cloud: FakeCloud, golden: Scenario, attacker: RawServer, tmp_path: Path
+) -> None:
+    sharepoint, forms = HOSTILE_GRAPH_PATHS
+    cloud.server.mount("GET", sharepoint, answer(307, None, {"Location": f"{attacker.url}{sharepoint}"}))
+    cloud.server.mount("GET", forms, answer(200, b"[" * 100_000))
+
+    def exchange(request: FakeRequest) -> tuple[int, dict[str, str], Any]:
+        cmdlet = request.headers.get("X-CmdletName")
+        if cmdlet == "Get-AdminAuditLogConfig":
+            return 200, _JSON, {"value": [{"Name": "x"}], "@odata.nextLink": f"{cloud.server.url}{request.path}"}
+        if cmdlet == "Get-RemoteDomain":
+            return 200, _JSON, b" " * (2 * 2**20)
+        return cloud.exchange(request)
+
+    cloud.server.mount("POST", INVOKE_PATH, exchange, first=True)
+    started = time.monotonic()
+    run = live_scan(cloud, golden, tmp_path / "out", env={"O365CIS_MAX_RESPONSE_MB": str(MAX_RESPONSE_MB)})
+    measured = time.monotonic() - started
+    results = run.results()
+    errors = sorted(k for k, v in results.items() if v["status"] == "error")
+    print(
+        f"HOSTILE | whole scan: redirect, deep JSON, Exchange loop and oversized | 120.0 s | {measured:.2f} s | "
+        f"exit {run.returncode}, error: {', '.join(errors)}"
+    )
+    assert measured < 120
+    assert run.returncode == 1 and "INTERNALERROR" not in run.output and "Traceback" not in run.output
+    for rec_id, cause in HOSTILE_DEPENDENTS.items():
+        assert results[rec_id]["status"] == "error" and cause in json.dumps(results[rec_id]), (rec_id, results[rec_id])
+    assert set(errors) == set(HOSTILE_DEPENDENTS), "only the hostile answers' dependents fail"
+    for rec_id, cause in FALLBACK_DEPENDENTS.items():
+        assert results[rec_id]["source"] == "securescore" and cause in results[rec_id]["reason"], results[rec_id]
+    assert_untouched(attacker)
