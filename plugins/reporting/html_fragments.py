@@ -10,11 +10,11 @@ import re
 from html import escape
 
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import CisRecord, ScanRecords
 from plugins.reporting.chart import status_chart_svg
 from plugins.reporting.document import benchmark_info, counts_by_section, summary_counts
 from plugins.reporting.evidence import EVIDENCE_KEYS, evidence_rows
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS, attention_rank
+from plugins.reporting.records import CisRecord, ScanRecords
 
 #: The `data-column-type` names of the three CIS columns (pytest-html sorts on them).
 CIS_COLUMNS: tuple[str, ...] = ("cisId", "cisLevel", "cisStatus")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from plugins.records import SCAN_RECORDS, ScanRecords, record_of
 from plugins.reporting import html_fragments
+from plugins.reporting.records import SCAN_RECORDS, ScanRecords, record_of
 
 # pytest-html's ReportData (the title lives there), kept per run so the title can name the tenant
 # once it is known: the title hook runs at session start, before the plugin may have read it.
