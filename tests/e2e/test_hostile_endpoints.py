@@ -334,7 +334,10 @@ def test_a_scan_with_a_refused_refresh_and_echoing_proxy_ends_cleanly(
     refused = identity_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
     cloud.server.mount("POST", INVOKE_PATH, exchange, first=True)
     started = time.monotonic()
-    run: PytestRun = live_scan(cloud, golden, tmp_path / "out", env={"O365CIS_RETRY_BUDGET": str(RETRY_BUDGET)})
+    out = tmp_path / "out"
+    snapshot = out / "snapshot.json"
+    budget = {"O365CIS_RETRY_BUDGET": str(RETRY_BUDGET)}
+    run: PytestRun = live_scan(cloud, golden, out, [f"--snapshot-save={snapshot}"], env=budget)
     measured = time.monotonic() - started
     errors = {k: v for k, v in run.results().items() if v["status"] == "error"}
     print(
@@ -345,6 +348,7 @@ def test_a_scan_with_a_refused_refresh_and_echoing_proxy_ends_cleanly(
     assert run.returncode == 1, run.describe()
     assert "INTERNALERROR" not in run.output and "Traceback" not in run.output
     assert any("token refresh failed" in str(r.get("reason")) for r in errors.values()), run.describe()
+    assert snapshot in run.written_files(), "the snapshot is checked below with the reports: 0600, no secret"
     secrets = [SECRET, token, *(s.removeprefix("Bearer ") for s in seen)]
     for path in run.written_files():
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -411,6 +415,8 @@ HOSTILE_DEPENDENTS = {"3.6": "redirect", "6.1": "redirect", "2.10": "not JSON"}
 #: Exchange reads made hostile: 5.1 (Get-AdminAuditLogConfig) and 4.4 (Get-RemoteDomain) go down their chain to
 #: Secure Score, which the golden tenant has, and their reason must still name the failed read and its cause.
 FALLBACK_DEPENDENTS = {"5.1": "repeats a nextLink", "4.4": "cap"}
+#: A proxy echoing the Authorization header into Get-SharingPolicy's error (2.2 reads it, then Secure Score).
+ECHOED_CMDLET, ECHOED_DEPENDENT = "Get-SharingPolicy", "2.2"
 
 
 def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
@@ -426,23 +432,31 @@ def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
             return 200, _JSON, {"value": [{"Name": "x"}], "@odata.nextLink": f"{cloud.server.url}{request.path}"}
         if cmdlet == "Get-RemoteDomain":
             return 200, _JSON, b" " * (2 * 2**20)
+        if cmdlet == ECHOED_CMDLET:
+            return echo_authorization(400)(request)
         return cloud.exchange(request)
 
     cloud.server.mount("POST", INVOKE_PATH, exchange, first=True)
     started = time.monotonic()
-    run = live_scan(cloud, golden, tmp_path / "out", env={"O365CIS_MAX_RESPONSE_MB": str(MAX_RESPONSE_MB)})
+    snapshot = tmp_path / "out" / "snapshot.json"
+    limits = {"O365CIS_MAX_RESPONSE_MB": str(MAX_RESPONSE_MB)}
+    run = live_scan(cloud, golden, tmp_path / "out", [f"--snapshot-save={snapshot}"], env=limits)
     measured = time.monotonic() - started
     results = run.results()
     errors = sorted(k for k, v in results.items() if v["status"] == "error")
     print(
-        f"HOSTILE | whole scan: redirect, deep JSON, Exchange loop and oversized | 120.0 s | {measured:.2f} s | "
+        f"HOSTILE | whole scan: Graph redirect + deep JSON, Exchange loop + oversized + echo | 120.0 s | {measured:.2f} s | "
         f"exit {run.returncode}, error: {', '.join(errors)}"
     )
     assert measured < 120
     assert run.returncode == 1 and "INTERNALERROR" not in run.output and "Traceback" not in run.output
     for rec_id, cause in HOSTILE_DEPENDENTS.items():
         assert results[rec_id]["status"] == "error" and cause in json.dumps(results[rec_id]), (rec_id, results[rec_id])
-    assert set(errors) == set(HOSTILE_DEPENDENTS), "only the hostile answers' dependents fail"
+    assert set(HOSTILE_DEPENDENTS) <= set(errors) <= {*HOSTILE_DEPENDENTS, ECHOED_DEPENDENT}, "only they fail"
+    # The echoing proxy's body is recorded redacted; no file of the run holds the token it echoed.
+    assert "[redacted]" in snapshot.read_text(encoding="utf-8")
+    for path in run.written_files():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "Bearer ey" not in path.read_text(encoding="utf-8")
     for rec_id, cause in FALLBACK_DEPENDENTS.items():
         assert results[rec_id]["source"] == "securescore" and cause in results[rec_id]["reason"], results[rec_id]
     assert_untouched(attacker)
