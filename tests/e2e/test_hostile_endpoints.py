@@ -445,8 +445,8 @@ def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
     results = run.results()
     errors = sorted(k for k, v in results.items() if v["status"] == "error")
     print(
-        f"HOSTILE | whole scan: Graph redirect + deep JSON, Exchange loop + oversized + echo | 120.0 s | {measured:.2f} s | "
-        f"exit {run.returncode}, error: {', '.join(errors)}"
+        "HOSTILE | whole scan: Graph redirect + deep JSON, Exchange loop + oversized + echo | 120.0 s | "
+        f"{measured:.2f} s | exit {run.returncode}, error: {', '.join(errors)}"
     )
     assert measured < 120
     assert run.returncode == 1 and "INTERNALERROR" not in run.output and "Traceback" not in run.output
