@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from o365cis.catalogue import LICENSES
+from o365cis.http import RetryPolicy
 from o365cis.runner import SCAN_HANDOVER
 from plugins import collection, fixtures
 from plugins.reporting.reporter import CisReporter
@@ -85,7 +86,12 @@ _CIS_FLAGS = {opt for opt, *_ in _OPTIONS} | {"--demo", "--dns-server", "--cis-l
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("cis", "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan")
+    group = parser.getgroup(
+        "cis",
+        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan. Retries: a Retry-After is honoured up to "
+        f"{RetryPolicy.max_delay:g} s; one request with its retries ends within O365CIS_RETRY_BUDGET seconds "
+        f"(default {RetryPolicy.budget_seconds:g})",
+    )
     for option, dest, variable, text in _OPTIONS:
         group.addoption(option, dest=dest, default=None, help=f"{text}" + (f" [env {variable}]" if variable else ""))
     group.addoption(
