@@ -59,6 +59,7 @@ ALL_GRAPH_ROLES: tuple[str, ...] = (
     "User.Read.All",
     "AuditLog.Read.All",
     "RoleManagement.Read.Directory",
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
     "Policy.Read.B2BManagementPolicy",
     "SharePointTenantSettings.Read.All",
     "OrgSettings-AppsAndServices.Read.All",
