@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
+
+from tests.harness.tools import load_tool
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("permissions_table", REPO / "tools" / "permissions_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = load_tool("permissions_table")
 
 
 def test_the_table_names_no_placeholder() -> None:
