@@ -10,7 +10,7 @@ from o365cis.collectors.partial import PartialReads, admin_role_holders, only_el
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
 from o365cis.exchange import cmdlets
 from o365cis.findings import manual, no_decision
-from o365cis.rules import account, email_security
+from o365cis.rules import account
 from o365cis.rules.licensing import AAD_PREMIUM_P2
 
 SECTION = "1 Account / Authentication"
@@ -261,9 +261,7 @@ def test_linkedin_contact_sync_disabled(cis):
     automated=True,
 )
 def test_exchange_online_modern_authentication(cis, exchange):
-    cis.evaluate(
-        exchange=lambda: email_security.exchange_modern_auth_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG))
-    )
+    cis.evaluate(exchange=lambda: account.exchange_modern_auth_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))
 
 
 @pytest.mark.cis(

@@ -8,7 +8,7 @@ from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
 from o365cis.exchange.cmdlets import CmdletCall
-from o365cis.rules import auditing, email_security
+from o365cis.rules import auditing
 
 SECTION = "5 Auditing"
 SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
@@ -24,9 +24,7 @@ BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
     automated=True,
 )
 def test_audit_log_search_enabled(cis, exchange):
-    cis.evaluate(
-        exchange=lambda: email_security.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG))
-    )
+    cis.evaluate(exchange=lambda: auditing.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG)))
 
 
 @pytest.mark.cis(
@@ -41,7 +39,7 @@ def test_mailbox_auditing_enabled(cis, exchange):
     def decide():
         evidence = EvidenceReads()
         mailboxes = evidence.exchange("mailboxes", exchange, cmdlets.MAILBOX)  # evidence only
-        return email_security.mailbox_auditing_enabled(
+        return auditing.mailbox_auditing_enabled(
             invoke(exchange, cmdlets.ORGANIZATION_CONFIG), invoke(exchange, cmdlets.MAILBOX_AUDIT_BYPASS), mailboxes
         )
 

@@ -52,7 +52,7 @@ MAILBOX_AUDIT_BYPASS = CmdletCall("Get-MailboxAuditBypassAssociation", dict(UNLI
 MAILBOX = CmdletCall("Get-Mailbox", dict(UNLIMITED))
 OWA_MAILBOX_POLICY = CmdletCall("Get-OwaMailboxPolicy")
 
-#: Decisive cmdlets per recommendation decided in o365cis.rules.email_security (evidence reads separate).
+#: Decisive cmdlets per recommendation decided over Exchange output (evidence reads separate).
 DECISIVE_CMDLETS: dict[str, tuple[CmdletCall, ...]] = {
     "1.2": (ORGANIZATION_CONFIG,),
     "2.2": (SHARING_POLICY,),

@@ -1,4 +1,4 @@
-"""Decisions for CIS section 1 (Account / Authentication) that Graph or Secure Score can make.
+"""Decisions for CIS section 1 (Account / Authentication) that Graph, Exchange (1.2) or Secure Score can make.
 
 Each function takes Graph-shaped JSON (the `value` list, or the object for singletons) and returns a Finding or,
 when its source cannot decide by the rule, a NoDecision so the next source of the chain is tried. None of them
@@ -14,16 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID, ScanConfig
-from o365cis.findings import (
-    Decision,
-    Evidence,
-    Status,
-    compliant,
-    manual,
-    no_decision,
-    non_compliant,
-    not_applicable,
-)
+from o365cis.findings import Decision, Evidence, Status, compliant, manual, no_decision, non_compliant, not_applicable
+from o365cis.rules._exchange import configuration_switch
+from o365cis.rules._types import JsonList
 from o365cis.rules.conditional_access import PolicyCheck, check_policies, grant_failure, grant_summary
 from o365cis.rules.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
 from o365cis.rules.evidence import EVIDENCE_CAP as EVIDENCE_LIMIT
@@ -937,4 +930,16 @@ def securescore_side(recommendation_id: str, score: SecureScore, names: Sequence
         return score.decide_all(names, now, on_full=rule.on_full, note=rule.note)
     return score.decide(
         names, now, on_full=rule.on_full, on_below=rule.on_below, on_absent=rule.on_absent, note=rule.note
+    )
+
+
+def exchange_modern_auth_enabled(organization_config: JsonList | Json | None) -> Decision:
+    """1.2: OrganizationConfig.OAuth2ClientProfileEnabled is True."""
+    return configuration_switch(
+        organization_config,
+        "OrganizationConfig",
+        "OAuth2ClientProfileEnabled",
+        wanted=True,
+        on="Modern authentication is enabled for Exchange Online",
+        off="Modern authentication is disabled for Exchange Online",
     )

@@ -1,7 +1,6 @@
-"""Section 2 (Application Permissions): the recommendations Graph decides, and the two manual ones.
-
-2.2, 2.3, 2.4 and 2.8 are decided over Exchange output elsewhere (rules/email_security.py); their Secure Score
-fallbacks go through rules/securescore.py.
+"""Section 2 (Application Permissions): the recommendations Graph decides, the Exchange-decided ones (2.2 calendar
+sharing, 2.3 Safe Links for Office apps, 2.4 Defender for SharePoint, OneDrive and Teams, 2.8 Outlook add-ins), and
+the two manual ones.
 """
 
 from __future__ import annotations
@@ -10,7 +9,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.rules._exchange import (
+    Check,
+    decide_in_force,
+    default_object,
+    expect,
+    merge_checks,
+    object_evidence,
+    object_name,
+    objects,
+    powershell_text,
+    prop_bool,
+    prop_detail,
+    setting_evidence,
+    singleton,
+    text_values,
+)
+from o365cis.rules._types import Json, JsonList
+from o365cis.rules._values import plural
 from o365cis.rules.auditing import ManualReview
+from o365cis.rules.evidence import capped
 
 _OWN_RESOURCE_PREFIX = "managepermissiongrantsforownedresource."
 _SELF_CONSENT_PREFIX = "managepermissiongrantsforself."
@@ -220,4 +238,163 @@ def sway_sharing_review() -> Finding:
         "Review in the Microsoft 365 admin center > Settings > Org settings > Sway > Sharing: 'Let people in your "
         "organization share their sways with people outside your organization' must be unchecked (no Graph resource, "
         "Exchange cmdlet or Secure Score control exposes Sway sharing, so nothing was read)"
+    )
+
+
+def _calendar_entries(policy: Json) -> list[str]:
+    """Domains entries sharing calendars with everyone ("*") or anonymously."""
+    offending = []
+    for entry in text_values(policy.get("Domains")):
+        domain, _, actions = entry.partition(":")
+        if domain.strip().lower() in ("*", "anonymous") and "calendarsharing" in actions.lower():
+            offending.append(entry)
+    return offending
+
+
+def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
+    """2.2: the default sharing policy is off and no enabled policy shares calendars with everyone or anonymously."""
+    policies = objects(sharing_policies)
+    evidence = [
+        object_evidence(
+            "sharing_policy",
+            p,
+            f"Default {powershell_text(p.get('Default'))}; Enabled {powershell_text(p.get('Enabled'))}; "
+            f"Domains {powershell_text(p.get('Domains'))}",
+        )
+        for p in policies
+    ]
+    default = default_object(policies, "Default")
+    if default is None:
+        return no_decision(
+            "Get-SharingPolicy shows no default policy (Default True): no verdict from Exchange", evidence
+        )
+    failures: list[Evidence] = []
+    if prop_bool(default, "Enabled") is True:
+        failures.append(
+            object_evidence(
+                "sharing_policy", default, f"default policy enabled; Domains {powershell_text(default.get('Domains'))}"
+            )
+        )
+    for policy in policies:
+        if policy is default or prop_bool(policy, "Enabled") is not True:
+            continue
+        entries = _calendar_entries(policy)
+        if entries:
+            failures.append(
+                object_evidence("sharing_policy", policy, f"enabled; shares calendars via {', '.join(entries)}")
+            )
+    if failures:
+        return non_compliant(
+            f"External calendar sharing is allowed by {plural(len(failures), 'sharing policy entry')}: "
+            + ", ".join(e.name or "?" for e in failures),
+            [*failures, *evidence],
+        )
+    if prop_bool(default, "Enabled") is None:
+        return no_decision("The default sharing policy carries no Enabled value", evidence)
+    return compliant(
+        "The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence
+    )
+
+
+def _safe_links_office(policy: Json) -> Check:
+    track = prop_bool(policy, "TrackClicks")
+    checks = [expect(policy, {"EnableSafeLinksForOffice": True, "AllowClickThrough": False})]
+    if track is None and prop_bool(policy, "DoNotTrackUserClicks") is not None:
+        checks.append(expect(policy, {"DoNotTrackUserClicks": False}))  # older output
+    else:
+        checks.append(expect(policy, {"TrackClicks": True}))
+    return merge_checks(*checks)
+
+
+def safe_links_for_office_apps(
+    safe_links_policies: JsonList | None, safe_links_rules: JsonList | None, atp_policy_for_o365: JsonList | Json | None
+) -> Decision:
+    """2.3: a Safe Links policy in force protects Office apps, blocks click-through and tracks clicks."""
+    extra: list[tuple[str, Json, Check]] = []
+    atp = singleton(atp_policy_for_o365)
+    if atp is not None and "EnableSafeLinksForO365Clients" in atp:
+        # v1.3-era tenants kept these settings on the ATP policy for Office 365.
+        check = merge_checks(
+            expect(atp, {"EnableSafeLinksForO365Clients": True, "AllowClickThrough": False, "TrackClicks": True})
+        )
+        values = "; ".join(
+            prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
+        )
+        extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
+    return decide_in_force(
+        "safe_links_policy",
+        "Safe Links for Office apps",
+        safe_links_policies or [],
+        safe_links_rules or [],
+        "SafeLinksPolicy",
+        _safe_links_office,
+        ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
+        built_in=True,
+        extra=extra,
+    )
+
+
+def atp_for_spo_teams_odb(atp_policy_for_o365: JsonList | Json | None) -> Decision:
+    """2.4: Defender for Office 365 protects SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB)."""
+    atp = singleton(atp_policy_for_o365)
+    if atp is None:
+        return no_decision("Get-AtpPolicyForO365 returned no object")
+    value = prop_bool(atp, "EnableATPForSPOTeamsODB")
+    evidence = [
+        setting_evidence("AtpPolicyForO365", "EnableATPForSPOTeamsODB", atp.get("EnableATPForSPOTeamsODB")),
+        setting_evidence("AtpPolicyForO365", "EnableSafeDocs", atp.get("EnableSafeDocs")),
+    ]
+    if value is None:
+        return no_decision("AtpPolicyForO365 carries no EnableATPForSPOTeamsODB value", evidence)
+    if value:
+        return compliant("Defender for Office 365 is on for SharePoint, OneDrive and Teams", evidence)
+    return non_compliant(
+        "Defender for Office 365 is off for SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB False)", evidence
+    )
+
+
+_ADDIN_ROLES = {
+    "mycustomapps": "My Custom Apps",
+    "mymarketplaceapps": "My Marketplace Apps",
+    "myreadwritemailboxapps": "My ReadWriteMailbox Apps",
+}
+
+
+def outlook_addins_blocked(role_assignment_policies: JsonList | None) -> Decision:
+    """2.8: no role assignment policy lets users install Outlook add-ins."""
+    policies = objects(role_assignment_policies)
+    if not policies:
+        return no_decision(
+            "Get-RoleAssignmentPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
+    offending: list[Evidence] = []
+    unread: list[str] = []
+    for policy in policies:
+        if policy.get("AssignedRoles") is None:
+            unread.append(object_name(policy))
+            continue
+        roles = [r for r in text_values(policy.get("AssignedRoles")) if r.replace(" ", "").lower() in _ADDIN_ROLES]
+        if roles:
+            offending.append(
+                object_evidence(
+                    "role_assignment_policy",
+                    policy,
+                    f"IsDefault {powershell_text(policy.get('IsDefault'))}; grants {', '.join(roles)}",
+                )
+            )
+    if offending:
+        return non_compliant(
+            f"{plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: "
+            + ", ".join(e.name or "?" for e in offending),
+            capped(offending, "policies"),
+        )
+    listed = [
+        object_evidence("role_assignment_policy", p, f"IsDefault {powershell_text(p.get('IsDefault'))}; no add-in role")
+        for p in policies
+    ]
+    if unread:
+        return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", capped(listed, "policies"))
+    return compliant(
+        f"No role assignment policy grants an add-in role ({plural(len(policies), 'policy')} checked)",
+        capped(listed, "policies"),
     )

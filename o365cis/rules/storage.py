@@ -1,6 +1,5 @@
-"""Section 6 (Storage): 6.1-6.3 from the SharePoint tenant settings (GET /v1.0/admin/sharepoint/settings).
-
-6.4 (OWA storage providers) is decided over Exchange output elsewhere (rules/email_security.py).
+"""Section 6 (Storage): 6.1-6.3 from the SharePoint tenant settings (GET /v1.0/admin/sharepoint/settings), 6.4
+(OWA storage providers) from Get-OwaMailboxPolicy.
 """
 
 from __future__ import annotations
@@ -9,6 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant, not_applicable
+from o365cis.rules._exchange import object_evidence, object_name, objects, powershell_text, prop_bool
+from o365cis.rules._types import JsonList
+from o365cis.rules._values import plural
+from o365cis.rules.evidence import capped
 
 #: sharepointSettings.sharingCapability values (https://learn.microsoft.com/graph/api/resources/sharepointsettings).
 SHARING_DISABLED = "disabled"
@@ -116,5 +119,38 @@ def anyone_link_expiry_applies(sharepoint_settings: Mapping[str, Any] | None) ->
     return no_decision(
         "Anyone links are allowed (sharingCapability is externalUserAndGuestSharing); their expiry "
         "(RequireAnonymousLinksExpireInDays) is only in the SharePoint admin API, not in Graph",
+        evidence,
+    )
+
+
+def owa_storage_providers_restricted(owa_mailbox_policies: JsonList | None) -> Decision:
+    """6.4: no OWA mailbox policy offers additional storage providers."""
+    policies = objects(owa_mailbox_policies)
+    if not policies:
+        return no_decision(
+            "Get-OwaMailboxPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
+    evidence = capped(
+        [
+            object_evidence(
+                "owa_mailbox_policy",
+                p,
+                f"IsDefault {powershell_text(p.get('IsDefault'))}; "
+                f"AdditionalStorageProvidersAvailable {powershell_text(p.get('AdditionalStorageProvidersAvailable'))}",
+            )
+            for p in policies
+        ],
+        "policies",
+    )
+    allowing = [object_name(p) for p in policies if prop_bool(p, "AdditionalStorageProvidersAvailable") is True]
+    if allowing:
+        return non_compliant(
+            f"Additional storage providers are available in Outlook on the web through {', '.join(allowing)}", evidence
+        )
+    unknown = [object_name(p) for p in policies if prop_bool(p, "AdditionalStorageProvidersAvailable") is None]
+    if unknown:
+        return no_decision(f"AdditionalStorageProvidersAvailable is absent on {', '.join(unknown)}", evidence)
+    return compliant(
+        f"No OWA mailbox policy offers additional storage providers ({plural(len(policies), 'policy')} checked)",
         evidence,
     )
