@@ -73,7 +73,7 @@ def test_mobile_password_reuse_prohibited(cis, intune, activesync):
     automated=False,
 )
 def test_mobile_passwords_never_expire(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.passwords_never_expire), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(mobile_devices.device_passwords_never_expire), exchange=activesync)
 
 
 @pytest.mark.cis(

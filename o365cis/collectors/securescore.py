@@ -9,8 +9,7 @@ from o365cis.catalogue import Recommendation
 from o365cis.collectors import reads
 from o365cis.collectors.tenant import TenantReader
 from o365cis.findings import Decision
-from o365cis.rules.account import securescore_side
-from o365cis.rules.securescore import SecureScore
+from o365cis.rules.securescore import SecureScore, securescore_side
 
 
 class SecureScoreSource:

@@ -20,6 +20,9 @@ from o365cis.rules.evidence import capped
 ABSENT = "(absent)"
 
 
+#: Transport rule actions that send a copy of the message, or the message itself, to other recipients
+#: (https://learn.microsoft.com/powershell/module/exchange/new-transportrule).
+FORWARDING_ACTIONS = ("RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients")
 BUILT_IN_PROTECTION = "built-in protection policy"  # unverified (catalogue): the preset policy's name
 
 
@@ -38,14 +41,19 @@ def singleton(data: JsonList | Json | None) -> Json | None:
     return items[0] if items else None
 
 
-def prop_bool(obj: Json | None, prop: str) -> bool | None:
-    """A switch value; None when absent or not a boolean (strings "True"/"False" are accepted)."""
-    value = obj.get(prop) if obj is not None else None
+def bool_value(value: Any) -> bool | None:
+    """A switch value; None when not a boolean. Exchange's JSON output gives booleans; older serialisations give
+    "True"/"False" strings, which are accepted."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return None
+
+
+def prop_bool(obj: Json | None, prop: str) -> bool | None:
+    """A switch property of a cmdlet object; None when absent or not a boolean."""
+    return bool_value(obj.get(prop) if obj is not None else None)
 
 
 def prop_int(obj: Json | None, prop: str) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """`count` and the noun, in the plural unless count is 1 ("1 policy", "2 policies", "3 mailboxes")."""
@@ -10,3 +12,19 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     if plural_form is not None:
         return f"{count} {plural_form}"
     return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def json_text(value: Any) -> str:
+    """A Graph value as the JSON a reviewer would see: true, false, null, or the value itself."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def lowered(value: Any) -> str:
+    """A Graph string compared case-insensitively (Graph spells enum values "member", "Member", "MEMBER" alike)."""
+    return str(value or "").strip().lower()

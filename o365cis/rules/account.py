@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID, ScanConfig
-from o365cis.findings import Decision, Evidence, Status, compliant, manual, no_decision, non_compliant, not_applicable
+from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant, not_applicable
 from o365cis.rules._exchange import configuration_switch
-from o365cis.rules._types import JsonList
+from o365cis.rules._types import Json, JsonList
+from o365cis.rules._values import lowered, plural
 from o365cis.rules.conditional_access import PolicyCheck, check_policies, grant_failure, grant_summary
 from o365cis.rules.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
 from o365cis.rules.evidence import EVIDENCE_CAP as EVIDENCE_LIMIT
 from o365cis.rules.evidence import capped
-from o365cis.rules.securescore import SecureScore, number, parse_datetime
-
-Json = Mapping[str, Any]
+from o365cis.rules.securescore import number, parse_datetime
 
 NEAR_MISS_LIMIT = 10
 PASSWORD_RULE_TEMPLATE_ID = "5cf42378-d67d-4f36-ba46-e8b86229381d"
@@ -40,14 +39,6 @@ def _lower_id(value: Any) -> str:
 
 def _index(rows: Sequence[Json] | None) -> dict[str, Json]:
     return {_lower_id(r.get("id")): r for r in rows or [] if isinstance(r, Mapping) and r.get("id")}
-
-
-def _text(value: Any) -> str:
-    return str(value or "").strip().lower()
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
 def _single(obj: Json | Sequence[Json] | None) -> Json:
@@ -77,8 +68,8 @@ def near_misses(checks: Sequence[PolicyCheck], limit: int = NEAR_MISS_LIMIT) -> 
 
 
 def _no_policy(checks: Sequence[PolicyCheck], what: str) -> str:
-    enabled = sum(1 for c in checks if _text(c.policy.get("state")) == "enabled")
-    examined = _plural(len(checks), "policy", "policies")
+    enabled = sum(1 for c in checks if lowered(c.policy.get("state")) == "enabled")
+    examined = plural(len(checks), "policy", "policies")
     return f"No qualifying Conditional Access policy {what} ({examined} examined, {enabled} enabled)"
 
 
@@ -165,12 +156,12 @@ def admins_require_mfa(
                 )
             )
     left_out = f"({len(break_glass)} break-glass and {len(not_enabled)} not enabled left out)"
-    scope_note = f"{_plural(len(in_scope), 'admin user')} in scope {left_out}"
+    scope_note = f"{plural(len(in_scope), 'admin user')} in scope {left_out}"
     listed_sps = [h.evidence("service principal: listed, not counted") for h in holders.service_principals]
     unresolved = [h.evidence("could not be resolved to users") for h in holders.unresolved]
     if failing:
         return non_compliant(
-            f"{_plural(len(failing), 'admin user')} of {len(in_scope)} in scope not MFA capable "
+            f"{plural(len(failing), 'admin user')} of {len(in_scope)} in scope not MFA capable "
             f"although policy '{policy.name}' requires MFA; {scope_note}",
             [
                 policy_item,
@@ -182,7 +173,7 @@ def admins_require_mfa(
     if unresolved:
         return no_decision(
             f"Policy '{policy.name}' requires MFA for every admin role, but "
-            f"{_plural(len(unresolved), 'role holder')} could not be "
+            f"{plural(len(unresolved), 'role holder')} could not be "
             "resolved to users (principal not expanded or group members not read)",
             [policy_item, *capped(unresolved, "unresolved principals")],
         )
@@ -195,7 +186,7 @@ def admins_require_mfa(
         )
     return compliant(
         f"Policy '{policy.name}' requires MFA for every admin role and all cloud apps, and all "
-        f"{_plural(len(in_scope), 'admin user')} in scope are MFA capable "
+        f"{plural(len(in_scope), 'admin user')} in scope are MFA capable "
         f"({len(break_glass)} break-glass and {len(not_enabled)} not enabled left out)",
         [policy_item, *capped(listed_sps, "service principals")],
     )
@@ -213,7 +204,7 @@ def _enabled_members_not_mfa_capable(
         if (
             not isinstance(user, Mapping)
             or user.get("accountEnabled") is not True
-            or _text(user.get("userType")) != "member"
+            or lowered(user.get("userType")) != "member"
         ):
             continue
         row = rows.get(_lower_id(user.get("id")))
@@ -247,7 +238,7 @@ def all_users_require_mfa(
         lacking = _enabled_members_not_mfa_capable(users, registrations, config.break_glass_accounts)
         extra = capped(lacking, "users")
         note = (
-            f"; {_plural(len(lacking), 'enabled member')} not yet MFA capable (registration is forced at next sign-in)"
+            f"; {plural(len(lacking), 'enabled member')} not yet MFA capable (registration is forced at next sign-in)"
         )
     if not passing:
         return non_compliant(
@@ -297,11 +288,11 @@ def global_admin_count_in_range(
         *capped([h.evidence("service principal: listed, not counted") for h in ga_sps], "service principals"),
         *capped([h.evidence("could not be resolved to users") for h in ga_unresolved], "unresolved principals"),
     ]
-    counts = f"{active} active, {eligible} eligible; {_plural(len(ga_sps), 'service principal')} listed, not counted"
+    counts = f"{active} active, {eligible} eligible; {plural(len(ga_sps), 'service principal')} listed, not counted"
     if count > 4:
         unread = "" if eligible_read else "; eligible assignments could not be read, so the count may be higher"
         return non_compliant(
-            f"{_plural(count, 'global administrator')} assigned (2 to 4 expected; {counts}){unread}", evidence
+            f"{plural(count, 'global administrator')} assigned (2 to 4 expected; {counts}){unread}", evidence
         )
     if not eligible_read:
         return no_decision(
@@ -311,12 +302,12 @@ def global_admin_count_in_range(
         )
     if ga_unresolved:
         return no_decision(
-            f"{_plural(count, 'global administrator')} found, but {_plural(len(ga_unresolved), 'holder')} "
+            f"{plural(count, 'global administrator')} found, but {plural(len(ga_unresolved), 'holder')} "
             "could not be resolved "
             "to users (principal not expanded or group members not read)",
             evidence,
         )
-    reason = f"{_plural(count, 'global administrator')} assigned (2 to 4 expected; {counts})"
+    reason = f"{plural(count, 'global administrator')} assigned (2 to 4 expected; {counts})"
     return compliant(reason, evidence) if count >= 2 else non_compliant(reason, evidence)
 
 
@@ -330,7 +321,7 @@ def sspr_enabled_for_all(registrations: Sequence[Json], users: Sequence[Json]) -
         r
         for r in registrations
         if isinstance(r, Mapping)
-        and _text(r.get("userType")) == "member"  # rows say "member", /users says "Member"
+        and lowered(r.get("userType")) == "member"  # rows say "member", /users says "Member"
         and user_rows.get(_lower_id(r.get("id")), {}).get("accountEnabled") is True
     ]
     if not in_scope:
@@ -348,10 +339,10 @@ def sspr_enabled_for_all(registrations: Sequence[Json], users: Sequence[Json]) -
     if failing:
         return non_compliant(
             f"Self-service password reset is not enabled for {len(failing)} of "
-            f"{_plural(len(in_scope), 'enabled member user')}",
+            f"{plural(len(in_scope), 'enabled member user')}",
             capped(failing, "users"),
         )
-    return compliant(f"Self-service password reset is enabled for all {_plural(len(in_scope), 'enabled member user')}")
+    return compliant(f"Self-service password reset is enabled for all {plural(len(in_scope), 'enabled member user')}")
 
 
 # ----------------------------------------------------------------------------------------------- 1.1.5
@@ -383,11 +374,13 @@ def password_protection_enforced_on_premises(
         (
             s
             for s in group_settings
-            if isinstance(s, Mapping) and _text(s.get("templateId")) == PASSWORD_RULE_TEMPLATE_ID
+            if isinstance(s, Mapping) and lowered(s.get("templateId")) == PASSWORD_RULE_TEMPLATE_ID
         ),
         None,
     )
-    values = {_text(v.get("name")): v.get("value") for v in (item or {}).get("values") or [] if isinstance(v, Mapping)}
+    values = {
+        lowered(v.get("name")): v.get("value") for v in (item or {}).get("values") or [] if isinstance(v, Mapping)
+    }
     enabled = values.get("enablebannedpasswordcheckonpremises")
     mode = values.get("bannedpasswordcheckonpremisesmode")
     note = Evidence(
@@ -402,7 +395,7 @@ def password_protection_enforced_on_premises(
         if item is None
         else f"EnableBannedPasswordCheckOnPremises {enabled}, BannedPasswordCheckOnPremisesMode {mode}",
     )
-    ok = _text(enabled) == "true" and _text(mode).startswith("enforce")
+    ok = lowered(enabled) == "true" and lowered(mode).startswith("enforce")
     if ok:
         return compliant(
             "Password protection for on-premises Active Directory is enabled in Enforce mode", [org_item, setting, note]
@@ -619,7 +612,7 @@ def admin_roles_just_in_time(
     for item in assignment_instances:
         if not isinstance(item, Mapping) or _lower_id(item.get("roleDefinitionId")) not in admin_roles:
             continue
-        if _text(item.get("assignmentType")) != "assigned" or item.get("endDateTime") is not None:
+        if lowered(item.get("assignmentType")) != "assigned" or item.get("endDateTime") is not None:
             continue  # PIM activations and time-bound assignments are just-in-time
         kind = principal_kind(item.get("principal"))
         pid = _lower_id(item.get("principalId") or (item.get("principal") or {}).get("id"))
@@ -642,11 +635,11 @@ def admin_roles_just_in_time(
     if not eligible_admin:
         problems.append("no admin role has an eligible (PIM) assignment")
     if permanent:
-        problems.append(f"{_plural(len(permanent), 'permanent active admin role assignment')} to users or groups")
+        problems.append(f"{plural(len(permanent), 'permanent active admin role assignment')} to users or groups")
     if problems:
         return non_compliant("Privileged access is not just-in-time: " + "; ".join(problems), evidence)
     return compliant(
-        f"Admin roles are held through PIM: {_plural(len(eligible_admin), 'eligible assignment')}, no permanent active "
+        f"Admin roles are held through PIM: {plural(len(eligible_admin), 'eligible assignment')}, no permanent active "
         f"assignment ({len(excepted)} break-glass excepted, activation settings not checked)",
         evidence,
     )
@@ -668,7 +661,7 @@ def security_defaults_disabled(policy: Json, ca_policies: Sequence[Json] | None 
     ]
     ca_note = ""
     if ca_policies is not None:
-        on = [p for p in ca_policies if isinstance(p, Mapping) and _text(p.get("state")) == "enabled"]
+        on = [p for p in ca_policies if isinstance(p, Mapping) and lowered(p.get("state")) == "enabled"]
         evidence.append(Evidence(type="count", name="enabled Conditional Access policies", detail=str(len(on))))
         if enabled is False and not on:
             ca_note = "; warning: no Conditional Access policy is enabled either, so nothing replaces the defaults"
@@ -688,8 +681,8 @@ def public_groups_approved(groups: Sequence[Json], config: ScanConfig) -> Decisi
         g
         for g in groups
         if isinstance(g, Mapping)
-        and (g.get("groupTypes") is None or "unified" in {_text(t) for t in g.get("groupTypes") or []})
-        and _text(g.get("visibility") or "Public") == "public"  # null means Public for Microsoft 365 groups
+        and (g.get("groupTypes") is None or "unified" in {lowered(t) for t in g.get("groupTypes") or []})
+        and lowered(g.get("visibility") or "Public") == "public"  # null means Public for Microsoft 365 groups
     ]
     approved = [g for g in public if _lower_id(g.get("id")) in config.approved_public_groups]
     unapproved = [g for g in public if g not in approved]
@@ -704,13 +697,13 @@ def public_groups_approved(groups: Sequence[Json], config: ScanConfig) -> Decisi
             for g in unapproved
         ]
         return non_compliant(
-            f"{_plural(len(unapproved), 'public Microsoft 365 group')} not approved "
+            f"{plural(len(unapproved), 'public Microsoft 365 group')} not approved "
             f"({len(approved)} approved public groups)",
             capped(items, "groups"),
         )
     if not public:
         return compliant("No public Microsoft 365 groups exist")
-    return compliant(f"All {_plural(len(public), 'public Microsoft 365 group')} are approved")
+    return compliant(f"All {plural(len(public), 'public Microsoft 365 group')} are approved")
 
 
 # ----------------------------------------------------------------------------------------------- 1.1.14
@@ -832,7 +825,7 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
     for domain in domains:
         if not isinstance(domain, Mapping) or domain.get("isVerified") is not True or domain.get("isRoot") is not True:
             continue  # unverified domains sign no one in; subdomains inherit their root's policy
-        if _text(domain.get("authenticationType")) != "managed":
+        if lowered(domain.get("authenticationType")) != "managed":
             skipped.append(
                 Evidence(
                     type="domain",
@@ -865,72 +858,12 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
     if failing:
         names = ", ".join(f"{d.get('id')} ({days:g} days)" for d, days in failing[:10] if days is not None)
         return non_compliant(
-            f"Passwords expire in {len(failing)} of {_plural(len(evaluated), 'managed domain')}: {names}", evidence
+            f"Passwords expire in {len(failing)} of {plural(len(evaluated), 'managed domain')}: {names}", evidence
         )
-    return compliant(f"Passwords never expire in all {_plural(len(evaluated), 'managed domain')}", evidence)
+    return compliant(f"Passwords never expire in all {plural(len(evaluated), 'managed domain')}", evidence)
 
 
 # ----------------------------------------------------------------------------------------------- Secure Score side
-
-
-@dataclass(frozen=True)
-class SecureScoreRule:
-    """How a recommendation reads its Secure Score control(s): the standard rule unless a field says otherwise."""
-
-    on_full: Status = Status.COMPLIANT
-    on_below: Status = Status.NON_COMPLIANT
-    on_absent: Status | None = None
-    all_controls: bool = False
-    note: str = ""
-
-
-#: Section 1 deviations from the standard Secure Score rule (controls.yaml); every other id uses the standard rule.
-SECURE_SCORE_RULES: dict[str, SecureScoreRule] = {
-    "1.1.2": SecureScoreRule(
-        on_full=Status.MANUAL,
-        note=(
-            "the control measures MFA registration, not enforcement: confirm a Conditional Access policy requires "
-            "MFA for All users"
-        ),
-    ),
-    "1.1.3": SecureScoreRule(
-        on_full=Status.MANUAL, note="the control has no upper bound: confirm no more than four global admins"
-    ),
-    "1.1.8": SecureScoreRule(
-        on_full=Status.MANUAL,
-        all_controls=True,
-        note="review that the user risk and sign-in risk policies are enforced",
-    ),
-    "1.1.9": SecureScoreRule(
-        on_full=Status.MANUAL,
-        on_absent=Status.MANUAL,
-        note=(
-            "a legacy Identity Protection sign-in risk policy may hold it: confirm it covers all users at medium "
-            "and above and requires MFA"
-        ),
-    ),
-    "1.1.10": SecureScoreRule(
-        on_full=Status.MANUAL,
-        on_absent=Status.MANUAL,
-        note=(
-            "a legacy Identity Protection user risk policy may hold it: confirm it covers all users at high risk "
-            "and requires a password change"
-        ),
-    ),
-}
-
-
-def securescore_side(recommendation_id: str, score: SecureScore, names: Sequence[str], now: dt.datetime) -> Decision:
-    """The Secure Score source of a recommendation: its deviation from SECURE_SCORE_RULES, else the standard rule.
-
-    names: the catalogue's securescore list for the id (alternatives, or for 1.1.8 the controls that must all be full).
-    """
-    rule = SECURE_SCORE_RULES.get(recommendation_id, SecureScoreRule())
-    if rule.all_controls:
-        return score.decide_all(names, now, on_full=rule.on_full, note=rule.note)
-    return score.decide(
-        names, now, on_full=rule.on_full, on_below=rule.on_below, on_absent=rule.on_absent, note=rule.note
-    )
 
 
 def exchange_modern_auth_enabled(organization_config: JsonList | Json | None) -> Decision:

@@ -26,23 +26,12 @@ from o365cis.rules._exchange import (
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
-from o365cis.rules._values import plural
-from o365cis.rules.auditing import ManualReview
+from o365cis.rules._values import json_text, plural
 from o365cis.rules.evidence import capped
+from o365cis.rules.manual_review import ManualReview
 
 _OWN_RESOURCE_PREFIX = "managepermissiongrantsforownedresource."
 _SELF_CONSENT_PREFIX = "managepermissiongrantsforself."
-
-
-def _flag(value: Any) -> str:
-    """A Graph value as the JSON a reviewer would see."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 def _singleton(document: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
@@ -76,7 +65,7 @@ def users_cannot_register_apps(authorization_policy: Mapping[str, Any] | None) -
             "setting",
             str((policy or {}).get("id") or "authorizationPolicy"),
             "defaultUserRolePermissions.allowedToCreateApps",
-            _flag(allowed),
+            json_text(allowed),
         )
     ]
     if allowed:
@@ -127,7 +116,7 @@ def admin_consent_workflow_enabled(admin_consent_request_policy: Mapping[str, An
         return no_decision("adminConsentRequestPolicy is enabled but the response carries no reviewers list")
     reviewers = policy.get("reviewers") or []
     evidence = [
-        Evidence("setting", "adminConsentRequestPolicy", "isEnabled", _flag(enabled)),
+        Evidence("setting", "adminConsentRequestPolicy", "isEnabled", json_text(enabled)),
         Evidence("setting", "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
     ]
     for reviewer in reviewers:
@@ -137,12 +126,15 @@ def admin_consent_workflow_enabled(admin_consent_request_policy: Mapping[str, An
     for name in ("notifyReviewers", "remindersEnabled"):
         value = policy.get(name)
         flagged = " (advice: turn on)" if value is False else ""
-        evidence.append(Evidence("setting", "adminConsentRequestPolicy", name, _flag(value) + flagged))
+        evidence.append(Evidence("setting", "adminConsentRequestPolicy", name, json_text(value) + flagged))
         if value is False:
             advice.append(name)
     evidence.append(
         Evidence(
-            "setting", "adminConsentRequestPolicy", "requestDurationInDays", _flag(policy.get("requestDurationInDays"))
+            "setting",
+            "adminConsentRequestPolicy",
+            "requestDurationInDays",
+            json_text(policy.get("requestDurationInDays")),
         )
     )
     if not enabled:
@@ -167,8 +159,8 @@ def office_store_blocked(apps_and_services: Mapping[str, Any] | None) -> Decisio
     store = settings["isOfficeStoreEnabled"]
     trial = settings.get("isAppAndServicesTrialEnabled")
     evidence = [
-        Evidence("setting", "appsAndServices", "isOfficeStoreEnabled", _flag(store)),
-        Evidence("setting", "appsAndServices", "isAppAndServicesTrialEnabled", _flag(trial) + " (reported only)"),
+        Evidence("setting", "appsAndServices", "isOfficeStoreEnabled", json_text(store)),
+        Evidence("setting", "appsAndServices", "isAppAndServicesTrialEnabled", json_text(trial) + " (reported only)"),
     ]
     if store:
         return non_compliant("Users can access the Office Store (isOfficeStoreEnabled is true)", evidence)
@@ -181,7 +173,7 @@ def forms_phishing_protection_enabled(forms: Mapping[str, Any] | None) -> Decisi
     if settings is None or not isinstance(settings.get("isInOrgFormsPhishingScanEnabled"), bool):
         return no_decision("admin/forms has no settings.isInOrgFormsPhishingScanEnabled value")
     scan = settings["isInOrgFormsPhishingScanEnabled"]
-    evidence = [Evidence("setting", "forms", "isInOrgFormsPhishingScanEnabled", _flag(scan))]
+    evidence = [Evidence("setting", "forms", "isInOrgFormsPhishingScanEnabled", json_text(scan))]
     if scan:
         return compliant("Internal phishing protection for Forms is on", evidence)
     return non_compliant(
@@ -214,7 +206,7 @@ def infected_file_download_review(
     value = policy.get("EnableATPForSPOTeamsODB")
     name = str(policy.get("Name") or policy.get("Identity") or "Default")
     review.evidence.append(
-        Evidence("exchangeSetting", None, f"AtpPolicyForO365 {name}", f"EnableATPForSPOTeamsODB = {_flag(value)}")
+        Evidence("exchangeSetting", None, f"AtpPolicyForO365 {name}", f"EnableATPForSPOTeamsODB = {json_text(value)}")
     )
     if value is False:
         # Download blocking only acts on files Defender for Office 365 has flagged

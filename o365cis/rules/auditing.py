@@ -12,12 +12,13 @@ unread source never changes the status: the reason names it and the permission i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
-from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, Finding, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import (
+    FORWARDING_ACTIONS,
     configuration_switch,
     object_evidence,
     object_id,
@@ -33,10 +34,8 @@ from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 from o365cis.rules.directory_roles import ROLE_NAMES
 from o365cis.rules.evidence import capped
+from o365cis.rules.manual_review import ManualReview
 from o365cis.rules.securescore import SecureScore
-
-Row = Mapping[str, Any]
-Rows = Sequence[Row]
 
 _TOP = 10
 
@@ -51,62 +50,15 @@ RESTRICTED_SENDER_ALERT = "restricted from sending"
 _EXCHANGE_PERMISSION = "Exchange.ManageAsApp and an Entra role such as Global Reader"
 
 
-class ManualReview:
-    """Collects what a manual review read (notes and evidence) and what it could not, into one finding."""
-
-    def __init__(self, check: str, failures: Mapping[str, str] | None) -> None:
-        self.check = check
-        self.failures = dict(failures or {})
-        self.read: list[str] = []
-        self.unread: list[str] = []
-        self.evidence: list[Evidence] = []
-
-    def missing(self, key: str, what: str, permission: str) -> None:
-        """Record an evidence read that failed (or was not attempted), naming the permission it needs."""
-        why = self.failures.get(key)
-        self.unread.append(f"{what} (needs {permission}{': ' + why if why else ''})")
-
-    def note(self, text: str) -> None:
-        """Record a one-line summary of something read."""
-        self.read.append(text)
-
-    def add(self, items: Iterable[Evidence], what: str) -> None:
-        """Attach evidence items, capped (what = the kind of item, for the "more not listed" note)."""
-        self.evidence += capped(list(items), what)
-
-    def secure_score(self, secure_score: SecureScore | None, names: Sequence[str], key: str = "secure_score") -> None:
-        """The listed Secure Score controls, shown only (a review control records a click, never a review)."""
-        if secure_score is None:
-            self.missing(key, f"Secure Score control {' / '.join(names)}", "SecurityEvents.Read.All")
-            return
-        found = False
-        for name in names:
-            control = secure_score.control([name])
-            if control is not None:
-                found = True
-                self.evidence.append(control.evidence())
-                self.note(f"Secure Score control {control.name}: {control.figures()} (shown only)")
-        if not found:
-            self.note(f"Secure Score control {' / '.join(names)} is not in the latest snapshot")
-
-    def finding(self) -> Finding:
-        """The manual finding: what to review and where, then what was read and what was not."""
-        parts = [self.check]
-        if self.read:
-            parts.append("Read: " + "; ".join(self.read))
-        if self.unread:
-            parts.append("Not read: " + "; ".join(self.unread))
-        return manual(". ".join(parts), self.evidence)
-
-
-def _rows(data: Rows | Mapping[str, Any] | None) -> list[Row]:
+def _rows(data: JsonList | Mapping[str, Any] | None) -> list[Json]:
     if isinstance(data, Mapping):
         value = data.get("value")
         return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else [data]
     return [r for r in data or () if isinstance(r, Mapping)]
 
 
-def _text(value: Any, default: str = "?") -> str:
+def _filled(value: Any, default: str = "?") -> str:
+    """A value for a review note: `default` when it is null or empty."""
     return default if value is None or value == "" else str(value)
 
 
@@ -114,40 +66,36 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{key} {count}" for key, count in counter.most_common()) or "none"
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
-def _initiator(event: Row) -> str:
+def _initiator(event: Json) -> str:
     initiated = event.get("initiatedBy") or {}
     user = initiated.get("user") if isinstance(initiated, Mapping) else None
     app = initiated.get("app") if isinstance(initiated, Mapping) else None
     if isinstance(user, Mapping) and (user.get("userPrincipalName") or user.get("displayName") or user.get("id")):
-        return _text(user.get("userPrincipalName") or user.get("displayName") or user.get("id"))
+        return _filled(user.get("userPrincipalName") or user.get("displayName") or user.get("id"))
     if isinstance(app, Mapping) and (app.get("displayName") or app.get("appId") or app.get("servicePrincipalName")):
-        return "app " + _text(app.get("displayName") or app.get("servicePrincipalName") or app.get("appId"))
+        return "app " + _filled(app.get("displayName") or app.get("servicePrincipalName") or app.get("appId"))
     return "unknown"
 
 
-def _initiated_by_app(event: Row) -> bool:
+def _initiated_by_app(event: Json) -> bool:
     initiated = event.get("initiatedBy") or {}
     user = initiated.get("user") if isinstance(initiated, Mapping) else None
     has_user = isinstance(user, Mapping) and any(user.get(k) for k in ("id", "userPrincipalName", "displayName"))
     return not has_user
 
 
-def _targets(event: Row) -> list[Row]:
+def _targets(event: Json) -> list[Json]:
     return [t for t in event.get("targetResources") or [] if isinstance(t, Mapping)]
 
 
-def _target_text(event: Row, kind: str | None = None) -> str:
+def _target_text(event: Json, kind: str | None = None) -> str:
     for target in _targets(event):
         if kind is None or str(target.get("type") or "").lower() == kind:
-            return _text(target.get("userPrincipalName") or target.get("displayName") or target.get("id"))
+            return _filled(target.get("userPrincipalName") or target.get("displayName") or target.get("id"))
     return "?"
 
 
-def _target_user(event: Row) -> str:
+def _target_user(event: Json) -> str:
     """The target user of an audit event, else its first target of any type."""
     user = _target_text(event, "user")
     return user if user != "?" else _target_text(event)
@@ -158,10 +106,10 @@ def _unquote(value: Any) -> str:
     return str(value or "").strip().strip('"')
 
 
-def _role_of(event: Row) -> str:
+def _role_of(event: Json) -> str:
     for target in _targets(event):
         if str(target.get("type") or "").lower() == "role":
-            return _text(target.get("displayName") or target.get("id"))
+            return _filled(target.get("displayName") or target.get("id"))
         for prop in target.get("modifiedProperties") or []:
             if isinstance(prop, Mapping) and prop.get("displayName") in (
                 "Role.DisplayName",
@@ -177,7 +125,7 @@ def _role_of(event: Row) -> str:
 
 
 def risky_sign_ins_review(
-    risk_detections: Rows | None,
+    risk_detections: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -192,21 +140,21 @@ def risky_sign_ins_review(
         review.missing("risk_detections", "risk detections of the last 7 days", "IdentityRiskEvent.Read.All")
     else:
         rows = _rows(risk_detections)
-        levels = Counter(_text(r.get("riskLevel"), "unknown") for r in rows)
-        types = Counter(_text(r.get("riskEventType"), "unknown") for r in rows)
+        levels = Counter(_filled(r.get("riskLevel"), "unknown") for r in rows)
+        types = Counter(_filled(r.get("riskEventType"), "unknown") for r in rows)
         users = Counter(
-            _text(r.get("userPrincipalName") or r.get("userDisplayName") or r.get("userId"), "unknown") for r in rows
+            _filled(r.get("userPrincipalName") or r.get("userDisplayName") or r.get("userId"), "unknown") for r in rows
         )
-        review.note(f"{_plural(len(rows), 'risk detection')} in the last 7 days (by riskLevel: {_counts(levels)})")
+        review.note(f"{plural(len(rows), 'risk detection')} in the last 7 days (by riskLevel: {_counts(levels)})")
         review.add(
-            [Evidence("riskLevel", None, level, _plural(n, "detection")) for level, n in levels.most_common()], "levels"
+            [Evidence("riskLevel", None, level, plural(n, "detection")) for level, n in levels.most_common()], "levels"
         )
         review.add(
-            [Evidence("riskEventType", None, kind, _plural(n, "detection")) for kind, n in types.most_common()], "types"
+            [Evidence("riskEventType", None, kind, plural(n, "detection")) for kind, n in types.most_common()], "types"
         )
         review.add(
             [
-                Evidence("user", None, upn, f"{_plural(n, 'risk detection')} in 7 days")
+                Evidence("user", None, upn, f"{plural(n, 'risk detection')} in 7 days")
                 for upn, n in users.most_common(_TOP)
             ],
             "users",
@@ -219,7 +167,7 @@ def risky_sign_ins_review(
 
 
 def application_usage_review(
-    sign_in_summary: Rows | Mapping[str, Any] | None,
+    sign_in_summary: JsonList | Mapping[str, Any] | None,
     *,
     failures: Mapping[str, str] | None = None,
 ) -> Finding:
@@ -234,21 +182,21 @@ def application_usage_review(
         return review.finding()
     rows = _rows(sign_in_summary)
 
-    def total(row: Row) -> int:
+    def total(row: Json) -> int:
         return sum(v for v in (row.get("successfulSignInCount"), row.get("failedSignInCount")) if isinstance(v, int))
 
-    rows.sort(key=lambda r: (-total(r), _text(r.get("appDisplayName"))))
+    rows.sort(key=lambda r: (-total(r), _filled(r.get("appDisplayName"))))
     sign_ins = sum(total(r) for r in rows)
-    review.note(f"{_plural(len(rows), 'application')} with sign-ins over 7 days, {_plural(sign_ins, 'sign-in')} in all")
+    review.note(f"{plural(len(rows), 'application')} with sign-ins over 7 days, {plural(sign_ins, 'sign-in')} in all")
     review.add(
         [
             Evidence(
                 "application",
-                _text(r.get("id"), "") or None,
-                _text(r.get("appDisplayName")),
-                f"{_text(r.get('successfulSignInCount'), '0')} successful, "
-                f"{_text(r.get('failedSignInCount'), '0')} failed"
-                f" sign-ins, success {_text(r.get('successPercentage'))}%",
+                _filled(r.get("id"), "") or None,
+                _filled(r.get("appDisplayName")),
+                f"{_filled(r.get('successfulSignInCount'), '0')} successful, "
+                f"{_filled(r.get('failedSignInCount'), '0')} failed"
+                f" sign-ins, success {_filled(r.get('successPercentage'))}%",
             )
             for r in rows
         ],
@@ -261,7 +209,7 @@ def application_usage_review(
 
 
 def sspr_activity_review(
-    sspr_audits: Rows | None,
+    sspr_audits: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -276,7 +224,7 @@ def sspr_activity_review(
         review.missing("sspr_audits", "self-service password reset audit events", "AuditLog.Read.All")
     else:
         rows = _rows(sspr_audits)
-        groups = Counter(f"{_text(r.get('activityDisplayName'))} / {_text(r.get('result'))}" for r in rows)
+        groups = Counter(f"{_filled(r.get('activityDisplayName'))} / {_filled(r.get('result'))}" for r in rows)
         resets = Counter(
             _target_text(r, "user") if _target_text(r, "user") != "?" else _initiator(r)
             for r in rows
@@ -285,11 +233,11 @@ def sspr_activity_review(
         )
         repeated = [(user, n) for user, n in resets.most_common() if n > 1]
         review.note(
-            f"{_plural(len(rows), 'SSPR audit event')} in the last 7 days; "
-            f"{_plural(len(repeated), 'user')} with repeated resets"
+            f"{plural(len(rows), 'SSPR audit event')} in the last 7 days; "
+            f"{plural(len(repeated), 'user')} with repeated resets"
         )
         review.add(
-            [Evidence("auditActivity", None, group, _plural(n, "event")) for group, n in groups.most_common()],
+            [Evidence("auditActivity", None, group, plural(n, "event")) for group, n in groups.most_common()],
             "activities",
         )
         review.add(
@@ -302,21 +250,21 @@ def sspr_activity_review(
 # ----------------------------------------------------------------------------------------------- 5.6
 
 
-def _role_change_evidence(rows: list[Row]) -> list[Evidence]:
+def _role_change_evidence(rows: list[Json]) -> list[Evidence]:
     return [
         Evidence(
             "auditEvent",
-            _text(r.get("id"), "") or None,
-            _text(r.get("activityDisplayName")),
+            _filled(r.get("id"), "") or None,
+            _filled(r.get("activityDisplayName")),
             f"role {_role_of(r)}; target {_target_user(r)}; "
-            f"by {_initiator(r)}; {_text(r.get('activityDateTime'))}; result {_text(r.get('result'))}",
+            f"by {_initiator(r)}; {_filled(r.get('activityDateTime'))}; result {_filled(r.get('result'))}",
         )
         for r in sorted(rows, key=lambda r: str(r.get("activityDateTime") or ""), reverse=True)
     ]
 
 
 def role_changes_review(
-    role_audits: Rows | None,
+    role_audits: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -332,8 +280,8 @@ def role_changes_review(
         review.missing("role_audits", "RoleManagement directory audit events", "AuditLog.Read.All")
     else:
         rows = _rows(role_audits)
-        activities = Counter(_text(r.get("activityDisplayName")) for r in rows)
-        review.note(f"{_plural(len(rows), 'Entra role change')} in the last 7 days ({_counts(activities)})")
+        activities = Counter(_filled(r.get("activityDisplayName")) for r in rows)
+        review.note(f"{plural(len(rows), 'Entra role change')} in the last 7 days ({_counts(activities)})")
         review.add(_role_change_evidence(rows), "role changes")
     review.secure_score(secure_score, ["RGChanges"])
     return review.finding()
@@ -350,12 +298,9 @@ def _addresses(value: Any) -> list[str]:
     return [str(value)]
 
 
-_RULE_REDIRECTS = ("RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients")
-
-
 def mail_forwarding_review(
-    mailboxes: Rows | None,
-    transport_rules: Rows | None,
+    mailboxes: JsonList | None,
+    transport_rules: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -374,16 +319,16 @@ def mail_forwarding_review(
         forwarding = [
             r for r in rows if _addresses(r.get("ForwardingSmtpAddress")) or _addresses(r.get("ForwardingAddress"))
         ]
-        review.note(f"{_plural(len(forwarding), 'mailbox', 'mailboxes')} of {len(rows)} forward mail")
+        review.note(f"{plural(len(forwarding), 'mailbox', 'mailboxes')} of {len(rows)} forward mail")
         review.add(
             [
                 Evidence(
                     "mailbox",
-                    _text(r.get("ExternalDirectoryObjectId") or r.get("Guid"), "") or None,
-                    _text(r.get("UserPrincipalName") or r.get("PrimarySmtpAddress") or r.get("Identity")),
-                    f"ForwardingSmtpAddress {_text(r.get('ForwardingSmtpAddress'), 'none')}, ForwardingAddress "
-                    f"{_text(r.get('ForwardingAddress'), 'none')}, DeliverToMailboxAndForward "
-                    f"{_text(r.get('DeliverToMailboxAndForward'))}",
+                    _filled(r.get("ExternalDirectoryObjectId") or r.get("Guid"), "") or None,
+                    _filled(r.get("UserPrincipalName") or r.get("PrimarySmtpAddress") or r.get("Identity")),
+                    f"ForwardingSmtpAddress {_filled(r.get('ForwardingSmtpAddress'), 'none')}, ForwardingAddress "
+                    f"{_filled(r.get('ForwardingAddress'), 'none')}, DeliverToMailboxAndForward "
+                    f"{_filled(r.get('DeliverToMailboxAndForward'))}",
                 )
                 for r in forwarding
             ],
@@ -397,17 +342,17 @@ def mail_forwarding_review(
         for rule in rows:
             if str(rule.get("State") or "").lower() != "enabled":
                 continue
-            actions = {name: _addresses(rule.get(name)) for name in _RULE_REDIRECTS}
+            actions = {name: _addresses(rule.get(name)) for name in FORWARDING_ACTIONS}
             actions = {name: values for name, values in actions.items() if values}
             if actions:
                 redirecting.append((rule, actions))
-        review.note(f"{_plural(len(redirecting), 'enabled transport rule')} of {len(rows)} redirect or copy mail")
+        review.note(f"{plural(len(redirecting), 'enabled transport rule')} of {len(rows)} redirect or copy mail")
         review.add(
             [
                 Evidence(
                     "transportRule",
-                    _text(rule.get("Guid") or rule.get("Identity"), "") or None,
-                    _text(rule.get("Name")),
+                    _filled(rule.get("Guid") or rule.get("Identity"), "") or None,
+                    _filled(rule.get("Name")),
                     "; ".join(f"{name} {', '.join(values)}" for name, values in actions.items()),
                 )
                 for rule, actions in redirecting
@@ -422,7 +367,7 @@ def mail_forwarding_review(
 
 
 def non_owner_access_review(
-    organization_config: Row | Rows | None,
+    organization_config: Json | JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -449,7 +394,7 @@ def non_owner_access_review(
         else:
             review.note("Get-OrganizationConfig returned no AuditDisabled value")
         review.evidence.append(
-            Evidence("exchangeSetting", None, "OrganizationConfig", f"AuditDisabled = {_text(disabled, 'null')}")
+            Evidence("exchangeSetting", None, "OrganizationConfig", f"AuditDisabled = {_filled(disabled, 'null')}")
         )
     review.secure_score(secure_score, ["NonOwnerAccess"])
     return review.finding()
@@ -458,25 +403,25 @@ def non_owner_access_review(
 # ----------------------------------------------------------------------------------------------- 5.9
 
 
-def _alerts_from(alerts: Rows, service_source: str) -> list[Row]:
+def _alerts_from(alerts: JsonList, service_source: str) -> list[Json]:
     return [a for a in _rows(alerts) if str(a.get("serviceSource") or "").lower() == service_source.lower()]
 
 
-def _alert_evidence(rows: list[Row]) -> list[Evidence]:
+def _alert_evidence(rows: list[Json]) -> list[Evidence]:
     return [
         Evidence(
             "alert",
-            _text(a.get("id"), "") or None,
-            _text(a.get("title")),
-            f"severity {_text(a.get('severity'))}, status {_text(a.get('status'))}, "
-            f"created {_text(a.get('createdDateTime'))}",
+            _filled(a.get("id"), "") or None,
+            _filled(a.get("title")),
+            f"severity {_filled(a.get('severity'))}, status {_filled(a.get('status'))}, "
+            f"created {_filled(a.get('createdDateTime'))}",
         )
         for a in sorted(rows, key=lambda a: str(a.get("createdDateTime") or ""), reverse=True)
     ]
 
 
 def malware_detections_review(
-    alerts: Rows | None,
+    alerts: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -491,9 +436,9 @@ def malware_detections_review(
         review.missing("alerts", "security alerts of the last 7 days (alerts_v2)", "SecurityAlert.Read.All")
     else:
         office = _alerts_from(alerts, DEFENDER_FOR_OFFICE)
-        titles = Counter(_text(a.get("title")) for a in office)
+        titles = Counter(_filled(a.get("title")) for a in office)
         review.note(
-            f"{_plural(len(office), 'Defender for Office 365 alert')} in the last 7 days ({_counts(titles)}); tenants "
+            f"{plural(len(office), 'Defender for Office 365 alert')} in the last 7 days ({_counts(titles)}); tenants "
             "without Defender for Office 365 show none"
         )
         review.add(_alert_evidence(office), "alerts")
@@ -505,8 +450,8 @@ def malware_detections_review(
 
 
 def account_provisioning_review(
-    add_user_audits: Rows | None,
-    provisioning_events: Rows | None,
+    add_user_audits: JsonList | None,
+    provisioning_events: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -524,7 +469,7 @@ def account_provisioning_review(
         by_apps = [r for r in rows if _initiated_by_app(r)]
         by_people = [r for r in rows if not _initiated_by_app(r)]
         review.note(
-            f"{_plural(len(rows), 'account')} created in the last 7 days: {len(by_people)} by people, "
+            f"{plural(len(rows), 'account')} created in the last 7 days: {len(by_people)} by people, "
             f"{len(by_apps)} by applications or provisioning jobs"
         )
         review.add(
@@ -534,7 +479,7 @@ def account_provisioning_review(
                     _targets(r)[0].get("id") if _targets(r) else None,
                     _target_user(r),
                     f"created by {'application' if _initiated_by_app(r) else 'person'} {_initiator(r)} at "
-                    f"{_text(r.get('activityDateTime'))}",
+                    f"{_filled(r.get('activityDateTime'))}",
                 )
                 for r in by_people + by_apps
             ],
@@ -545,19 +490,19 @@ def account_provisioning_review(
     else:
         rows = _rows(provisioning_events)
 
-        def job(row: Row) -> str:
+        def job(row: Json) -> str:
             principal = row.get("servicePrincipal")
             name = principal.get("displayName") if isinstance(principal, Mapping) else None
-            return _text(name or row.get("jobId"), "unknown job")
+            return _filled(name or row.get("jobId"), "unknown job")
 
-        def outcome(row: Row) -> str:
+        def outcome(row: Json) -> str:
             info = row.get("provisioningStatusInfo")
-            return _text(info.get("status") if isinstance(info, Mapping) else row.get("statusInfo"), "unknown")
+            return _filled(info.get("status") if isinstance(info, Mapping) else row.get("statusInfo"), "unknown")
 
         groups = Counter(f"{job(r)} / {outcome(r)}" for r in rows)
-        review.note(f"{_plural(len(rows), 'provisioning event')} in the last 7 days")
+        review.note(f"{plural(len(rows), 'provisioning event')} in the last 7 days")
         review.add(
-            [Evidence("provisioningJob", None, group, _plural(n, "event")) for group, n in groups.most_common()], "jobs"
+            [Evidence("provisioningJob", None, group, plural(n, "event")) for group, n in groups.most_common()], "jobs"
         )
     review.secure_score(secure_score, ["NewProvisionedAccounts"])
     return review.finding()
@@ -566,10 +511,10 @@ def account_provisioning_review(
 # ----------------------------------------------------------------------------------------------- 5.11
 
 
-def _principal_text(assignment: Row) -> tuple[str, str]:
+def _principal_text(assignment: Json) -> tuple[str, str]:
     principal = assignment.get("principal")
     if not isinstance(principal, Mapping):
-        return _text(assignment.get("principalId")), "principal"
+        return _filled(assignment.get("principalId")), "principal"
     kind = str(principal.get("@odata.type") or "").lstrip("#").split(".")[-1] or "principal"
     name = (
         principal.get("userPrincipalName")
@@ -577,12 +522,12 @@ def _principal_text(assignment: Row) -> tuple[str, str]:
         or principal.get("appId")
         or principal.get("id")
     )
-    return _text(name or assignment.get("principalId")), kind
+    return _filled(name or assignment.get("principalId")), kind
 
 
 def role_assignments_review(
-    role_assignments: Rows | None,
-    role_audits: Rows | None,
+    role_assignments: JsonList | None,
+    role_audits: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -600,9 +545,10 @@ def role_assignments_review(
             r for r in _rows(role_assignments) if str(r.get("roleDefinitionId") or "").lower() != GLOBAL_ADMIN_ROLE_ID
         ]
         roles = Counter(
-            ROLE_NAMES.get(str(r.get("roleDefinitionId") or "").lower(), _text(r.get("roleDefinitionId"))) for r in rows
+            ROLE_NAMES.get(str(r.get("roleDefinitionId") or "").lower(), _filled(r.get("roleDefinitionId")))
+            for r in rows
         )
-        review.note(f"{_plural(len(rows), 'active non-Global-Administrator role assignment')} ({_counts(roles)})")
+        review.note(f"{plural(len(rows), 'active non-Global-Administrator role assignment')} ({_counts(roles)})")
         items = []
         for assignment in sorted(rows, key=lambda r: str(r.get("roleDefinitionId") or "")):
             role_id = str(assignment.get("roleDefinitionId") or "")
@@ -610,10 +556,10 @@ def role_assignments_review(
             items.append(
                 Evidence(
                     "roleAssignment",
-                    _text(assignment.get("id"), "") or None,
+                    _filled(assignment.get("id"), "") or None,
                     principal,
                     f"{ROLE_NAMES.get(role_id.lower(), role_id)} ({kind}, "
-                    f"scope {_text(assignment.get('directoryScopeId'), '/')})",
+                    f"scope {_filled(assignment.get('directoryScopeId'), '/')})",
                 )
             )
         review.add(items, "role assignments")
@@ -621,7 +567,7 @@ def role_assignments_review(
         review.missing("role_audits", "RoleManagement directory audit events", "AuditLog.Read.All")
     else:
         rows = _rows(role_audits)
-        review.note(f"{_plural(len(rows), 'role change')} in the last 7 days")
+        review.note(f"{plural(len(rows), 'role change')} in the last 7 days")
         review.add(_role_change_evidence(rows), "role changes")
     review.secure_score(secure_score, ["DelegatedAdmins"])
     return review.finding()
@@ -631,7 +577,7 @@ def role_assignments_review(
 
 
 def spoofed_domains_review(
-    spoof_insights: Rows | None,
+    spoof_insights: JsonList | None,
     *,
     failures: Mapping[str, str] | None = None,
 ) -> Finding:
@@ -649,23 +595,23 @@ def spoofed_domains_review(
         return review.finding()
     rows = _rows(spoof_insights)
 
-    def messages(row: Row) -> int:
+    def messages(row: Json) -> int:
         count = row.get("MessageCount")
         if isinstance(count, int):
             return count
         return int(count) if isinstance(count, str) and count.isdigit() else 0
 
     rows.sort(key=lambda r: -messages(r))
-    actions = Counter(_text(r.get("Action"), "unknown") for r in rows)
-    review.note(f"{_plural(len(rows), 'spoofed sender pair')} ({_counts(actions)})")
+    actions = Counter(_filled(r.get("Action"), "unknown") for r in rows)
+    review.note(f"{plural(len(rows), 'spoofed sender pair')} ({_counts(actions)})")
     review.add(
         [
             Evidence(
                 "spoofedSender",
                 None,
-                f"{_text(r.get('SpoofedUser'))} via {_text(r.get('SendingInfrastructure'))}",
-                f"{messages(r)} messages, {_text(r.get('SpoofType'), 'type ?')}, action {_text(r.get('Action'))}, "
-                f"last seen {_text(r.get('LastSeen'))}",
+                f"{_filled(r.get('SpoofedUser'))} via {_filled(r.get('SendingInfrastructure'))}",
+                f"{messages(r)} messages, {_filled(r.get('SpoofType'), 'type ?')}, action {_filled(r.get('Action'))}, "
+                f"last seen {_filled(r.get('LastSeen'))}",
             )
             for r in rows
         ],
@@ -678,8 +624,8 @@ def spoofed_domains_review(
 
 
 def cloud_app_security_review(
-    subscribed_skus: Rows | None,
-    alerts: Rows | None,
+    subscribed_skus: JsonList | None,
+    alerts: JsonList | None,
     secure_score: SecureScore | None = None,
     *,
     failures: Mapping[str, str] | None = None,
@@ -706,7 +652,7 @@ def cloud_app_security_review(
         review.missing("alerts", "security alerts of the last 7 days (alerts_v2)", "SecurityAlert.Read.All")
     else:
         cloud_apps = _alerts_from(alerts, DEFENDER_FOR_CLOUD_APPS)
-        review.note(f"{_plural(len(cloud_apps), 'Defender for Cloud Apps alert')} in the last 7 days")
+        review.note(f"{plural(len(cloud_apps), 'Defender for Cloud Apps alert')} in the last 7 days")
         review.add(_alert_evidence(cloud_apps), "alerts")
     review.secure_score(secure_score, ["mcas_mda_enabled", "CloudApplicationSecurityEnabled"])
     return review.finding()
@@ -716,8 +662,8 @@ def cloud_app_security_review(
 
 
 def restricted_senders_review(
-    blocked_senders: Rows | None,
-    alerts: Rows | None,
+    blocked_senders: JsonList | None,
+    alerts: JsonList | None,
     *,
     failures: Mapping[str, str] | None = None,
 ) -> Finding:
@@ -731,14 +677,14 @@ def restricted_senders_review(
         review.missing("blocked_senders", "restricted senders (Get-BlockedSenderAddress)", _EXCHANGE_PERMISSION)
     else:
         rows = _rows(blocked_senders)
-        review.note(f"{_plural(len(rows), 'sender')} currently restricted from sending")
+        review.note(f"{plural(len(rows), 'sender')} currently restricted from sending")
         review.add(
             [
                 Evidence(
                     "restrictedSender",
                     None,
-                    _text(r.get("SenderAddress")),
-                    f"restricted since {_text(r.get('CreatedDatetime') or r.get('CreatedDateTime'))}"
+                    _filled(r.get("SenderAddress")),
+                    f"restricted since {_filled(r.get('CreatedDatetime') or r.get('CreatedDateTime'))}"
                     + (f"; reason {r.get('Reason')}" if r.get("Reason") else ""),
                 )
                 for r in rows
@@ -749,7 +695,7 @@ def restricted_senders_review(
         review.missing("alerts", "security alerts of the last 7 days (alerts_v2)", "SecurityAlert.Read.All")
     else:
         matching = [a for a in _rows(alerts) if RESTRICTED_SENDER_ALERT in str(a.get("title") or "").lower()]
-        review.note(f"{_plural(len(matching), 'restricted-sender alert')} in the last 7 days")
+        review.note(f"{plural(len(matching), 'restricted-sender alert')} in the last 7 days")
         review.add(_alert_evidence(matching), "alerts")
     return review.finding()
 
@@ -758,7 +704,7 @@ def restricted_senders_review(
 
 
 def guest_users_review(
-    users: Rows | None,
+    users: JsonList | None,
     *,
     failures: Mapping[str, str] | None = None,
 ) -> Finding:
@@ -775,7 +721,7 @@ def guest_users_review(
     guests.sort(key=lambda u: str(u.get("createdDateTime") or ""))
     enabled = sum(1 for u in guests if u.get("accountEnabled") is True)
     pending = sum(1 for u in guests if str(u.get("externalUserState") or "").lower() == "pendingacceptance")
-    review.note(f"{_plural(len(guests), 'guest user')} ({enabled} enabled, {pending} not yet accepted), oldest first")
+    review.note(f"{plural(len(guests), 'guest user')} ({enabled} enabled, {pending} not yet accepted), oldest first")
     items = []
     for guest in guests:
         activity = guest.get("signInActivity")
@@ -783,11 +729,11 @@ def guest_users_review(
         items.append(
             Evidence(
                 "user",
-                _text(guest.get("id"), "") or None,
-                _text(guest.get("userPrincipalName") or guest.get("mail")),
-                f"mail {_text(guest.get('mail'), 'none')}, created {_text(guest.get('createdDateTime'))}, "
-                f"externalUserState {_text(guest.get('externalUserState'), 'none')}, accountEnabled "
-                f"{_text(guest.get('accountEnabled'))}" + (f", last sign-in {last}" if last else ""),
+                _filled(guest.get("id"), "") or None,
+                _filled(guest.get("userPrincipalName") or guest.get("mail")),
+                f"mail {_filled(guest.get('mail'), 'none')}, created {_filled(guest.get('createdDateTime'))}, "
+                f"externalUserState {_filled(guest.get('externalUserState'), 'none')}, accountEnabled "
+                f"{_filled(guest.get('accountEnabled'))}" + (f", last sign-in {last}" if last else ""),
             )
         )
     review.add(items, "guests")

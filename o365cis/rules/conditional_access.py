@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from o365cis.rules._types import Json
 from o365cis.rules.directory_roles import role_name
 
 #: Directory Synchronization Accounts: Microsoft's own CA templates exclude it, so excluding it is allowed.
@@ -54,8 +55,6 @@ _KNOWN_USER_KEYS = frozenset(
     }
 )
 
-Policy = Mapping[str, Any]
-
 
 def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
@@ -93,12 +92,12 @@ def _short(values: Iterable[str], limit: int = 5) -> str:
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
-def policy_label(policy: Policy) -> str:
+def policy_label(policy: Json) -> str:
     """The policy's displayName, or its id when it has none."""
     return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
 
 
-def _state_failures(policy: Policy) -> list[str]:
+def _state_failures(policy: Json) -> list[str]:
     state = str(policy.get("state") or "")
     if state.lower() == "enabled":
         return []
@@ -199,7 +198,7 @@ def _narrowing_failures(
 
 
 def qualification(
-    policy: Policy,
+    policy: Json,
     break_glass: frozenset[str],
     *,
     required_roles: Collection[str] | None = None,
@@ -221,7 +220,7 @@ def qualification(
     ]
 
 
-def _grant(policy: Policy) -> Mapping[str, Any]:
+def _grant(policy: Json) -> Mapping[str, Any]:
     return _dict(policy.get("grantControls"))
 
 
@@ -239,7 +238,7 @@ def _satisfies(control: str, builtin: str) -> bool:
     return control.lower() == "passwordchange" and builtin.lower() == "riskremediation"
 
 
-def grant_requires(policy: Policy, control: str) -> bool:
+def grant_requires(policy: Json, control: str) -> bool:
     """The catalogue's "grant requires X": X is granted and, under OR, no alternative lets a user skip it."""
     grant = _grant(policy)
     builtins = _strings(grant.get("builtInControls"))
@@ -258,7 +257,7 @@ def grant_requires(policy: Policy, control: str) -> bool:
     return not others
 
 
-def grant_summary(policy: Policy) -> str:
+def grant_summary(policy: Json) -> str:
     """The grant as a reviewer reads it, e.g. "OR: mfa, compliantDevice; strength Phishing-resistant MFA"."""
     grant = _grant(policy)
     if not grant:
@@ -273,7 +272,7 @@ def grant_summary(policy: Policy) -> str:
     return f"{str(grant.get('operator') or 'AND').upper()}: {', '.join(parts) if parts else 'nothing'}"
 
 
-def grant_failure(policy: Policy, controls: Collection[str]) -> list[str]:
+def grant_failure(policy: Json, controls: Collection[str]) -> list[str]:
     """Empty if the grant requires one of the controls (e.g. ("mfa", "block")), else the reason."""
     if any(grant_requires(policy, c) for c in controls):
         return []
@@ -284,7 +283,7 @@ def grant_failure(policy: Policy, controls: Collection[str]) -> list[str]:
 class PolicyCheck:
     """One policy judged against a rule: its failures (empty = the policy satisfies the rule)."""
 
-    policy: Policy
+    policy: Json
     failures: tuple[str, ...]
 
     @property
@@ -305,10 +304,10 @@ class PolicyCheck:
 
 
 def check_policies(
-    policies: Iterable[Policy],
+    policies: Iterable[Json],
     break_glass: frozenset[str],
     *,
-    requirement: Callable[[Policy], list[str]],
+    requirement: Callable[[Json], list[str]],
     required_roles: Collection[str] | None = None,
     allow_client_app_types: bool = False,
     allow_risk: frozenset[str] = frozenset(),

@@ -19,19 +19,11 @@ from o365cis.rules._exchange import (
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
-from o365cis.rules._values import plural
+from o365cis.rules._values import json_text, plural
 from o365cis.rules.evidence import EVIDENCE_CAP, capped
 
 #: sharepointSettings.sharingCapability values (https://learn.microsoft.com/graph/api/resources/sharepointsettings).
 SHARING_DISABLED = "disabled"
-
-
-def _flag(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "null" if value is None else str(value)
 
 
 def external_resharing_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Decision:
@@ -40,8 +32,8 @@ def external_resharing_blocked(sharepoint_settings: Mapping[str, Any] | None) ->
     capability = settings.get("sharingCapability")
     resharing = settings.get("isResharingByExternalUsersEnabled")
     evidence = [
-        Evidence("setting", "sharepointSettings", "isResharingByExternalUsersEnabled", _flag(resharing)),
-        Evidence("setting", "sharepointSettings", "sharingCapability", _flag(capability)),
+        Evidence("setting", "sharepointSettings", "isResharingByExternalUsersEnabled", json_text(resharing)),
+        Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability)),
     ]
     if isinstance(capability, str) and capability.lower() == SHARING_DISABLED:
         return compliant("External sharing is disabled, so no external user exists who could reshare", evidence)
@@ -50,7 +42,7 @@ def external_resharing_blocked(sharepoint_settings: Mapping[str, Any] | None) ->
     if resharing is True:
         return non_compliant(
             f"External users can reshare items they do not own (isResharingByExternalUsersEnabled is true, "
-            f"sharingCapability {_flag(capability)})",
+            f"sharingCapability {json_text(capability)})",
             evidence,
         )
     return no_decision("SharePoint settings carry no isResharingByExternalUsersEnabled value", evidence)

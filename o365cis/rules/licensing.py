@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from o365cis.findings import Evidence
+from o365cis.rules._values import lowered
 
 # Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
 # licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
@@ -33,23 +34,19 @@ PLAN_LABELS: dict[str, str] = {
 _LIVE_CAPABILITY = frozenset({"enabled", "warning"})
 
 
-def _text(value: Any) -> str:
-    return str(value or "").strip().lower()
-
-
 def _live_plans(
     subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[str]
 ) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
     wanted = {p.lower() for p in plans}
     found: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
     for sku in subscribed_skus:
-        if not isinstance(sku, Mapping) or _text(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
+        if not isinstance(sku, Mapping) or lowered(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
             continue
         for plan in sku.get("servicePlans") or []:
             if (
                 isinstance(plan, Mapping)
-                and _text(plan.get("servicePlanName")) in wanted
-                and _text(plan.get("provisioningStatus")) == "success"
+                and lowered(plan.get("servicePlanName")) in wanted
+                and lowered(plan.get("provisioningStatus")) == "success"
             ):
                 found.append((sku, plan))
     return found
@@ -76,10 +73,10 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
         if not isinstance(sku, Mapping):
             continue
         for plan in sku.get("servicePlans") or []:
-            if isinstance(plan, Mapping) and _text(plan.get("servicePlanName")) in wanted:
+            if isinstance(plan, Mapping) and lowered(plan.get("servicePlanName")) in wanted:
                 counts = (
-                    _text(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
-                    and _text(plan.get("provisioningStatus")) == "success"
+                    lowered(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
+                    and lowered(plan.get("provisioningStatus")) == "success"
                 )
                 evidence.append(
                     Evidence(

@@ -26,11 +26,12 @@ from o365cis.findings import (
     not_applicable,
 )
 from o365cis.rules import licensing
-from o365cis.rules.auditing import ManualReview
+from o365cis.rules._exchange import bool_value
+from o365cis.rules._types import Json
+from o365cis.rules._values import json_text
 from o365cis.rules.evidence import EVIDENCE_CAP, capped
+from o365cis.rules.manual_review import ManualReview
 from o365cis.rules.securescore import SecureScore
-
-Policy = Mapping[str, Any]
 
 IOS = "ios"
 ANDROID = "android"
@@ -72,7 +73,7 @@ _LOWER_TYPE = {name.lower(): name for name in (*POLICY_PLATFORM, WINDOWS_COMPLIA
 # ----------------------------------------------------------------------------------------------- policy facts
 
 
-def policy_type(policy: Policy) -> str | None:
+def policy_type(policy: Json) -> str | None:
     """The short Intune type of a policy ("iosCompliancePolicy"), from its @odata.type; None when unknown."""
     raw = policy.get("@odata.type")
     if not isinstance(raw, str):
@@ -81,7 +82,7 @@ def policy_type(policy: Policy) -> str | None:
     return _LOWER_TYPE.get(short.lower())
 
 
-def _name(policy: Policy) -> str:
+def _name(policy: Json) -> str:
     return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
 
 
@@ -100,7 +101,7 @@ def _target_text(target: Any) -> str:
     return kind or "unknown target"
 
 
-def assignment_state(policy: Policy) -> str:
+def assignment_state(policy: Json) -> str:
     """ "assigned", "unassigned" or "unknown" (no assignments property: $expand was not applied to this item).
 
     An assignment list holding only exclusion targets applies the policy to nobody, so it counts as unassigned.
@@ -118,7 +119,7 @@ def assignment_state(policy: Policy) -> str:
     return "unassigned"
 
 
-def assignment_targets(policy: Policy) -> str:
+def assignment_targets(policy: Json) -> str:
     """The policy's assignment targets, as one readable line."""
     assignments = policy.get("assignments")
     if not isinstance(assignments, list) or not assignments:
@@ -127,7 +128,7 @@ def assignment_targets(policy: Policy) -> str:
     return ", ".join(targets)
 
 
-def requires_password(policy: Policy) -> bool:
+def requires_password(policy: Json) -> bool:
     """The policy requires a device password (passcodeRequired / passwordRequired, or a non-default type)."""
     kind = policy_type(policy)
     if kind in (IOS_COMPLIANCE, IOS_PROFILE):
@@ -138,8 +139,8 @@ def requires_password(policy: Policy) -> bool:
     return policy.get("passwordRequired") is True
 
 
-def _mobile_policies(*collections: Iterable[Policy] | None) -> list[Policy]:
-    policies: list[Policy] = []
+def _mobile_policies(*collections: Iterable[Json] | None) -> list[Json]:
+    policies: list[Json] = []
     seen: set[str] = set()
     for collection in collections:
         for policy in collection or ():
@@ -166,14 +167,14 @@ class Threshold:
     #: per-type replacements of `test`, where a type spells its values differently
     type_tests: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
 
-    def judge(self, policy: Policy) -> tuple[bool, str]:
+    def judge(self, policy: Json) -> tuple[bool, str]:
         """Whether the policy meets the threshold, and the values seen (for the evidence)."""
         kind = policy_type(policy) or ""
         names = self.fields.get(kind, ())
         values = [(name, policy.get(name)) for name in names]
         test = self.type_tests.get(kind, self.test)
         meets = any(test(value) for _, value in values)
-        seen = ", ".join(f"{name}={_show(value)}" for name, value in values)
+        seen = ", ".join(f"{name}={json_text(value)}" for name, value in values)
         if self.needs_password:
             has_password = requires_password(policy)
             seen += f"; password required: {'yes' if has_password else 'no'}"
@@ -185,24 +186,16 @@ def _policies(count: int) -> str:
     return f"{count} {'policy' if count == 1 else 'policies'}"
 
 
-def _show(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "null" if value is None else str(value)
-
-
-def _int(value: Any) -> int | None:
+def _json_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _at_least(minimum: int) -> Callable[[Any], bool]:
-    return lambda value: (_int(value) or 0) >= minimum
+    return lambda value: (_json_int(value) or 0) >= minimum
 
 
 def _between(low: int, high: int) -> Callable[[Any], bool]:
-    return lambda value: _int(value) is not None and low <= value <= high
+    return lambda value: _json_int(value) is not None and low <= value <= high
 
 
 def _is_true(value: Any) -> bool:
@@ -351,9 +344,9 @@ class PlatformCoverage:
     """How one platform fares against a threshold: the qualifying assigned policies, and every policy judged."""
 
     platform: str
-    qualifying: tuple[Policy, ...]
-    judged: tuple[tuple[Policy, bool, str], ...]
-    unknown_could_qualify: tuple[Policy, ...]
+    qualifying: tuple[Json, ...]
+    judged: tuple[tuple[Json, bool, str], ...]
+    unknown_could_qualify: tuple[Json, ...]
     assigned_count: int
 
     @property
@@ -365,11 +358,11 @@ class PlatformCoverage:
         return not self.qualifying and bool(self.unknown_could_qualify)
 
 
-def platform_coverage(policies: Sequence[Policy], platform: str, threshold: Threshold) -> PlatformCoverage:
+def platform_coverage(policies: Sequence[Json], platform: str, threshold: Threshold) -> PlatformCoverage:
     """Judge every policy of one platform that the threshold reads (assigned ones decide; unread assignments may)."""
-    judged: list[tuple[Policy, bool, str]] = []
-    qualifying: list[Policy] = []
-    unknown: list[Policy] = []
+    judged: list[tuple[Json, bool, str]] = []
+    qualifying: list[Json] = []
+    unknown: list[Json] = []
     assigned = 0
     for policy in policies:
         kind = policy_type(policy)
@@ -387,7 +380,7 @@ def platform_coverage(policies: Sequence[Policy], platform: str, threshold: Thre
     return PlatformCoverage(platform, tuple(qualifying), tuple(judged), tuple(unknown), assigned)
 
 
-def _policy_evidence(policy: Policy, meets: bool, seen: str, platform: str) -> Evidence:
+def _policy_evidence(policy: Json, meets: bool, seen: str, platform: str) -> Evidence:
     verdict = "meets" if meets else "does not meet"
     return Evidence(
         "intunePolicy",
@@ -404,8 +397,8 @@ def _kinds_text(threshold: Threshold, platform: str) -> str:
 
 
 def mdm_coverage(
-    compliance_policies: Sequence[Policy] | None,
-    configurations: Sequence[Policy] | None,
+    compliance_policies: Sequence[Json] | None,
+    configurations: Sequence[Json] | None,
     config: ScanConfig,
     threshold: Threshold,
 ) -> Decision:
@@ -484,7 +477,7 @@ def mdm_coverage(
 
 
 def password_reuse_prohibited(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.2: at least 5 previous passwords blocked on every configured platform."""
     return mdm_coverage(compliance_policies, configurations, config, PASSWORD_REUSE)
@@ -496,8 +489,8 @@ _EXPIRY_FIELD = {
 }
 
 
-def passwords_never_expire(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+def device_passwords_never_expire(
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.3: no assigned iOS/Android policy sets a password expiry, and every configured platform requires a password."""
     policies = _mobile_policies(compliance_policies, configurations)
@@ -506,7 +499,7 @@ def passwords_never_expire(
     for policy in policies:
         kind = policy_type(policy) or ""
         prop = _EXPIRY_FIELD[kind]
-        days = _int(policy.get(prop))
+        days = _json_int(policy.get(prop))
         if days is None or days <= 0:
             continue
         platform = POLICY_PLATFORM[kind]
@@ -542,59 +535,59 @@ def passwords_never_expire(
     return coverage
 
 
-def jailbroken_devices_blocked(compliance_policies: Sequence[Policy] | None, config: ScanConfig) -> Decision:
+def jailbroken_devices_blocked(compliance_policies: Sequence[Json] | None, config: ScanConfig) -> Decision:
     """7.4: compliance policies mark jailbroken / rooted devices non-compliant on every configured platform."""
     return mdm_coverage(compliance_policies, None, config, JAILBREAK)
 
 
-def wipe_on_failed_sign_ins(configurations: Sequence[Policy] | None, config: ScanConfig) -> Decision:
+def wipe_on_failed_sign_ins(configurations: Sequence[Json] | None, config: ScanConfig) -> Decision:
     """7.5: device restriction profiles wipe a device after 10 failed sign-ins or fewer."""
     return mdm_coverage(None, configurations, config, WIPE_ON_FAILURES)
 
 
 def minimum_password_length(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.6: a minimum password length of 6 or more."""
     return mdm_coverage(compliance_policies, configurations, config, PASSWORD_LENGTH)
 
 
 def inactivity_lock(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.7: devices lock after 5 minutes of inactivity or less."""
     return mdm_coverage(compliance_policies, configurations, config, INACTIVITY_LOCK)
 
 
 def encryption_required(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.8: Android requires storage encryption; iOS requires a passcode (which turns on data protection)."""
     return mdm_coverage(compliance_policies, configurations, config, ENCRYPTION)
 
 
 def alphanumeric_password_required(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.9: an alphanumeric password type."""
     return mdm_coverage(compliance_policies, configurations, config, ALPHANUMERIC)
 
 
 def simple_passwords_blocked(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.10: simple passwords blocked (iOS passcodeBlockSimple; Android a complex password type)."""
     return mdm_coverage(compliance_policies, configurations, config, SIMPLE_BLOCKED)
 
 
 def password_required(
-    compliance_policies: Sequence[Policy] | None, configurations: Sequence[Policy] | None, config: ScanConfig
+    compliance_policies: Sequence[Json] | None, configurations: Sequence[Json] | None, config: ScanConfig
 ) -> Decision:
     """7.13: a device password is required on every configured platform."""
     return mdm_coverage(compliance_policies, configurations, config, PASSWORD_REQUIRED)
 
 
-def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Policy] | None) -> Decision:
+def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Json] | None) -> Decision:
     """7.11: an assigned Windows compliance policy requires the firewall and antivirus (Windows only)."""
     judged: list[Evidence] = []
     qualifying = 0
@@ -610,8 +603,8 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Policy
             "intunePolicy",
             str(policy.get("id") or ""),
             _name(policy),
-            f"activeFirewallRequired={_show(firewall)}, antivirusRequired={_show(antivirus)}, "
-            f"defenderEnabled={_show(defender)} ({'meets' if meets else 'does not meet'}); "
+            f"activeFirewallRequired={json_text(firewall)}, antivirusRequired={json_text(antivirus)}, "
+            f"defenderEnabled={json_text(defender)} ({'meets' if meets else 'does not meet'}); "
             f"assigned to {assignment_targets(policy)}",
         )
         state = assignment_state(policy)
@@ -644,7 +637,7 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Policy
     )
 
 
-def managed_email_profile_required(compliance_policies: Sequence[Policy] | None, config: ScanConfig) -> Decision:
+def managed_email_profile_required(compliance_policies: Sequence[Json] | None, config: ScanConfig) -> Decision:
     """7.12: an assigned iOS compliance policy requires a managed email profile (iOS only)."""
     if IOS not in config.mdm_platforms:
         return not_applicable("iOS is not among the configured mdm_platforms; this recommendation is iOS only")
@@ -672,7 +665,7 @@ def managed_email_profile_required(compliance_policies: Sequence[Policy] | None,
 
 
 def mdm_policies_review(
-    compliance_policies: Sequence[Policy] | None,
+    compliance_policies: Sequence[Json] | None,
     device_management: Mapping[str, Any] | None,
     config: ScanConfig,
     secure_score: SecureScore | None = None,
@@ -730,8 +723,8 @@ def mdm_policies_review(
             meaning = "devices with no compliance policy are marked compliant"
         else:
             meaning = "not reported"
-        review.note(f"secureByDefault is {_show(secure)}: {meaning}")
-        review.evidence.append(Evidence("setting", "deviceManagement", "settings.secureByDefault", _show(secure)))
+        review.note(f"secureByDefault is {json_text(secure)}: {meaning}")
+        review.evidence.append(Evidence("setting", "deviceManagement", "settings.secureByDefault", json_text(secure)))
     review.secure_score(secure_score, ["MDMEnabled", "MDMReportViolation"])
     return review.finding()
 
@@ -755,15 +748,6 @@ def intune_licence_gap(subscribed_skus: Sequence[Mapping[str, Any]]) -> str | No
 
 
 # ----------------------------------------------------------------------------------------------- ActiveSync fallback
-
-
-def _bool(value: Any) -> bool | None:
-    # Exchange's JSON output gives booleans; older serialisations give "True"/"False" strings.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
 
 
 def _number(value: Any) -> int | None:
@@ -820,11 +804,11 @@ ACTIVESYNC_RULES: dict[str, ActiveSyncRule] = {
         lambda v: (seconds := timespan_seconds(v)) is not None and 0 < seconds <= 300,
         "MaxInactivityTimeLock 00:05:00 or less",
     ),
-    "7.8": ActiveSyncRule("RequireDeviceEncryption", lambda v: _bool(v) is True, "RequireDeviceEncryption true"),
+    "7.8": ActiveSyncRule("RequireDeviceEncryption", lambda v: bool_value(v) is True, "RequireDeviceEncryption true"),
     "7.9": ActiveSyncRule(
-        "AlphanumericPasswordRequired", lambda v: _bool(v) is True, "AlphanumericPasswordRequired true"
+        "AlphanumericPasswordRequired", lambda v: bool_value(v) is True, "AlphanumericPasswordRequired true"
     ),
-    "7.10": ActiveSyncRule("AllowSimplePassword", lambda v: _bool(v) is False, "AllowSimplePassword false"),
+    "7.10": ActiveSyncRule("AllowSimplePassword", lambda v: bool_value(v) is False, "AllowSimplePassword false"),
     "7.13": ActiveSyncRule(None, lambda v: True, "PasswordEnabled true"),
 }
 
@@ -839,19 +823,19 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
     if rule is None:
         raise KeyError(f"{recommendation_id} has no Exchange ActiveSync fallback")
     policies = [p for p in mailbox_policies or () if isinstance(p, Mapping)]
-    default = next((p for p in policies if _bool(p.get("IsDefault")) is True), None)
+    default = next((p for p in policies if bool_value(p.get("IsDefault")) is True), None)
     others = [p for p in policies if p is not default]
     if default is None:
         return no_decision(
             f"Get-MobileDeviceMailboxPolicy returned {_policies(len(policies))} and none with IsDefault true"
         )
     name = str(default.get("Name") or default.get("Identity") or "Default")
-    password_enabled = _bool(default.get("PasswordEnabled"))
-    details = [f"PasswordEnabled={_show(default.get('PasswordEnabled'))}"]
+    password_enabled = bool_value(default.get("PasswordEnabled"))
+    details = [f"PasswordEnabled={json_text(default.get('PasswordEnabled'))}"]
     value: Any = None
     if rule.property:
         value = default.get(rule.property)
-        details.append(f"{rule.property}={_show(value)}")
+        details.append(f"{rule.property}={json_text(value)}")
     evidence = [
         Evidence(
             "mobileDeviceMailboxPolicy",
@@ -861,25 +845,25 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
         )
     ]
     for policy in others[:EVIDENCE_CAP]:
-        extra = f", {rule.property}={_show(policy.get(rule.property))}" if rule.property else ""
+        extra = f", {rule.property}={json_text(policy.get(rule.property))}" if rule.property else ""
         evidence.append(
             Evidence(
                 "mobileDeviceMailboxPolicy",
                 None,
                 str(policy.get("Name") or policy.get("Identity") or "(unnamed)"),
-                f"not default (reported only); PasswordEnabled={_show(policy.get('PasswordEnabled'))}{extra}",
+                f"not default (reported only); PasswordEnabled={json_text(policy.get('PasswordEnabled'))}{extra}",
             )
         )
     if password_enabled is not True:
         return non_compliant(
             f"Exchange ActiveSync: the default mobile device mailbox policy '{name}' does not require a password "
-            f"(PasswordEnabled {_show(default.get('PasswordEnabled'))})",
+            f"(PasswordEnabled {json_text(default.get('PasswordEnabled'))})",
             evidence,
         )
     if rule.property and not rule.test(value):
         return non_compliant(
             f"Exchange ActiveSync: the default mobile device mailbox policy '{name}' has {rule.property} "
-            f"{_show(value)} ({rule.wanted} expected)",
+            f"{json_text(value)} ({rule.wanted} expected)",
             evidence,
         )
     return compliant(

@@ -10,21 +10,13 @@ from typing import Any
 from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant, not_applicable
 from o365cis.rules._exchange import object_evidence, object_name, objects, powershell_text, prop_bool
 from o365cis.rules._types import JsonList
-from o365cis.rules._values import plural
+from o365cis.rules._values import json_text, plural
 from o365cis.rules.evidence import capped
 
 #: sharepointSettings.sharingCapability values (https://learn.microsoft.com/graph/api/resources/sharepointsettings).
 SHARING_DISABLED = "disabled"
 SHARING_ANYONE = "externalUserAndGuestSharing"
 _DOMAIN_LIST_SHOWN = 25
-
-
-def _flag(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "null" if value is None else str(value)
 
 
 def _same(value: Any, expected: str) -> bool:
@@ -52,8 +44,8 @@ def sharing_limited_by_domain(sharepoint_settings: Mapping[str, Any] | None) -> 
     allowed = _domains(settings.get("sharingAllowedDomainList"))
     blocked = _domains(settings.get("sharingBlockedDomainList"))
     evidence = [
-        Evidence("setting", "sharepointSettings", "sharingCapability", _flag(capability)),
-        Evidence("setting", "sharepointSettings", "sharingDomainRestrictionMode", _flag(mode)),
+        Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability)),
+        Evidence("setting", "sharepointSettings", "sharingDomainRestrictionMode", json_text(mode)),
         Evidence("setting", "sharepointSettings", "sharingAllowedDomainList", _shown(allowed)),
         Evidence("setting", "sharepointSettings", "sharingBlockedDomainList", _shown(blocked)),
     ]
@@ -70,7 +62,7 @@ def sharing_limited_by_domain(sharepoint_settings: Mapping[str, Any] | None) -> 
             return compliant(f"External sharing is blocked for a list of {len(blocked)} domain(s)", evidence)
         return non_compliant("sharingDomainRestrictionMode is blockList but the blocked domain list is empty", evidence)
     return non_compliant(
-        f"External sharing ({_flag(capability)}) is not limited by domain (sharingDomainRestrictionMode is {mode})",
+        f"External sharing ({json_text(capability)}) is not limited by domain (sharingDomainRestrictionMode is {mode})",
         evidence,
     )
 
@@ -83,9 +75,9 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
     guids = _domains(guids_value)
     mac = settings.get("isMacSyncAppEnabled")
     evidence = [
-        Evidence("setting", "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", _flag(restricted)),
+        Evidence("setting", "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", json_text(restricted)),
         Evidence("setting", "sharepointSettings", "allowedDomainGuidsForSyncApp", _shown(guids)),
-        Evidence("setting", "sharepointSettings", "isMacSyncAppEnabled", _flag(mac)),
+        Evidence("setting", "sharepointSettings", "isMacSyncAppEnabled", json_text(mac)),
     ]
     failures = []
     if restricted is False:
@@ -108,7 +100,7 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
 def anyone_link_expiry_applies(sharepoint_settings: Mapping[str, Any] | None) -> Decision:
     """6.3: not applicable unless Anyone links are allowed; otherwise Graph cannot see the expiry (next source)."""
     capability = (sharepoint_settings or {}).get("sharingCapability")
-    evidence = [Evidence("setting", "sharepointSettings", "sharingCapability", _flag(capability))]
+    evidence = [Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability))]
     if not isinstance(capability, str):
         return no_decision("SharePoint settings carry no sharingCapability value", evidence)
     if not _same(capability, SHARING_ANYONE):

@@ -11,6 +11,7 @@ import re
 
 from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
+    FORWARDING_ACTIONS,
     default_object,
     object_evidence,
     object_name,
@@ -26,9 +27,6 @@ from o365cis.rules._exchange import (
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 from o365cis.rules.evidence import capped
-
-_FORWARDING_ACTIONS = ("RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients")
-
 
 _SMTP = re.compile(r"[^\s<>\"',;]+@([^\s<>\"',;]+)")
 
@@ -60,7 +58,7 @@ def transport_rules_do_not_forward_externally(
     for rule in objects(transport_rules):
         enabled = prop_is(rule, "State", "Enabled")
         external, names = [], []
-        for action in _FORWARDING_ACTIONS:
+        for action in FORWARDING_ACTIONS:
             for target in text_values(rule.get(action)):
                 match = _SMTP.search(target)
                 if match is None:

@@ -25,7 +25,6 @@ from o365cis.rules.account import (
     passwords_never_expire,
     public_groups_approved,
     risk_policies_enabled,
-    securescore_side,
     security_defaults_disabled,
     sharepoint_modern_auth_required,
     signin_risk_policy_enabled,
@@ -34,7 +33,6 @@ from o365cis.rules.account import (
 )
 from o365cis.rules.conditional_access import DIRECTORY_SYNC_ROLE_ID
 from o365cis.rules.directory_roles import role_holders
-from o365cis.rules.securescore import SecureScore
 
 NOW = dt.datetime(2024, 5, 2, 6, 0, tzinfo=dt.UTC)
 EXCHANGE_ADMIN = "29232cdf-9323-42fd-ade2-1d097af3e4de"
@@ -1088,74 +1086,6 @@ def test_passwords_never_expire_evidence() -> None:
         ("contoso.onmicrosoft.com", "passwordValidityPeriodInDays 2147483647 (never expires)"),
         ("corp.fabrikam.net", "Federated: follows the on-premises policy, skipped"),
     ]
-
-
-# ----------------------------------------------------------------------------------------------- Secure Score side
-
-
-def secure_score(**percentages: float | None) -> SecureScore:
-    """A snapshot whose controls have the given scoreInPercentage (None: control absent)."""
-    controls = [
-        {"controlName": name, "score": value, "scoreInPercentage": value}
-        for name, value in percentages.items()
-        if value is not None
-    ]
-    profiles = [{"id": name, "title": name, "maxScore": 100.0, "controlStateUpdates": []} for name in percentages]
-    return SecureScore([{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": controls}], profiles)
-
-
-@pytest.mark.parametrize(
-    ("rec_id", "names", "score", "expected"),
-    [
-        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=100), Status.COMPLIANT),
-        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=40), Status.NON_COMPLIANT),
-        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=None), None),
-        ("1.1.2", ["MFARegistrationV2"], secure_score(MFARegistrationV2=100), Status.MANUAL),
-        ("1.1.2", ["MFARegistrationV2"], secure_score(MFARegistrationV2=70), Status.NON_COMPLIANT),
-        ("1.1.3", ["OneAdmin"], secure_score(OneAdmin=100), Status.MANUAL),
-        ("1.1.3", ["OneAdmin"], secure_score(OneAdmin=0), Status.NON_COMPLIANT),
-        (
-            "1.1.8",
-            ["UserRiskPolicy", "SigninRiskPolicy"],
-            secure_score(UserRiskPolicy=100, SigninRiskPolicy=100),
-            Status.MANUAL,
-        ),
-        (
-            "1.1.8",
-            ["UserRiskPolicy", "SigninRiskPolicy"],
-            secure_score(UserRiskPolicy=100, SigninRiskPolicy=None),
-            None,
-        ),
-        (
-            "1.1.8",
-            ["UserRiskPolicy", "SigninRiskPolicy"],
-            secure_score(UserRiskPolicy=0, SigninRiskPolicy=None),
-            Status.NON_COMPLIANT,
-        ),
-        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=None), Status.MANUAL),
-        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=100), Status.MANUAL),
-        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=50), Status.NON_COMPLIANT),
-        ("1.1.10", ["UserRiskPolicy"], secure_score(UserRiskPolicy=None), Status.MANUAL),
-        ("1.1.10", ["UserRiskPolicy"], secure_score(UserRiskPolicy=0), Status.NON_COMPLIANT),
-        (
-            "1.1.15",
-            ["aad_linkedin_connection_disables"],
-            secure_score(aad_linkedin_connection_disables=100),
-            Status.COMPLIANT,
-        ),
-        ("1.4", ["spo_legacy_auth"], secure_score(spo_legacy_auth=None), None),
-        ("1.5", ["PWAgePolicyNew"], secure_score(PWAgePolicyNew=0), Status.NON_COMPLIANT),
-    ],
-)
-def test_securescore_side(rec_id: str, names: list[str], score: SecureScore, expected: Status | None) -> None:
-    decision = securescore_side(rec_id, score, names, NOW)
-    assert status_of(decision) is expected
-    assert "Secure Score" in decision.reason
-
-
-def test_securescore_side_deviation_reason_says_what_to_review() -> None:
-    decision = securescore_side("1.1.2", secure_score(MFARegistrationV2=100), ["MFARegistrationV2"], NOW)
-    assert "registration, not enforcement" in decision.reason and "30 hours old" in decision.reason
 
 
 def test_capped_keeps_fifty_and_counts_the_rest() -> None:

@@ -155,7 +155,7 @@ TwoLists = Callable[[Any, Any, ScanConfig], Finding | NoDecision]
 
 COVERAGE_RULES: dict[str, TwoLists] = {
     "7.2": md.password_reuse_prohibited,
-    "7.3": md.passwords_never_expire,
+    "7.3": md.device_passwords_never_expire,
     "7.4": lambda c, p, cfg: md.jailbroken_devices_blocked(c, cfg),
     "7.5": lambda c, p, cfg: md.wipe_on_failed_sign_ins(p, cfg),
     "7.6": md.minimum_password_length,
@@ -486,7 +486,7 @@ def test_android_general_profile_storage_encryption_counts() -> None:
         ),
     ],
 )
-def test_passwords_never_expire(change: Change | None, expected: Status | None) -> None:
+def test_device_passwords_never_expire(change: Change | None, expected: Status | None) -> None:
     decision = decide("7.3", change)
     assert status_of(decision) == expected, decision.reason
 
@@ -500,8 +500,8 @@ def test_expiry_offender_is_named_with_its_value() -> None:
 
 def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
     compliance, configurations = tenant(set_("ios-compliance", passcodeExpirationDays=90))
-    assert status_of(md.passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
-    assert status_of(md.passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
+    assert status_of(md.device_passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
+    assert status_of(md.device_passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
 
 
 # ------------------------------------------------------------------------------------------------ 7.11 Windows
