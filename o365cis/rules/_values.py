@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from o365cis.rules._types import Json
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
@@ -28,3 +31,11 @@ def json_text(value: Any) -> str:
 def lowered(value: Any) -> str:
     """A Graph string compared case-insensitively (Graph spells enum values "member", "Member", "MEMBER" alike)."""
     return str(value or "").strip().lower()
+
+
+def lowered_id(value: Any) -> str:
+    return str(value or "").lower()
+
+
+def index_by_id(rows: Sequence[Json] | None) -> dict[str, Json]:
+    return {lowered_id(r.get("id")): r for r in rows or [] if isinstance(r, Mapping) and r.get("id")}

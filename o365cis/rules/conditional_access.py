@@ -7,12 +7,15 @@ schema, so every read here tolerates null and absence alike
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from o365cis.findings import Evidence
 from o365cis.rules._types import Json
+from o365cis.rules._values import lowered, plural
 from o365cis.rules.directory_roles import role_name
+from o365cis.rules.evidence import capped
 
 #: Directory Synchronization Accounts: Microsoft's own CA templates exclude it, so excluding it is allowed.
 DIRECTORY_SYNC_ROLE_ID = "d29b2b05-8046-44ba-8758-1e26182fcf32"
@@ -331,3 +334,26 @@ def check_policies(
         if isinstance(policy, Mapping)
     ]
     return sorted(checks, key=lambda c: len(c.failures))
+
+
+NEAR_MISS_LIMIT = 10
+
+
+def policy_evidence(check: PolicyCheck, detail: str | None = None) -> Evidence:
+    """A CA policy as an evidence item; the detail says why it fails, or what it grants when it passes."""
+    text = detail or (
+        "; ".join(check.failures) if check.failures else f"qualifies; grant {grant_summary(check.policy)}"
+    )
+    return Evidence(type="policy", id=check.id, name=check.name, detail=text)
+
+
+def near_misses(checks: Sequence[PolicyCheck], limit: int = NEAR_MISS_LIMIT) -> list[Evidence]:
+    """The closest failing policies (fewest failures first) with the reason each fails."""
+    failing = [c for c in checks if not c.passes]
+    return capped([policy_evidence(c) for c in failing], "policies", limit)
+
+
+def no_policy_reason(checks: Sequence[PolicyCheck], what: str) -> str:
+    enabled = sum(1 for c in checks if lowered(c.policy.get("state")) == "enabled")
+    examined = plural(len(checks), "policy", "policies")
+    return f"No qualifying Conditional Access policy {what} ({examined} examined, {enabled} enabled)"

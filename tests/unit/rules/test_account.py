@@ -12,27 +12,26 @@ import pytest
 
 from o365cis.config import DEFAULT_ADMIN_ROLE_IDS, GLOBAL_ADMIN_ROLE_ID, ScanConfig
 from o365cis.findings import Decision, Evidence, Finding, NoDecision, Status
-from o365cis.rules.account import (
-    admin_roles_just_in_time,
-    admins_require_mfa,
-    all_users_require_mfa,
-    capped,
-    global_admin_count_in_range,
-    invitations_allowed_domains_only,
-    legacy_auth_blocked,
+from o365cis.rules.account.admin_roles import admin_roles_just_in_time, global_admin_count_in_range
+from o365cis.rules.account.collaboration import invitations_allowed_domains_only, public_groups_approved
+from o365cis.rules.account.mfa import admins_require_mfa, all_users_require_mfa
+from o365cis.rules.account.modern_auth import sharepoint_modern_auth_required
+from o365cis.rules.account.passwords import (
     password_hash_sync_recent,
     password_protection_enforced_on_premises,
     passwords_never_expire,
-    public_groups_approved,
+    sspr_enabled_for_all
+)
+from o365cis.rules.account.sign_in_policies import (
+    legacy_auth_blocked,
     risk_policies_enabled,
     security_defaults_disabled,
-    sharepoint_modern_auth_required,
     signin_risk_policy_enabled,
-    sspr_enabled_for_all,
-    user_risk_policy_enabled,
+    user_risk_policy_enabled
 )
 from o365cis.rules.conditional_access import DIRECTORY_SYNC_ROLE_ID
 from o365cis.rules.directory_roles import role_holders
+from o365cis.rules.evidence import capped
 
 NOW = dt.datetime(2024, 5, 2, 6, 0, tzinfo=dt.UTC)
 EXCHANGE_ADMIN = "29232cdf-9323-42fd-ade2-1d097af3e4de"

@@ -11,7 +11,8 @@ import pytest
 
 from o365cis.exchange import DECISIVE_CMDLETS
 from o365cis.findings import Decision, Finding, NoDecision, Status
-from o365cis.rules import account, applications, auditing, data_management, storage
+from o365cis.rules import applications, auditing, data_management, storage
+from o365cis.rules.account import modern_auth
 from o365cis.rules.email import organization, threat_policies, transport
 from tests.fake_exchange.scenarios import golden_exchange_data
 
@@ -30,7 +31,7 @@ def status(decision: Decision) -> Status | None:
 
 # Each recommendation's decision over the cmdlet outputs it needs.
 DECIDE: dict[str, Callable[[Cmdlets], Decision]] = {
-    "1.2": lambda c: account.exchange_modern_auth_enabled(c["Get-OrganizationConfig"]),
+    "1.2": lambda c: modern_auth.exchange_modern_auth_enabled(c["Get-OrganizationConfig"]),
     "2.2": lambda c: applications.calendar_sharing_disabled(c["Get-SharingPolicy"]),
     "2.3": lambda c: applications.safe_links_for_office_apps(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-AtpPolicyForO365"]),
     "2.4": lambda c: applications.atp_for_spo_teams_odb(c["Get-AtpPolicyForO365"]),
