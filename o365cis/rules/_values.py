@@ -39,3 +39,8 @@ def lowered_id(value: Any) -> str:
 
 def index_by_id(rows: Sequence[Json] | None) -> dict[str, Json]:
     return {lowered_id(r.get("id")): r for r in rows or [] if isinstance(r, Mapping) and r.get("id")}
+
+
+def json_int(value: Any) -> int | None:
+    """A Graph integer; None for anything else (JSON true is no number, though Python's bool is an int)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from o365cis.findings import Evidence
+from o365cis.rules import licensing
 from o365cis.rules._values import lowered
 
 # Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
@@ -91,3 +92,18 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
                     )
                 )
     return evidence
+
+
+def intune_licence_gap(subscribed_skus: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why Intune reads will be refused (which service plan is absent from subscribedSkus), or None if licensed.
+
+    Section 7 treats a refused Intune read as a failed read (its fallbacks run; named if the result is error);
+    this text lets the wiring say which plan is missing.
+    """
+    plans = licensing.INTUNE
+    if licensing.plan_present(list(subscribed_skus), plans):
+        return None
+    return (
+        f"not licensed for Intune: no enabled subscription in subscribedSkus has the service plan "
+        f"{' or '.join(plans)} provisioned"
+    )

@@ -20,14 +20,14 @@ from o365cis.rules.account.passwords import (
     password_hash_sync_recent,
     password_protection_enforced_on_premises,
     passwords_never_expire,
-    sspr_enabled_for_all
+    sspr_enabled_for_all,
 )
 from o365cis.rules.account.sign_in_policies import (
     legacy_auth_blocked,
     risk_policies_enabled,
     security_defaults_disabled,
     signin_risk_policy_enabled,
-    user_risk_policy_enabled
+    user_risk_policy_enabled,
 )
 from o365cis.rules.conditional_access import DIRECTORY_SYNC_ROLE_ID
 from o365cis.rules.directory_roles import role_holders

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from o365cis.findings import Finding, Status
-from o365cis.rules import auditing as au
+from o365cis.rules.auditing import defender_reviews, identity_reviews, mail_reviews
 from o365cis.rules.evidence import EVIDENCE_CAP
 from o365cis.rules.securescore import SecureScore
 
@@ -162,42 +162,42 @@ def _all_unread() -> list[tuple[str, Callable[..., Finding], dict[str, Any], lis
     return [
         (
             "5.3",
-            au.risky_sign_ins_review,
+            identity_reviews.risky_sign_ins_review,
             {"risk_detections": None},
             ["IdentityRiskEvent.Read.All", "SecurityEvents.Read.All"],
         ),
-        ("5.4", au.application_usage_review, {"sign_in_summary": None}, ["Reports.Read.All"]),
-        ("5.5", au.sspr_activity_review, {"sspr_audits": None}, ["AuditLog.Read.All", "SecurityEvents.Read.All"]),
-        ("5.6", au.role_changes_review, {"role_audits": None}, ["AuditLog.Read.All"]),
-        ("5.7", au.mail_forwarding_review, {"mailboxes": None, "transport_rules": None}, ["Exchange.ManageAsApp"]),
-        ("5.8", au.non_owner_access_review, {"organization_config": None}, ["Exchange.ManageAsApp"]),
-        ("5.9", au.malware_detections_review, {"alerts": None}, ["SecurityAlert.Read.All"]),
+        ("5.4", identity_reviews.application_usage_review, {"sign_in_summary": None}, ["Reports.Read.All"]),
+        ("5.5", identity_reviews.sspr_activity_review, {"sspr_audits": None}, ["AuditLog.Read.All", "SecurityEvents.Read.All"]),
+        ("5.6", identity_reviews.role_changes_review, {"role_audits": None}, ["AuditLog.Read.All"]),
+        ("5.7", mail_reviews.mail_forwarding_review, {"mailboxes": None, "transport_rules": None}, ["Exchange.ManageAsApp"]),
+        ("5.8", mail_reviews.non_owner_access_review, {"organization_config": None}, ["Exchange.ManageAsApp"]),
+        ("5.9", defender_reviews.malware_detections_review, {"alerts": None}, ["SecurityAlert.Read.All"]),
         (
             "5.10",
-            au.account_provisioning_review,
+            identity_reviews.account_provisioning_review,
             {"add_user_audits": None, "provisioning_events": None},
             ["AuditLog.Read.All"],
         ),
         (
             "5.11",
-            au.role_assignments_review,
+            identity_reviews.role_assignments_review,
             {"role_assignments": None, "role_audits": None},
             ["RoleManagement.Read.Directory", "AuditLog.Read.All"],
         ),
-        ("5.12", au.spoofed_domains_review, {"spoof_insights": None}, ["Exchange.ManageAsApp"]),
+        ("5.12", mail_reviews.spoofed_domains_review, {"spoof_insights": None}, ["Exchange.ManageAsApp"]),
         (
             "5.13",
-            au.cloud_app_security_review,
+            defender_reviews.cloud_app_security_review,
             {"subscribed_skus": None, "alerts": None},
             ["Directory.Read.All", "SecurityAlert.Read.All"],
         ),
         (
             "5.14",
-            au.restricted_senders_review,
+            mail_reviews.restricted_senders_review,
             {"blocked_senders": None, "alerts": None},
             ["Exchange.ManageAsApp", "SecurityAlert.Read.All"],
         ),
-        ("5.15", au.guest_users_review, {"users": None}, ["User.Read.All"]),
+        ("5.15", identity_reviews.guest_users_review, {"users": None}, ["User.Read.All"]),
     ]
 
 
@@ -231,7 +231,7 @@ def test_empty_reads_are_manual_and_say_so(
 
 
 def test_risky_sign_ins_summary() -> None:
-    finding = au.risky_sign_ins_review(RISK_DETECTIONS, secure_score("SignIns"))
+    finding = identity_reviews.risky_sign_ins_review(RISK_DETECTIONS, secure_score("SignIns"))
     assert finding.status is Status.MANUAL
     assert "Identity Protection > Risky sign-ins" in finding.reason
     assert "3 risk detections in the last 7 days (by riskLevel: medium 2, high 1)" in finding.reason
@@ -245,7 +245,7 @@ def test_risky_sign_ins_summary() -> None:
 
 
 def test_secure_score_control_absent_is_said() -> None:
-    finding = au.risky_sign_ins_review([], secure_score("SomethingElse"))
+    finding = identity_reviews.risky_sign_ins_review([], secure_score("SomethingElse"))
     assert "Secure Score control SignIns is not in the latest snapshot" in finding.reason
     assert finding.status is Status.MANUAL
 
@@ -254,7 +254,7 @@ def test_secure_score_control_absent_is_said() -> None:
 
 
 def test_application_usage_lists_busiest_apps_first() -> None:
-    finding = au.application_usage_review(list(reversed(SIGN_IN_SUMMARY)))
+    finding = identity_reviews.application_usage_review(list(reversed(SIGN_IN_SUMMARY)))
     assert finding.status is Status.MANUAL
     assert "2 applications with sign-ins over 7 days, 128 sign-ins in all" in finding.reason
     apps = [e for e in finding.evidence if e.type == "application"]
@@ -263,7 +263,7 @@ def test_application_usage_lists_busiest_apps_first() -> None:
 
 
 def test_application_usage_accepts_value_wrapper() -> None:
-    finding = au.application_usage_review({"value": SIGN_IN_SUMMARY})
+    finding = identity_reviews.application_usage_review({"value": SIGN_IN_SUMMARY})
     assert len(names(finding, "application")) == 2
 
 
@@ -271,7 +271,7 @@ def test_application_usage_accepts_value_wrapper() -> None:
 
 
 def test_sspr_activity_groups_and_repeated_resets() -> None:
-    finding = au.sspr_activity_review(SSPR_AUDITS, secure_score("AccountChanges"))
+    finding = identity_reviews.sspr_activity_review(SSPR_AUDITS, secure_score("AccountChanges"))
     assert "Password reset > Audit logs" in finding.reason
     groups = {e.name: e.detail for e in finding.evidence if e.type == "auditActivity"}
     assert groups["Reset password (self-service) / success"] == "2 events"
@@ -285,7 +285,7 @@ def test_sspr_activity_groups_and_repeated_resets() -> None:
 
 
 def test_role_changes_name_role_target_and_initiator() -> None:
-    finding = au.role_changes_review(ROLE_AUDITS, secure_score("RGChanges"))
+    finding = identity_reviews.role_changes_review(ROLE_AUDITS, secure_score("RGChanges"))
     assert "Purview portal > Audit" in finding.reason
     assert "unified audit log" in finding.reason  # Exchange role groups are not covered
     events = [e for e in finding.evidence if e.type == "auditEvent"]
@@ -321,7 +321,7 @@ ROLE_ASSIGNMENTS: list[dict[str, Any]] = [
 
 
 def test_role_assignments_leave_out_global_administrator() -> None:
-    finding = au.role_assignments_review(ROLE_ASSIGNMENTS, ROLE_AUDITS, secure_score("DelegatedAdmins"))
+    finding = identity_reviews.role_assignments_review(ROLE_ASSIGNMENTS, ROLE_AUDITS, secure_score("DelegatedAdmins"))
     assert "Roles & admins" in finding.reason
     assignments = {e.name: e.detail for e in finding.evidence if e.type == "roleAssignment"}
     assert set(assignments) == {"megan@contoso.com", "Backup app"}
@@ -364,7 +364,7 @@ TRANSPORT_RULES: list[dict[str, Any]] = [
 
 
 def test_mail_forwarding_lists_forwarding_mailboxes_and_redirecting_rules() -> None:
-    finding = au.mail_forwarding_review(MAILBOXES, TRANSPORT_RULES, secure_score("MailForwardingRules"))
+    finding = mail_reviews.mail_forwarding_review(MAILBOXES, TRANSPORT_RULES, secure_score("MailForwardingRules"))
     assert "Auto forwarded messages report" in finding.reason
     assert names(finding, "mailbox") == ["adele@contoso.com"]
     assert "smtp:adele@gmail.com" in (finding.evidence[0].detail or "")
@@ -374,7 +374,7 @@ def test_mail_forwarding_lists_forwarding_mailboxes_and_redirecting_rules() -> N
 
 
 def test_mail_forwarding_with_one_source_unread() -> None:
-    finding = au.mail_forwarding_review(MAILBOXES, None, failures={"transport_rules": "401 Unauthorized"})
+    finding = mail_reviews.mail_forwarding_review(MAILBOXES, None, failures={"transport_rules": "401 Unauthorized"})
     assert "transport rules (Get-TransportRule) (needs Exchange.ManageAsApp" in finding.reason
     assert "401 Unauthorized" in finding.reason
     assert names(finding, "mailbox") == ["adele@contoso.com"]
@@ -390,7 +390,7 @@ def test_mail_forwarding_with_one_source_unread() -> None:
     ],
 )
 def test_non_owner_access_reports_audit_state(config: Any, expected: str) -> None:
-    finding = au.non_owner_access_review(config, secure_score("NonOwnerAccess"))
+    finding = mail_reviews.non_owner_access_review(config, secure_score("NonOwnerAccess"))
     assert finding.status is Status.MANUAL
     assert expected in finding.reason
     assert "every two weeks" in finding.reason
@@ -436,7 +436,7 @@ ALERTS: list[dict[str, Any]] = [
 
 
 def test_malware_review_keeps_defender_for_office_alerts_only() -> None:
-    finding = au.malware_detections_review(ALERTS, secure_score("MalwareDetections"))
+    finding = defender_reviews.malware_detections_review(ALERTS, secure_score("MalwareDetections"))
     assert "Threat protection status" in finding.reason
     assert [e.id for e in finding.evidence if e.type == "alert"] == ["al2", "al1"]
     assert "2 Defender for Office 365 alerts" in finding.reason
@@ -451,14 +451,14 @@ def test_cloud_app_security_plans_alerts_and_controls() -> None:
             "servicePlans": [{"servicePlanName": "ADALLOM_S_STANDALONE", "provisioningStatus": "Success"}],
         }
     ]
-    finding = au.cloud_app_security_review(
+    finding = defender_reviews.cloud_app_security_review(
         skus, ALERTS, secure_score("mcas_mda_enabled", "CloudApplicationSecurityEnabled")
     )
     assert "App connectors" in finding.reason
     assert "is present in subscribedSkus" in finding.reason
     assert [e.id for e in finding.evidence if e.type == "alert"] == ["al3"]
     assert len([e for e in finding.evidence if e.type == "secureScoreControl"]) == 2
-    absent = au.cloud_app_security_review([], [], None)
+    absent = defender_reviews.cloud_app_security_review([], [], None)
     assert "is not present" in absent.reason
 
 
@@ -466,7 +466,7 @@ def test_restricted_senders_and_matching_alerts() -> None:
     blocked = [
         {"SenderAddress": "spammer@contoso.com", "CreatedDatetime": "2024-05-03T01:00:00Z", "Reason": "Outbound spam"}
     ]
-    finding = au.restricted_senders_review(blocked, ALERTS)
+    finding = mail_reviews.restricted_senders_review(blocked, ALERTS)
     assert "Restricted entities" in finding.reason
     assert names(finding, "restrictedSender") == ["spammer@contoso.com"]
     assert "2024-05-03T01:00:00Z" in (finding.evidence[0].detail or "")
@@ -503,7 +503,7 @@ def test_account_provisioning_splits_people_and_applications() -> None:
             "activityDateTime": "2024-05-02T00:00:00Z",
         },
     ]
-    finding = au.account_provisioning_review(adds, provisioning, secure_score("NewProvisionedAccounts"))
+    finding = identity_reviews.account_provisioning_review(adds, provisioning, secure_score("NewProvisionedAccounts"))
     assert "Provisioning logs" in finding.reason
     assert (
         "2 accounts created in the last 7 days: 1 by people, 1 by applications or provisioning jobs" in finding.reason
@@ -516,7 +516,7 @@ def test_account_provisioning_splits_people_and_applications() -> None:
 
 
 def test_provisioning_logs_unread_without_p1() -> None:
-    finding = au.account_provisioning_review(
+    finding = identity_reviews.account_provisioning_review(
         [], None, failures={"provisioning_events": "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant"}
     )
     assert "provisioning logs (need Entra ID P1)" in finding.reason
@@ -545,7 +545,7 @@ def test_spoofed_senders_sorted_by_volume() -> None:
             "LastSeen": "2024-05-03",
         },
     ]
-    finding = au.spoofed_domains_review(insights)
+    finding = mail_reviews.spoofed_domains_review(insights)
     assert "Spoofed senders" in finding.reason
     assert "2 spoofed sender pairs (Block 1, Allow 1)" in finding.reason or "(Allow 1, Block 1)" in finding.reason
     first = finding.evidence[0]
@@ -579,7 +579,7 @@ def test_guest_users_listed_oldest_first_with_state() -> None:
             "signInActivity": {"lastSignInDateTime": "2023-02-01T00:00:00Z"},
         },
     ]
-    finding = au.guest_users_review(users)
+    finding = identity_reviews.guest_users_review(users)
     assert "user type Guest" in finding.reason
     assert "2 guest users (1 enabled, 1 not yet accepted)" in finding.reason
     guests = [e for e in finding.evidence if e.type == "user"]
@@ -600,7 +600,7 @@ def test_long_guest_list_is_capped_with_exact_count() -> None:
         }
         for i in range(120)
     ]
-    finding = au.guest_users_review(users)
+    finding = identity_reviews.guest_users_review(users)
     assert "120 guest users" in finding.reason
     assert len(finding.evidence) == EVIDENCE_CAP + 1
     assert finding.evidence[-1].detail == "70 more guests not listed (120 in all)"

@@ -11,8 +11,9 @@ import pytest
 
 from o365cis.exchange import DECISIVE_CMDLETS
 from o365cis.findings import Decision, Finding, NoDecision, Status
-from o365cis.rules import applications, auditing, data_management, storage
+from o365cis.rules import applications, data_management, storage
 from o365cis.rules.account import modern_auth
+from o365cis.rules.auditing import audit_settings
 from o365cis.rules.email import organization, threat_policies, transport
 from tests.fake_exchange.scenarios import golden_exchange_data
 
@@ -52,8 +53,8 @@ DECIDE: dict[str, Callable[[Cmdlets], Decision]] = {
     "4.10": lambda c: threat_policies.anti_phishing_policy_set(c["Get-AntiPhishPolicy"], c["Get-AntiPhishRule"]),
     "4.14": lambda c: threat_policies.internal_malware_notifications_enabled(c["Get-MalwareFilterPolicy"]),
     "4.15": lambda c: organization.mailtips_enabled(c["Get-OrganizationConfig"]),
-    "5.1": lambda c: auditing.audit_log_search_enabled(c["Get-AdminAuditLogConfig"]),
-    "5.2": lambda c: auditing.mailbox_auditing_enabled(c["Get-OrganizationConfig"], c["Get-MailboxAuditBypassAssociation"], c["Get-Mailbox"]),
+    "5.1": lambda c: audit_settings.audit_log_search_enabled(c["Get-AdminAuditLogConfig"]),
+    "5.2": lambda c: audit_settings.mailbox_auditing_enabled(c["Get-OrganizationConfig"], c["Get-MailboxAuditBypassAssociation"], c["Get-Mailbox"]),
     "6.4": lambda c: storage.owa_storage_providers_restricted(c["Get-OwaMailboxPolicy"]),
 }
 
@@ -348,7 +349,7 @@ def test_mailbox_auditing_lists_short_action_lists_and_disabled_mailboxes() -> N
     cmdlets["Get-Mailbox"][0]["AuditOwner"] = ["Update"]
     cmdlets["Get-Mailbox"][1]["AuditEnabled"] = False
 
-    decision = auditing.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], cmdlets["Get-Mailbox"])
+    decision = audit_settings.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], cmdlets["Get-Mailbox"])
 
     assert status(decision) is Status.COMPLIANT
     assert any(e.name == "AuditEnabled False" and (e.detail or "").startswith("1 of 2") for e in decision.evidence)
@@ -359,7 +360,7 @@ def test_mailbox_auditing_lists_short_action_lists_and_disabled_mailboxes() -> N
 def test_mailbox_evidence_says_when_mailboxes_were_not_read() -> None:
     cmdlets = golden()
 
-    decision = auditing.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], None)
+    decision = audit_settings.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], None)
 
     assert any("Get-Mailbox was not read" in (e.detail or "") for e in decision.evidence)
 

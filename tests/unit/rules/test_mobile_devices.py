@@ -10,7 +10,7 @@ import pytest
 
 from o365cis.config import ScanConfig
 from o365cis.findings import Finding, NoDecision, Status
-from o365cis.rules import mobile_devices as md
+from o365cis.rules.mobile_devices import device_policies, mailbox_policy
 from o365cis.rules.securescore import SecureScore
 
 ALL_USERS = [{"id": "a1", "target": {"@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget"}}]
@@ -154,16 +154,16 @@ def status_of(decision: Finding | NoDecision) -> Status | None:
 TwoLists = Callable[[Any, Any, ScanConfig], Finding | NoDecision]
 
 COVERAGE_RULES: dict[str, TwoLists] = {
-    "7.2": md.password_reuse_prohibited,
-    "7.3": md.device_passwords_never_expire,
-    "7.4": lambda c, p, cfg: md.jailbroken_devices_blocked(c, cfg),
-    "7.5": lambda c, p, cfg: md.wipe_on_failed_sign_ins(p, cfg),
-    "7.6": md.minimum_password_length,
-    "7.7": md.inactivity_lock,
-    "7.8": md.encryption_required,
-    "7.9": md.alphanumeric_password_required,
-    "7.10": md.simple_passwords_blocked,
-    "7.13": md.password_required,
+    "7.2": device_policies.password_reuse_prohibited,
+    "7.3": device_policies.device_passwords_never_expire,
+    "7.4": lambda c, p, cfg: device_policies.jailbroken_devices_blocked(c, cfg),
+    "7.5": lambda c, p, cfg: device_policies.wipe_on_failed_sign_ins(p, cfg),
+    "7.6": device_policies.minimum_password_length,
+    "7.7": device_policies.inactivity_lock,
+    "7.8": device_policies.encryption_required,
+    "7.9": device_policies.alphanumeric_password_required,
+    "7.10": device_policies.simple_passwords_blocked,
+    "7.13": device_policies.password_required,
 }
 
 
@@ -218,7 +218,7 @@ def test_unread_assignments_never_make_a_platform_compliant(rule: str) -> None:
 
 
 def test_no_intune_policy_at_all_fails_for_every_platform() -> None:
-    decision = md.minimum_password_length([], [], BOTH)
+    decision = device_policies.minimum_password_length([], [], BOTH)
     assert status_of(decision) is Status.NON_COMPLIANT
     assert "iOS/iPadOS" in decision.reason and "Android" in decision.reason
 
@@ -246,7 +246,7 @@ def test_failing_platform_evidence_names_policy_field_and_value() -> None:
 
 def test_evidence_is_capped_with_a_count() -> None:
     many = [dict(COMPLIANCE[0], id=f"ios-{i}", displayName=f"iOS {i}") for i in range(60)]
-    decision = md.minimum_password_length(many, [], IOS_ONLY)
+    decision = device_policies.minimum_password_length(many, [], IOS_ONLY)
     assert status_of(decision) is Status.COMPLIANT
     assert len(decision.evidence) == 51
     assert decision.evidence[-1].detail == "10 more policies not listed (60 in all)"
@@ -254,7 +254,7 @@ def test_evidence_is_capped_with_a_count() -> None:
 
 def test_odata_type_without_hash_is_recognised() -> None:
     policy = dict(COMPLIANCE[0], **{"@odata.type": "microsoft.graph.iosCompliancePolicy"})
-    assert status_of(md.minimum_password_length([policy], [], IOS_ONLY)) is Status.COMPLIANT
+    assert status_of(device_policies.minimum_password_length([policy], [], IOS_ONLY)) is Status.COMPLIANT
 
 
 # ------------------------------------------------------------------------------------------------ per-rule thresholds
@@ -414,9 +414,9 @@ def test_device_owner_compliance_counts_basic_integrity_for_rooted_devices() -> 
         "assignments": GROUP,
     }
     compliance = [COMPLIANCE[0], device_owner]
-    assert status_of(md.jailbroken_devices_blocked(compliance, BOTH)) is Status.COMPLIANT
+    assert status_of(device_policies.jailbroken_devices_blocked(compliance, BOTH)) is Status.COMPLIANT
     failing = [COMPLIANCE[0], dict(device_owner, securityRequireSafetyNetAttestationBasicIntegrity=False)]
-    assert status_of(md.jailbroken_devices_blocked(failing, BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.jailbroken_devices_blocked(failing, BOTH)) is Status.NON_COMPLIANT
 
 
 def test_work_profile_profile_spells_password_types_at_least() -> None:
@@ -428,16 +428,16 @@ def test_work_profile_profile_spells_password_types_at_least() -> None:
         "assignments": GROUP,
     }
     assert (
-        status_of(md.alphanumeric_password_required([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        status_of(device_policies.alphanumeric_password_required([], [work_profile], ScanConfig(mdm_platforms=("android",))))
         is Status.COMPLIANT
     )
     assert (
-        status_of(md.simple_passwords_blocked([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        status_of(device_policies.simple_passwords_blocked([], [work_profile], ScanConfig(mdm_platforms=("android",))))
         is Status.COMPLIANT
     )
     wrong = dict(work_profile, passwordRequiredType="alphanumeric")  # the standard spelling is not this type's
     assert (
-        status_of(md.alphanumeric_password_required([], [wrong], ScanConfig(mdm_platforms=("android",))))
+        status_of(device_policies.alphanumeric_password_required([], [wrong], ScanConfig(mdm_platforms=("android",))))
         is Status.NON_COMPLIANT
     )
 
@@ -452,9 +452,9 @@ def test_android_general_profile_storage_encryption_counts() -> None:
         "assignments": ALL_USERS,
     }
     android = ScanConfig(mdm_platforms=("android",))
-    assert status_of(md.encryption_required([], [profile], android)) is Status.COMPLIANT
+    assert status_of(device_policies.encryption_required([], [profile], android)) is Status.COMPLIANT
     assert (
-        status_of(md.encryption_required([], [dict(profile, storageRequireDeviceEncryption=False)], android))
+        status_of(device_policies.encryption_required([], [dict(profile, storageRequireDeviceEncryption=False)], android))
         is Status.NON_COMPLIANT
     )
 
@@ -500,8 +500,8 @@ def test_expiry_offender_is_named_with_its_value() -> None:
 
 def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
     compliance, configurations = tenant(set_("ios-compliance", passcodeExpirationDays=90))
-    assert status_of(md.device_passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
-    assert status_of(md.device_passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
+    assert status_of(device_policies.device_passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.device_passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
 
 
 # ------------------------------------------------------------------------------------------------ 7.11 Windows
@@ -521,23 +521,23 @@ def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
 def test_windows_firewall_and_antivirus(values: dict[str, Any], expected: Status) -> None:
     compliance = copy.deepcopy(COMPLIANCE)
     compliance[2].update(values)
-    assert status_of(md.windows_firewall_and_antivirus_required(compliance)) is expected
+    assert status_of(device_policies.windows_firewall_and_antivirus_required(compliance)) is expected
 
 
 def test_windows_without_any_policy_names_the_platform() -> None:
-    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE[:2])
+    decision = device_policies.windows_firewall_and_antivirus_required(COMPLIANCE[:2])
     assert status_of(decision) is Status.NON_COMPLIANT
     assert decision.evidence[0].id == "windows"
 
 
 def test_windows_unread_assignments_are_no_decision() -> None:
     policy = {k: v for k, v in COMPLIANCE[2].items() if k != "assignments"}
-    assert isinstance(md.windows_firewall_and_antivirus_required([policy]), NoDecision)
+    assert isinstance(device_policies.windows_firewall_and_antivirus_required([policy]), NoDecision)
 
 
 def test_windows_ignores_mdm_platforms() -> None:
     # mdm_platforms does not apply to 7.11: the function takes no config at all
-    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE)
+    decision = device_policies.windows_firewall_and_antivirus_required(COMPLIANCE)
     assert status_of(decision) is Status.COMPLIANT
     assert [e.id for e in decision.evidence] == ["windows-compliance"]
 
@@ -546,17 +546,17 @@ def test_windows_ignores_mdm_platforms() -> None:
 
 
 def test_managed_email_profile_required() -> None:
-    decision = md.managed_email_profile_required(COMPLIANCE, BOTH)
+    decision = device_policies.managed_email_profile_required(COMPLIANCE, BOTH)
     assert status_of(decision) is Status.COMPLIANT
     assert any(e.id == "android" and "not evaluated" in (e.detail or "") for e in decision.evidence)
     failing = copy.deepcopy(COMPLIANCE)
     failing[0]["managedEmailProfileRequired"] = False
-    assert status_of(md.managed_email_profile_required(failing, BOTH)) is Status.NON_COMPLIANT
-    assert status_of(md.managed_email_profile_required([], BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.managed_email_profile_required(failing, BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.managed_email_profile_required([], BOTH)) is Status.NON_COMPLIANT
 
 
 def test_managed_email_profile_not_applicable_without_ios() -> None:
-    decision = md.managed_email_profile_required(COMPLIANCE, ScanConfig(mdm_platforms=("android",)))
+    decision = device_policies.managed_email_profile_required(COMPLIANCE, ScanConfig(mdm_platforms=("android",)))
     assert status_of(decision) is Status.NOT_APPLICABLE
 
 
@@ -598,27 +598,27 @@ MAILBOX_POLICIES: list[dict[str, Any]] = [
 def eas(rule: str, **values: Any) -> Finding | NoDecision:
     policies = copy.deepcopy(MAILBOX_POLICIES)
     policies[0].update(values)
-    return md.activesync_policy_meets(rule, policies)
+    return mailbox_policy.activesync_policy_meets(rule, policies)
 
 
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+@pytest.mark.parametrize("rule", sorted(mailbox_policy.ACTIVESYNC_RULES))
 def test_activesync_default_policy_complies(rule: str) -> None:
     decision = eas(rule)
     assert status_of(decision) is Status.COMPLIANT, decision.reason
 
 
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+@pytest.mark.parametrize("rule", sorted(mailbox_policy.ACTIVESYNC_RULES))
 def test_activesync_needs_password_enabled(rule: str) -> None:
     decision = eas(rule, PasswordEnabled=False)
     assert status_of(decision) is Status.NON_COMPLIANT
     assert "PasswordEnabled" in decision.reason
 
 
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
+@pytest.mark.parametrize("rule", sorted(mailbox_policy.ACTIVESYNC_RULES))
 def test_activesync_without_default_policy_is_no_decision(rule: str) -> None:
-    assert isinstance(md.activesync_policy_meets(rule, MAILBOX_POLICIES[1:]), NoDecision)
-    assert isinstance(md.activesync_policy_meets(rule, []), NoDecision)
-    assert isinstance(md.activesync_policy_meets(rule, None), NoDecision)
+    assert isinstance(mailbox_policy.activesync_policy_meets(rule, MAILBOX_POLICIES[1:]), NoDecision)
+    assert isinstance(mailbox_policy.activesync_policy_meets(rule, []), NoDecision)
+    assert isinstance(mailbox_policy.activesync_policy_meets(rule, None), NoDecision)
 
 
 @pytest.mark.parametrize(
@@ -661,7 +661,7 @@ def test_activesync_evidence_shows_default_and_other_policies() -> None:
 
 def test_activesync_unknown_rule_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
-        md.activesync_policy_meets("7.4", MAILBOX_POLICIES)
+        mailbox_policy.activesync_policy_meets("7.4", MAILBOX_POLICIES)
 
 
 @pytest.mark.parametrize(
@@ -669,14 +669,14 @@ def test_activesync_unknown_rule_is_a_programming_error() -> None:
     [("00:05:00", 300), ("1.00:00:00", 86400), ("00:00:30", 30), ("Unlimited", None), ("", None), (None, None)],
 )
 def test_timespan_seconds(text: str | None, seconds: int | None) -> None:
-    assert md.timespan_seconds(text) == seconds
+    assert mailbox_policy.timespan_seconds(text) == seconds
 
 
 # ------------------------------------------------------------------------------------------------ 7.1 manual evidence
 
 
 def test_mdm_review_is_manual_with_policies_and_secure_by_default() -> None:
-    finding = md.mdm_policies_review(COMPLIANCE, {"id": "dm", "settings": {"secureByDefault": True}}, BOTH)
+    finding = device_policies.mdm_policies_review(COMPLIANCE, {"id": "dm", "settings": {"secureByDefault": True}}, BOTH)
     assert finding.status is Status.MANUAL
     assert "Intune admin center > Devices > Compliance" in finding.reason
     assert "iOS/iPadOS 1 assigned of 1" in finding.reason and "Android 1 assigned of 1" in finding.reason
@@ -688,14 +688,14 @@ def test_mdm_review_is_manual_with_policies_and_secure_by_default() -> None:
 def test_mdm_review_marks_platforms_without_assigned_policy() -> None:
     unassigned = copy.deepcopy(COMPLIANCE)
     unassigned[1]["assignments"] = []
-    finding = md.mdm_policies_review(unassigned, {"settings": {"secureByDefault": False}}, BOTH)
+    finding = device_policies.mdm_policies_review(unassigned, {"settings": {"secureByDefault": False}}, BOTH)
     assert finding.status is Status.MANUAL
     assert any(e.type == "platform" and e.id == "android" for e in finding.evidence)
     assert "marked compliant" in finding.reason
 
 
 def test_mdm_review_with_unread_sources_names_the_permission() -> None:
-    finding = md.mdm_policies_review(
+    finding = device_policies.mdm_policies_review(
         None,
         None,
         BOTH,
@@ -712,7 +712,7 @@ def test_mdm_review_shows_legacy_secure_score_controls() -> None:
         [{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": [{"controlName": "MDMEnabled", "score": 1.0}]}],
         [{"id": "MDMEnabled", "maxScore": 1.0, "title": "Enable MDM"}],
     )
-    finding = md.mdm_policies_review(COMPLIANCE, {"settings": {"secureByDefault": True}}, BOTH, score)
+    finding = device_policies.mdm_policies_review(COMPLIANCE, {"settings": {"secureByDefault": True}}, BOTH, score)
     assert finding.status is Status.MANUAL
     assert any(e.type == "secureScoreControl" and e.id == "MDMEnabled" for e in finding.evidence)
 
@@ -720,23 +720,3 @@ def test_mdm_review_shows_legacy_secure_score_controls() -> None:
 # ------------------------------------------------------------------------------------------------ licence
 
 
-def test_intune_licence_gap_names_the_missing_plan() -> None:
-    licensed = [
-        {
-            "capabilityStatus": "Enabled",
-            "skuPartNumber": "SPE_E3",
-            "servicePlans": [{"servicePlanName": "INTUNE_A", "provisioningStatus": "Success"}],
-        }
-    ]
-    assert md.intune_licence_gap(licensed) is None
-    unlicensed = [
-        {
-            "capabilityStatus": "Enabled",
-            "skuPartNumber": "O365_BUSINESS",
-            "servicePlans": [{"servicePlanName": "INTUNE_O365", "provisioningStatus": "Success"}],
-        }
-    ]
-    gap = md.intune_licence_gap(unlicensed)
-    assert gap is not None and "INTUNE_A" in gap
-    suspended = [dict(licensed[0], capabilityStatus="Suspended")]
-    assert md.intune_licence_gap(suspended) is not None
