@@ -16,15 +16,21 @@ class OutcomeKind(str, enum.Enum):
     FAILED = "failed"
 
 
-#: Failure causes, as reported in `DnsOutcome.failure` (several joined with "/" when servers disagree).
-TIMEOUT = "timeout"
-SERVFAIL = "SERVFAIL"
-REFUSED = "REFUSED"
-NETWORK = "network error"
-MALFORMED = "malformed answer"
-CNAME_LOOP = "CNAME loop"
-CNAME_TOO_LONG = "CNAME chain too long"
-NO_SERVER = "no DNS server configured"
+class FailureCause(str, enum.Enum):
+    """Why a look-up failed, as reported in `DnsOutcome.failure` (several joined with "/" when servers disagree)."""
+
+    TIMEOUT = "timeout"
+    SERVFAIL = "SERVFAIL"
+    REFUSED = "REFUSED"
+    NETWORK = "network error"
+    MALFORMED = "malformed answer"
+    CNAME_LOOP = "CNAME loop"
+    CNAME_TOO_LONG = "CNAME chain too long"
+    NO_SERVER = "no DNS server configured"
+
+    def __str__(self) -> str:
+        # The text, as reasons, snapshots and the results document carry it.
+        return self.value
 
 
 def normalise_name(name: str) -> str:

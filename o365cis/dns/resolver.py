@@ -17,19 +17,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from o365cis.dns.outcome import (
-    CNAME_LOOP,
-    CNAME_TOO_LONG,
-    MALFORMED,
-    NETWORK,
-    NO_SERVER,
-    REFUSED,
-    SERVFAIL,
-    TIMEOUT,
-    DnsOutcome,
-    OutcomeKind,
-    normalise_name,
-)
+from o365cis.dns.outcome import DnsOutcome, FailureCause, OutcomeKind, normalise_name
 
 #: EDNS payload we advertise: the DNS Flag Day 2020 value, large enough for most TXT answers over UDP.
 EDNS_PAYLOAD = 1232
@@ -151,12 +139,14 @@ class DnsResolver:
                         qname,
                         OutcomeKind.FAILED,
                         cname_chain=tuple(chain),
-                        failure=CNAME_LOOP,
+                        failure=FailureCause.CNAME_LOOP,
                         detail=f"{target} repeats in the chain",
                     )
                 chain.append(target)
                 if len(chain) > self.max_cname_depth:
-                    return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_TOO_LONG)
+                    return DnsOutcome(
+                        qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=FailureCause.CNAME_TOO_LONG
+                    )
             txt = _rrset(response, target, dns.rdatatype.TXT)
             if txt is not None:
                 records = tuple(b"".join(rdata.strings).decode("utf-8", errors="replace") for rdata in txt)
@@ -167,12 +157,12 @@ class DnsResolver:
                 return DnsOutcome(qname, OutcomeKind.NODATA, cname_chain=tuple(chain))
             # The server answered with a CNAME but did not chase it (not recursive for that zone): ask for the target.
             current = target
-        return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_TOO_LONG)
+        return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=FailureCause.CNAME_TOO_LONG)
 
     def _ask(self, qname: str) -> dns.message.Message:
         """The first NOERROR or NXDOMAIN answer any server gives for TXT `qname`."""
         if not self.servers:
-            raise _Failure(NO_SERVER, "no --dns-server given and none found in the system configuration")
+            raise _Failure(FailureCause.NO_SERVER, "no --dns-server given and none found in the system configuration")
         causes: list[str] = []
         stories: list[str] = []
         for server in self.servers:
@@ -186,7 +176,7 @@ class DnsResolver:
 
     def _ask_server(self, qname: str, server: NameServer) -> tuple[dns.message.Message | str, str]:
         """(answer, "") or (failure cause, what happened) for one server, with its retries."""
-        cause, story = TIMEOUT, ""
+        cause, story = FailureCause.TIMEOUT, ""
         for attempt in range(1, self.attempts + 1):
             query = dns.message.make_query(qname, dns.rdatatype.TXT, use_edns=0, payload=EDNS_PAYLOAD)
             try:
@@ -194,22 +184,22 @@ class DnsResolver:
                 if response.flags & dns.flags.TC:
                     response = self._tcp(query, server)
             except dns.exception.Timeout:
-                cause, story = TIMEOUT, f"timeout after {attempt} attempt(s) of {self.timeout:g} s"
+                cause, story = FailureCause.TIMEOUT, f"timeout after {attempt} attempt(s) of {self.timeout:g} s"
                 continue
             except (dns.exception.DNSException, ValueError) as exc:
-                return MALFORMED, f"{MALFORMED} ({type(exc).__name__})"
+                return FailureCause.MALFORMED, f"{FailureCause.MALFORMED} ({type(exc).__name__})"
             except EOFError:
-                return NETWORK, f"{NETWORK} (connection closed by the server)"
+                return FailureCause.NETWORK, f"{FailureCause.NETWORK} (connection closed by the server)"
             except OSError as exc:
-                return NETWORK, f"{NETWORK} ({exc.strerror or type(exc).__name__})"
+                return FailureCause.NETWORK, f"{FailureCause.NETWORK} ({exc.strerror or type(exc).__name__})"
             rcode = response.rcode()
             if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return response, ""
             if rcode == dns.rcode.SERVFAIL:
-                cause, story = SERVFAIL, f"SERVFAIL after {attempt} attempt(s)"
+                cause, story = FailureCause.SERVFAIL, f"SERVFAIL after {attempt} attempt(s)"
                 continue
             if rcode == dns.rcode.REFUSED:
-                return REFUSED, "REFUSED"
+                return FailureCause.REFUSED, "REFUSED"
             text = dns.rcode.to_text(rcode)
             return text, text
         return cause, story

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules.evidence import capped
 
@@ -134,12 +134,12 @@ def object_names(obj: Json) -> set[str]:
     return found
 
 
-def object_evidence(kind: str, obj: Json, detail: str) -> Evidence:
+def object_evidence(kind: EvidenceType, obj: Json, detail: str) -> Evidence:
     return Evidence(kind, object_id(obj), object_name(obj), detail)
 
 
 def setting_evidence(source: str, prop: str, value: Any) -> Evidence:
-    return Evidence("setting", source, prop, powershell_text(value))
+    return Evidence(EvidenceType.SETTING, source, prop, powershell_text(value))
 
 
 def default_object(items: JsonList, flag: str = "IsDefault") -> Json | None:
@@ -241,7 +241,7 @@ def policies_in_force(
 
 
 def decide_in_force(
-    kind: str,
+    kind: EvidenceType,
     what: str,
     policies: JsonList,
     rules: JsonList,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
     decide_in_force,
@@ -62,7 +62,7 @@ def users_cannot_register_apps(authorization_policy: Mapping[str, Any] | None) -
     allowed = permissions["allowedToCreateApps"]
     evidence = [
         Evidence(
-            "setting",
+            EvidenceType.SETTING,
             str((policy or {}).get("id") or "authorizationPolicy"),
             "defaultUserRolePermissions.allowedToCreateApps",
             json_text(allowed),
@@ -85,10 +85,13 @@ def user_consent_not_allowed(authorization_policy: Mapping[str, Any] | None) -> 
     # capture still matches (https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent).
     offending = [pid for pid in policy_ids if pid.lower().startswith(_SELF_CONSENT_PREFIX)]
     others = [pid for pid in policy_ids if pid not in offending]
-    evidence = [Evidence("permissionGrantPolicy", pid, pid, "lets users consent for themselves") for pid in offending]
+    evidence = [
+        Evidence(EvidenceType.PERMISSION_GRANT_POLICY, pid, pid, "lets users consent for themselves")
+        for pid in offending
+    ]
     for pid in others:
         detail = "owner consent (ignored by this rule)" if pid.lower().startswith(_OWN_RESOURCE_PREFIX) else "assigned"
-        evidence.append(Evidence("permissionGrantPolicy", pid, pid, detail))
+        evidence.append(Evidence(EvidenceType.PERMISSION_GRANT_POLICY, pid, pid, detail))
     if offending:
         return non_compliant(
             f"User consent to apps is allowed: {len(offending)} user-consent grant polic"
@@ -116,22 +119,22 @@ def admin_consent_workflow_enabled(admin_consent_request_policy: Mapping[str, An
         return no_decision("adminConsentRequestPolicy is enabled but the response carries no reviewers list")
     reviewers = policy.get("reviewers") or []
     evidence = [
-        Evidence("setting", "adminConsentRequestPolicy", "isEnabled", json_text(enabled)),
-        Evidence("setting", "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
+        Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", "isEnabled", json_text(enabled)),
+        Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
     ]
     for reviewer in reviewers:
         query_type = reviewer.get("queryType") if isinstance(reviewer, Mapping) else None
-        evidence.append(Evidence("reviewer", None, _reviewer_text(reviewer), query_type))
+        evidence.append(Evidence(EvidenceType.REVIEWER, None, _reviewer_text(reviewer), query_type))
     advice = []
     for name in ("notifyReviewers", "remindersEnabled"):
         value = policy.get(name)
         flagged = " (advice: turn on)" if value is False else ""
-        evidence.append(Evidence("setting", "adminConsentRequestPolicy", name, json_text(value) + flagged))
+        evidence.append(Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", name, json_text(value) + flagged))
         if value is False:
             advice.append(name)
     evidence.append(
         Evidence(
-            "setting",
+            EvidenceType.SETTING,
             "adminConsentRequestPolicy",
             "requestDurationInDays",
             json_text(policy.get("requestDurationInDays")),
@@ -159,8 +162,13 @@ def office_store_blocked(apps_and_services: Mapping[str, Any] | None) -> Decisio
     store = settings["isOfficeStoreEnabled"]
     trial = settings.get("isAppAndServicesTrialEnabled")
     evidence = [
-        Evidence("setting", "appsAndServices", "isOfficeStoreEnabled", json_text(store)),
-        Evidence("setting", "appsAndServices", "isAppAndServicesTrialEnabled", json_text(trial) + " (reported only)"),
+        Evidence(EvidenceType.SETTING, "appsAndServices", "isOfficeStoreEnabled", json_text(store)),
+        Evidence(
+            EvidenceType.SETTING,
+            "appsAndServices",
+            "isAppAndServicesTrialEnabled",
+            json_text(trial) + " (reported only)",
+        ),
     ]
     if store:
         return non_compliant("Users can access the Office Store (isOfficeStoreEnabled is true)", evidence)
@@ -173,7 +181,7 @@ def forms_phishing_protection_enabled(forms: Mapping[str, Any] | None) -> Decisi
     if settings is None or not isinstance(settings.get("isInOrgFormsPhishingScanEnabled"), bool):
         return no_decision("admin/forms has no settings.isInOrgFormsPhishingScanEnabled value")
     scan = settings["isInOrgFormsPhishingScanEnabled"]
-    evidence = [Evidence("setting", "forms", "isInOrgFormsPhishingScanEnabled", json_text(scan))]
+    evidence = [Evidence(EvidenceType.SETTING, "forms", "isInOrgFormsPhishingScanEnabled", json_text(scan))]
     if scan:
         return compliant("Internal phishing protection for Forms is on", evidence)
     return non_compliant(
@@ -206,7 +214,12 @@ def infected_file_download_review(
     value = policy.get("EnableATPForSPOTeamsODB")
     name = str(policy.get("Name") or policy.get("Identity") or "Default")
     review.evidence.append(
-        Evidence("exchangeSetting", None, f"AtpPolicyForO365 {name}", f"EnableATPForSPOTeamsODB = {json_text(value)}")
+        Evidence(
+            EvidenceType.EXCHANGE_SETTING,
+            None,
+            f"AtpPolicyForO365 {name}",
+            f"EnableATPForSPOTeamsODB = {json_text(value)}",
+        )
     )
     if value is False:
         # Download blocking only acts on files Defender for Office 365 has flagged
@@ -248,7 +261,7 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
     policies = objects(sharing_policies)
     evidence = [
         object_evidence(
-            "sharing_policy",
+            EvidenceType.SHARING_POLICY,
             p,
             f"Default {powershell_text(p.get('Default'))}; Enabled {powershell_text(p.get('Enabled'))}; "
             f"Domains {powershell_text(p.get('Domains'))}",
@@ -264,7 +277,9 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
     if prop_bool(default, "Enabled") is True:
         failures.append(
             object_evidence(
-                "sharing_policy", default, f"default policy enabled; Domains {powershell_text(default.get('Domains'))}"
+                EvidenceType.SHARING_POLICY,
+                default,
+                f"default policy enabled; Domains {powershell_text(default.get('Domains'))}",
             )
         )
     for policy in policies:
@@ -273,7 +288,9 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
         entries = _calendar_entries(policy)
         if entries:
             failures.append(
-                object_evidence("sharing_policy", policy, f"enabled; shares calendars via {', '.join(entries)}")
+                object_evidence(
+                    EvidenceType.SHARING_POLICY, policy, f"enabled; shares calendars via {', '.join(entries)}"
+                )
             )
     if failures:
         return non_compliant(
@@ -314,7 +331,7 @@ def safe_links_for_office_apps(
         )
         extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
     return decide_in_force(
-        "safe_links_policy",
+        EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links for Office apps",
         safe_links_policies or [],
         safe_links_rules or [],
@@ -369,7 +386,7 @@ def outlook_addins_blocked(role_assignment_policies: JsonList | None) -> Decisio
         if roles:
             offending.append(
                 object_evidence(
-                    "role_assignment_policy",
+                    EvidenceType.ROLE_ASSIGNMENT_POLICY,
                     policy,
                     f"IsDefault {powershell_text(policy.get('IsDefault'))}; grants {', '.join(roles)}",
                 )
@@ -381,7 +398,9 @@ def outlook_addins_blocked(role_assignment_policies: JsonList | None) -> Decisio
             capped(offending, "policies"),
         )
     listed = [
-        object_evidence("role_assignment_policy", p, f"IsDefault {powershell_text(p.get('IsDefault'))}; no add-in role")
+        object_evidence(
+            EvidenceType.ROLE_ASSIGNMENT_POLICY, p, f"IsDefault {powershell_text(p.get('IsDefault'))}; no add-in role"
+        )
         for p in policies
     ]
     if unread:

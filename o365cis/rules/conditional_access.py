@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 from o365cis.rules._types import Json
 from o365cis.rules._values import lowered, plural
 from o365cis.rules.directory_roles import role_name
@@ -344,7 +344,7 @@ def policy_evidence(check: PolicyCheck, detail: str | None = None) -> Evidence:
     text = detail or (
         "; ".join(check.failures) if check.failures else f"qualifies; grant {grant_summary(check.policy)}"
     )
-    return Evidence(type="policy", id=check.id, name=check.name, detail=text)
+    return Evidence(type=EvidenceType.POLICY, id=check.id, name=check.name, detail=text)
 
 
 def near_misses(checks: Sequence[PolicyCheck], limit: int = NEAR_MISS_LIMIT) -> list[Evidence]:

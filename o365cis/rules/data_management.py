@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     configuration_switch,
     object_evidence,
@@ -32,8 +32,8 @@ def external_resharing_blocked(sharepoint_settings: Mapping[str, Any] | None) ->
     capability = settings.get("sharingCapability")
     resharing = settings.get("isResharingByExternalUsersEnabled")
     evidence = [
-        Evidence("setting", "sharepointSettings", "isResharingByExternalUsersEnabled", json_text(resharing)),
-        Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "isResharingByExternalUsersEnabled", json_text(resharing)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingCapability", json_text(capability)),
     ]
     if isinstance(capability, str) and capability.lower() == SHARING_DISABLED:
         return compliant("External sharing is disabled, so no external user exists who could reshare", evidence)
@@ -88,7 +88,12 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
     policies = objects(label_policies)
     names = [object_name(label) for label in label_list]
     evidence = [
-        Evidence("labels", None, "sensitivity labels", f"{len(names)}: {', '.join(names[:EVIDENCE_CAP]) or 'none'}")
+        Evidence(
+            EvidenceType.LABELS,
+            None,
+            "sensitivity labels",
+            f"{len(names)}: {', '.join(names[:EVIDENCE_CAP]) or 'none'}",
+        )
     ]
     published = []
     for policy in policies:
@@ -97,7 +102,7 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
         )
         evidence.append(
             object_evidence(
-                "label_policy",
+                EvidenceType.LABEL_POLICY,
                 policy,
                 f"Enabled {powershell_text(policy.get('Enabled'))}; Labels {powershell_text(policy.get('Labels'))}"
                 + (f"; {locations}" if locations else ""),
@@ -107,7 +112,7 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
             published.append(object_name(policy))
     evidence.append(
         Evidence(
-            "note",
+            EvidenceType.NOTE,
             None,
             None,
             "Whether labels are applied to content in SharePoint cannot be measured by these reads: "
@@ -133,7 +138,7 @@ def _dlp_evidence(policy: Json) -> Evidence:
     workloads = powershell_text(policy.get("Workload")) if policy.get("Workload") is not None else ""
     teams = powershell_text(policy.get("TeamsLocation"))
     return object_evidence(
-        "dlp_policy",
+        EvidenceType.DLP_POLICY,
         policy,
         f"Mode {powershell_text(policy.get('Mode'))}; Enabled {powershell_text(policy.get('Enabled'))}"
         + (f"; Workload {workloads}" if workloads else "")

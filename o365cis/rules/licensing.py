@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 from o365cis.rules import licensing
 from o365cis.rules._values import lowered
 
@@ -81,7 +81,7 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
                 )
                 evidence.append(
                     Evidence(
-                        type="subscribedSku",
+                        type=EvidenceType.SUBSCRIBED_SKU,
                         id=str(sku.get("skuId") or sku.get("id") or ""),
                         name=str(sku.get("skuPartNumber") or ""),
                         detail=(

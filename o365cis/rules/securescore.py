@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, Finding, Status, no_decision
+from o365cis.findings import Decision, Evidence, EvidenceType, Finding, Status, no_decision
 
 #: controlStateUpdates states that take a control out of the score's judgement (compared case-insensitively).
 MARKED_STATES = frozenset({"ignored", "thirdparty", "reviewed"})
@@ -114,7 +114,9 @@ class ControlScore:
             detail += f"; implementationStatus: {self.implementation_status}"
         if self.last_synced:
             detail += f"; lastSynced {self.last_synced}"
-        return Evidence(type="secureScoreControl", id=self.name, name=self.title or self.name, detail=detail)
+        return Evidence(
+            type=EvidenceType.SECURE_SCORE_CONTROL, id=self.name, name=self.title or self.name, detail=detail
+        )
 
 
 def _latest_state(profile: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant, not_applicable
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant, not_applicable
 from o365cis.rules._exchange import object_evidence, object_name, objects, powershell_text, prop_bool
 from o365cis.rules._types import JsonList
 from o365cis.rules._values import json_text, plural
@@ -44,10 +44,10 @@ def sharing_limited_by_domain(sharepoint_settings: Mapping[str, Any] | None) -> 
     allowed = _domains(settings.get("sharingAllowedDomainList"))
     blocked = _domains(settings.get("sharingBlockedDomainList"))
     evidence = [
-        Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability)),
-        Evidence("setting", "sharepointSettings", "sharingDomainRestrictionMode", json_text(mode)),
-        Evidence("setting", "sharepointSettings", "sharingAllowedDomainList", _shown(allowed)),
-        Evidence("setting", "sharepointSettings", "sharingBlockedDomainList", _shown(blocked)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingCapability", json_text(capability)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingDomainRestrictionMode", json_text(mode)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingAllowedDomainList", _shown(allowed)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingBlockedDomainList", _shown(blocked)),
     ]
     if _same(capability, SHARING_DISABLED):
         return compliant("External sharing is disabled, so nothing is shared with any outside domain", evidence)
@@ -75,9 +75,11 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
     guids = _domains(guids_value)
     mac = settings.get("isMacSyncAppEnabled")
     evidence = [
-        Evidence("setting", "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", json_text(restricted)),
-        Evidence("setting", "sharepointSettings", "allowedDomainGuidsForSyncApp", _shown(guids)),
-        Evidence("setting", "sharepointSettings", "isMacSyncAppEnabled", json_text(mac)),
+        Evidence(
+            EvidenceType.SETTING, "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", json_text(restricted)
+        ),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "allowedDomainGuidsForSyncApp", _shown(guids)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "isMacSyncAppEnabled", json_text(mac)),
     ]
     failures = []
     if restricted is False:
@@ -100,7 +102,7 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
 def anyone_link_expiry_applies(sharepoint_settings: Mapping[str, Any] | None) -> Decision:
     """6.3: not applicable unless Anyone links are allowed; otherwise Graph cannot see the expiry (next source)."""
     capability = (sharepoint_settings or {}).get("sharingCapability")
-    evidence = [Evidence("setting", "sharepointSettings", "sharingCapability", json_text(capability))]
+    evidence = [Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingCapability", json_text(capability))]
     if not isinstance(capability, str):
         return no_decision("SharePoint settings carry no sharingCapability value", evidence)
     if not _same(capability, SHARING_ANYONE):
@@ -125,7 +127,7 @@ def owa_storage_providers_restricted(owa_mailbox_policies: JsonList | None) -> D
     evidence = capped(
         [
             object_evidence(
-                "owa_mailbox_policy",
+                EvidenceType.OWA_MAILBOX_POLICY,
                 p,
                 f"IsDefault {powershell_text(p.get('IsDefault'))}; "
                 f"AdditionalStorageProvidersAvailable {powershell_text(p.get('AdditionalStorageProvidersAvailable'))}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID, ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import index_by_id, lowered, lowered_id, plural
 from o365cis.rules.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
@@ -76,7 +76,7 @@ def _principal_evidence(item: Json, detail: str) -> Evidence:
     kind = principal_kind(principal) or "principal"
     pid = str(item.get("principalId") or principal.get("id") or "")
     name = principal.get("userPrincipalName") or principal.get("displayName") or pid
-    return Evidence(type=kind, id=pid, name=str(name), detail=detail)
+    return Evidence(type=EvidenceType(kind), id=pid, name=str(name), detail=detail)
 
 
 def admin_roles_just_in_time(
@@ -95,7 +95,7 @@ def admin_roles_just_in_time(
     for e in eligible_admin:
         per_role[lowered_id(e.get("roleDefinitionId"))] = per_role.get(lowered_id(e.get("roleDefinitionId")), 0) + 1
     eligible_items = [
-        Evidence(type="role", id=rid, name=role_name(rid), detail=f"{n} eligible")
+        Evidence(type=EvidenceType.ROLE, id=rid, name=role_name(rid), detail=f"{n} eligible")
         for rid, n in sorted(per_role.items())
     ]
     permanent: list[Evidence] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import lowered, lowered_id, plural
 from o365cis.rules.evidence import EVIDENCE_CAP as EVIDENCE_LIMIT
@@ -29,7 +29,7 @@ def public_groups_approved(groups: Sequence[Json], config: ScanConfig) -> Decisi
     if unapproved:
         items = [
             Evidence(
-                type="group",
+                type=EvidenceType.GROUP,
                 id=str(g.get("id")),
                 name=str(g.get("displayName") or g.get("id")),
                 detail=f"visibility {g.get('visibility') or 'null (Public)'}, created {g.get('createdDateTime')}",
@@ -100,7 +100,7 @@ def invitations_allowed_domains_only(b2b_policies: Sequence[Json]) -> Decision:
             return no_decision(f"b2bManagementPolicies definition is not valid JSON (policy {', '.join(unreadable)})")
         return non_compliant(
             "No collaboration invitation domain restriction is set: invitations can go to any domain",
-            [Evidence(type="setting", name="InvitationsAllowedAndBlockedDomainsPolicy", detail="mode none")],
+            [Evidence(type=EvidenceType.SETTING, name="InvitationsAllowedAndBlockedDomainsPolicy", detail="mode none")],
         )
     evidence: list[Evidence] = []
     failing: list[str] = []
@@ -123,7 +123,12 @@ def invitations_allowed_domains_only(b2b_policies: Sequence[Json]) -> Decision:
             mode = "no allow or block list (any domain)"
             failing.append("no allow list is set")
         evidence.append(
-            Evidence(type="setting", id=rule.policy_id, name="InvitationsAllowedAndBlockedDomainsPolicy", detail=mode)
+            Evidence(
+                type=EvidenceType.SETTING,
+                id=rule.policy_id,
+                name="InvitationsAllowedAndBlockedDomainsPolicy",
+                detail=mode,
+            )
         )
     if failing:
         return non_compliant(

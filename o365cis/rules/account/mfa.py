@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import index_by_id, lowered, lowered_id, plural
 from o365cis.rules.conditional_access import (
@@ -93,7 +93,7 @@ def admins_require_mfa(
             roles = "; ".join(h.describe() for h in held[uid])
             failing.append(
                 Evidence(
-                    type="user",
+                    type=EvidenceType.USER,
                     id=uid,
                     name=_user_label(user_rows.get(uid.lower()), first.label),
                     detail=f"not MFA capable ({why}); {roles}",
@@ -154,7 +154,7 @@ def _enabled_members_not_mfa_capable(
             note = "; break-glass account" if lowered_id(user.get("id")) in break_glass else ""
             found.append(
                 Evidence(
-                    type="user",
+                    type=EvidenceType.USER,
                     id=str(user.get("id")),
                     name=_user_label(user, str(user.get("id"))),
                     detail=f"not MFA capable ({why}){note}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import configuration_switch
 from o365cis.rules._types import Json, JsonList
 
@@ -12,7 +12,7 @@ from o365cis.rules._types import Json, JsonList
 def sharepoint_modern_auth_required(settings: Json) -> Decision:
     """1.4: SharePoint settings isLegacyAuthProtocolsEnabled is false."""
     value = settings.get("isLegacyAuthProtocolsEnabled") if isinstance(settings, Mapping) else None
-    evidence = [Evidence(type="setting", name="isLegacyAuthProtocolsEnabled", detail=str(value))]
+    evidence = [Evidence(type=EvidenceType.SETTING, name="isLegacyAuthProtocolsEnabled", detail=str(value))]
     if value is False:
         return compliant(
             "SharePoint blocks apps that do not use modern authentication (isLegacyAuthProtocolsEnabled false)",

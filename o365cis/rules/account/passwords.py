@@ -8,7 +8,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant, not_applicable
+from o365cis.findings import (
+    Decision,
+    Evidence,
+    EvidenceType,
+    compliant,
+    manual,
+    no_decision,
+    non_compliant,
+    not_applicable,
+)
 from o365cis.rules._types import Json
 from o365cis.rules._values import index_by_id, lowered, lowered_id, plural
 from o365cis.rules.evidence import capped
@@ -47,7 +56,7 @@ def sspr_enabled_for_all(registrations: Sequence[Json], users: Sequence[Json]) -
         return manual("No enabled member user in the registration details: nothing to decide; review the SSPR scope")
     failing = [
         Evidence(
-            type="user",
+            type=EvidenceType.USER,
             id=str(r.get("id")),
             name=str(r.get("userPrincipalName") or r.get("id")),
             detail=f"isSsprEnabled {r.get('isSsprEnabled')}",
@@ -67,7 +76,10 @@ def sspr_enabled_for_all(registrations: Sequence[Json], users: Sequence[Json]) -
 def _organization_evidence(org: Json, *keys: str) -> Evidence:
     detail = ", ".join(f"{k} {org.get(k)}" for k in keys)
     return Evidence(
-        type="organization", id=str(org.get("id") or ""), name=str(org.get("displayName") or ""), detail=detail
+        type=EvidenceType.ORGANIZATION,
+        id=str(org.get("id") or ""),
+        name=str(org.get("displayName") or ""),
+        detail=detail,
     )
 
 
@@ -100,11 +112,11 @@ def password_protection_enforced_on_premises(
     enabled = values.get("enablebannedpasswordcheckonpremises")
     mode = values.get("bannedpasswordcheckonpremisesmode")
     note = Evidence(
-        type="note",
+        type=EvidenceType.NOTE,
         detail="whether the password protection DC agents and proxy are deployed is not visible through Graph",
     )
     setting = Evidence(
-        type="setting",
+        type=EvidenceType.SETTING,
         id=str((item or {}).get("id") or ""),
         name="Password Rule Settings",
         detail="defaults (not configured: Audit mode)"
@@ -177,7 +189,7 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
         if lowered(domain.get("authenticationType")) != "managed":
             skipped.append(
                 Evidence(
-                    type="domain",
+                    type=EvidenceType.DOMAIN,
                     id=str(domain.get("id")),
                     name=str(domain.get("id")),
                     detail=f"{domain.get('authenticationType')}: follows the on-premises policy, skipped",
@@ -199,7 +211,7 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
         detail = f"passwordValidityPeriodInDays {value}" + (
             " (never expires)" if never(days) else " (passwords expire)"
         )
-        return Evidence(type="domain", id=str(domain.get("id")), name=str(domain.get("id")), detail=detail)
+        return Evidence(type=EvidenceType.DOMAIN, id=str(domain.get("id")), name=str(domain.get("id")), detail=detail)
 
     evidence = capped([item(d, days) for d, days in (*failing, *passing)], "domains") + capped(
         skipped, "federated domains"

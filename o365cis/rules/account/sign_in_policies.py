@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import lowered
 from o365cis.rules.conditional_access import (
@@ -140,7 +140,7 @@ def security_defaults_disabled(policy: Json, ca_policies: Sequence[Json] | None 
     enabled = policy.get("isEnabled") if isinstance(policy, Mapping) else None
     evidence = [
         Evidence(
-            type="setting",
+            type=EvidenceType.SETTING,
             id=str(policy.get("id") or "") if isinstance(policy, Mapping) else None,
             name="Security defaults",
             detail=f"isEnabled {enabled}",
@@ -149,7 +149,9 @@ def security_defaults_disabled(policy: Json, ca_policies: Sequence[Json] | None 
     ca_note = ""
     if ca_policies is not None:
         on = [p for p in ca_policies if isinstance(p, Mapping) and lowered(p.get("state")) == "enabled"]
-        evidence.append(Evidence(type="count", name="enabled Conditional Access policies", detail=str(len(on))))
+        evidence.append(
+            Evidence(type=EvidenceType.COUNT, name="enabled Conditional Access policies", detail=str(len(on)))
+        )
         if enabled is False and not on:
             ca_note = "; warning: no Conditional Access policy is enabled either, so nothing replaces the defaults"
     if enabled is False:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 from o365cis.rules._types import Json, JsonList
 
 
@@ -49,7 +49,7 @@ def role_of(event: Json) -> str:
 def alert_evidence(rows: list[Json]) -> list[Evidence]:
     return [
         Evidence(
-            "alert",
+            EvidenceType.ALERT,
             filled(a.get("id"), "") or None,
             filled(a.get("title")),
             f"severity {filled(a.get('severity'))}, status {filled(a.get('status'))}, "

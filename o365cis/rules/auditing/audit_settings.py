@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import (
     configuration_switch,
     object_evidence,
@@ -95,12 +95,16 @@ _AUDIT_LISTS = (
 
 def _mailbox_evidence(mailboxes: JsonList | None) -> list[Evidence]:
     if mailboxes is None:
-        return [Evidence("note", None, None, "Get-Mailbox was not read: per-mailbox audit settings are not shown")]
+        return [
+            Evidence(
+                EvidenceType.NOTE, None, None, "Get-Mailbox was not read: per-mailbox audit settings are not shown"
+            )
+        ]
     boxes = objects(mailboxes)
     off = [m for m in boxes if prop_bool(m, "AuditEnabled") is False]
     items = [
         Evidence(
-            "mailboxes",
+            EvidenceType.MAILBOXES,
             None,
             "AuditEnabled False",
             f"{len(off)} of {len(boxes)} mailboxes (evidence only: org-wide default auditing applies regardless)",
@@ -118,7 +122,10 @@ def _mailbox_evidence(mailboxes: JsonList | None) -> list[Evidence]:
         if gaps:
             short.append(
                 Evidence(
-                    "mailbox", object_id(box), prop_text(box, "UserPrincipalName") or object_name(box), "; ".join(gaps)
+                    EvidenceType.MAILBOX,
+                    object_id(box),
+                    prop_text(box, "UserPrincipalName") or object_name(box),
+                    "; ".join(gaps),
                 )
             )
     return items + capped(short, "mailboxes with short action lists", limit=20)
@@ -137,7 +144,9 @@ def mailbox_auditing_enabled(
     bypassing = [b for b in objects(audit_bypass_associations) if prop_bool(b, "AuditBypassEnabled") is True]
     evidence = [
         setting_evidence("OrganizationConfig", "AuditDisabled", org.get("AuditDisabled")),
-        *capped([object_evidence("audit_bypass", b, "AuditBypassEnabled True") for b in bypassing], "accounts"),
+        *capped(
+            [object_evidence(EvidenceType.AUDIT_BYPASS, b, "AuditBypassEnabled True") for b in bypassing], "accounts"
+        ),
         *_mailbox_evidence(mailboxes),
     ]
     failing = []

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
-from o365cis.findings import Evidence, Finding
+from o365cis.findings import Evidence, EvidenceType, Finding
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 from o365cis.rules.auditing._events import counts, filled, role_of, rows_of, targets
@@ -74,14 +74,22 @@ def risky_sign_ins_review(
         )
         review.note(f"{plural(len(rows), 'risk detection')} in the last 7 days (by riskLevel: {counts(levels)})")
         review.add(
-            [Evidence("riskLevel", None, level, plural(n, "detection")) for level, n in levels.most_common()], "levels"
-        )
-        review.add(
-            [Evidence("riskEventType", None, kind, plural(n, "detection")) for kind, n in types.most_common()], "types"
+            [
+                Evidence(EvidenceType.RISK_LEVEL, None, level, plural(n, "detection"))
+                for level, n in levels.most_common()
+            ],
+            "levels",
         )
         review.add(
             [
-                Evidence("user", None, upn, f"{plural(n, 'risk detection')} in 7 days")
+                Evidence(EvidenceType.RISK_EVENT_TYPE, None, kind, plural(n, "detection"))
+                for kind, n in types.most_common()
+            ],
+            "types",
+        )
+        review.add(
+            [
+                Evidence(EvidenceType.USER, None, upn, f"{plural(n, 'risk detection')} in 7 days")
                 for upn, n in users.most_common(_TOP)
             ],
             "users",
@@ -115,7 +123,7 @@ def application_usage_review(
     review.add(
         [
             Evidence(
-                "application",
+                EvidenceType.APPLICATION,
                 filled(r.get("id"), "") or None,
                 filled(r.get("appDisplayName")),
                 f"{filled(r.get('successfulSignInCount'), '0')} successful, "
@@ -158,11 +166,15 @@ def sspr_activity_review(
             f"{plural(len(repeated), 'user')} with repeated resets"
         )
         review.add(
-            [Evidence("auditActivity", None, group, plural(n, "event")) for group, n in groups.most_common()],
+            [
+                Evidence(EvidenceType.AUDIT_ACTIVITY, None, group, plural(n, "event"))
+                for group, n in groups.most_common()
+            ],
             "activities",
         )
         review.add(
-            [Evidence("user", None, user, f"{n} password reset events in 7 days") for user, n in repeated], "users"
+            [Evidence(EvidenceType.USER, None, user, f"{n} password reset events in 7 days") for user, n in repeated],
+            "users",
         )
     review.secure_score(secure_score, ["AccountChanges"])
     return review.finding()
@@ -171,7 +183,7 @@ def sspr_activity_review(
 def _role_change_evidence(rows: list[Json]) -> list[Evidence]:
     return [
         Evidence(
-            "auditEvent",
+            EvidenceType.AUDIT_EVENT,
             filled(r.get("id"), "") or None,
             filled(r.get("activityDisplayName")),
             f"role {role_of(r)}; target {_target_user(r)}; "
@@ -231,7 +243,7 @@ def account_provisioning_review(
         review.add(
             [
                 Evidence(
-                    "user",
+                    EvidenceType.USER,
                     targets(r)[0].get("id") if targets(r) else None,
                     _target_user(r),
                     f"created by {'application' if _initiated_by_app(r) else 'person'} {_initiator(r)} at "
@@ -258,7 +270,11 @@ def account_provisioning_review(
         groups = Counter(f"{job(r)} / {outcome(r)}" for r in rows)
         review.note(f"{plural(len(rows), 'provisioning event')} in the last 7 days")
         review.add(
-            [Evidence("provisioningJob", None, group, plural(n, "event")) for group, n in groups.most_common()], "jobs"
+            [
+                Evidence(EvidenceType.PROVISIONING_JOB, None, group, plural(n, "event"))
+                for group, n in groups.most_common()
+            ],
+            "jobs",
         )
     review.secure_score(secure_score, ["NewProvisionedAccounts"])
     return review.finding()
@@ -308,7 +324,7 @@ def role_assignments_review(
             principal, kind = _principal_text(assignment)
             items.append(
                 Evidence(
-                    "roleAssignment",
+                    EvidenceType.ROLE_ASSIGNMENT,
                     filled(assignment.get("id"), "") or None,
                     principal,
                     f"{ROLE_NAMES.get(role_id.lower(), role_id)} ({kind}, "
@@ -351,7 +367,7 @@ def guest_users_review(
         last = activity.get("lastSignInDateTime") if isinstance(activity, Mapping) else None
         items.append(
             Evidence(
-                "user",
+                EvidenceType.USER,
                 filled(guest.get("id"), "") or None,
                 filled(guest.get("userPrincipalName") or guest.get("mail")),
                 f"mail {filled(guest.get('mail'), 'none')}, created {filled(guest.get('createdDateTime'))}, "

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from o365cis.findings import Evidence, Finding
+from o365cis.findings import Evidence, EvidenceType, Finding
 from o365cis.rules._exchange import FORWARDING_ACTIONS
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
@@ -55,7 +55,7 @@ def mail_forwarding_review(
         review.add(
             [
                 Evidence(
-                    "mailbox",
+                    EvidenceType.MAILBOX,
                     filled(r.get("ExternalDirectoryObjectId") or r.get("Guid"), "") or None,
                     filled(r.get("UserPrincipalName") or r.get("PrimarySmtpAddress") or r.get("Identity")),
                     f"ForwardingSmtpAddress {filled(r.get('ForwardingSmtpAddress'), 'none')}, ForwardingAddress "
@@ -82,7 +82,7 @@ def mail_forwarding_review(
         review.add(
             [
                 Evidence(
-                    "transportRule",
+                    EvidenceType.FORWARDING_TRANSPORT_RULE,
                     filled(rule.get("Guid") or rule.get("Identity"), "") or None,
                     filled(rule.get("Name")),
                     "; ".join(f"{name} {', '.join(values)}" for name, values in actions.items()),
@@ -123,7 +123,9 @@ def non_owner_access_review(
         else:
             review.note("Get-OrganizationConfig returned no AuditDisabled value")
         review.evidence.append(
-            Evidence("exchangeSetting", None, "OrganizationConfig", f"AuditDisabled = {filled(disabled, 'null')}")
+            Evidence(
+                EvidenceType.EXCHANGE_SETTING, None, "OrganizationConfig", f"AuditDisabled = {filled(disabled, 'null')}"
+            )
         )
     review.secure_score(secure_score, ["NonOwnerAccess"])
     return review.finding()
@@ -160,7 +162,7 @@ def spoofed_domains_review(
     review.add(
         [
             Evidence(
-                "spoofedSender",
+                EvidenceType.SPOOFED_SENDER,
                 None,
                 f"{filled(r.get('SpoofedUser'))} via {filled(r.get('SendingInfrastructure'))}",
                 f"{messages(r)} messages, {filled(r.get('SpoofType'), 'type ?')}, action {filled(r.get('Action'))}, "
@@ -193,7 +195,7 @@ def restricted_senders_review(
         review.add(
             [
                 Evidence(
-                    "restrictedSender",
+                    EvidenceType.RESTRICTED_SENDER,
                     None,
                     filled(r.get("SenderAddress")),
                     f"restricted since {filled(r.get('CreatedDatetime') or r.get('CreatedDateTime'))}"

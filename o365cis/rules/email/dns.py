@@ -7,6 +7,7 @@ result is error, or, for 4.11, the Exchange fallback decides the domains DNS cou
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from o365cis.dns.records import (
 from o365cis.findings import (
     Decision,
     Evidence,
+    EvidenceType,
     FailureKind,
     ReadError,
     compliant,
@@ -38,7 +40,20 @@ from o365cis.rules._exchange import objects, powershell_text, prop_bool, prop_is
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 
-VALID, INVALID, FAILED, REVIEW, UNDECIDED = "valid", "invalid or absent", "failed", "needs review", "undecided"
+
+class DomainVerdict(str, enum.Enum):
+    """One mail domain's DNS outcome for a rule; a rule's verdict aggregates them over the mail domains."""
+
+    VALID = "valid"
+    INVALID = "invalid or absent"
+    FAILED = "failed"
+    REVIEW = "needs review"
+    #: Only 4.11's Exchange fallback: Get-DkimSigningConfig could not say either way.
+    UNDECIDED = "undecided"
+
+    def __str__(self) -> str:
+        # The text the evidence shows ("valid: ...").
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -46,12 +61,12 @@ class DomainCheck:
     """One mail domain's DNS outcome for a rule: verdict, what was seen, and the look-ups that failed."""
 
     domain: str
-    verdict: str
+    verdict: DomainVerdict
     detail: str
     failed: tuple[DnsOutcome, ...] = ()
 
     def evidence(self) -> Evidence:
-        return Evidence("domain", None, self.domain, f"{self.verdict}: {self.detail}")
+        return Evidence(EvidenceType.DOMAIN, None, self.domain, f"{self.verdict}: {self.detail}")
 
 
 def _outcome(outcomes: Mapping[str, DnsOutcome], name: str) -> DnsOutcome:
@@ -62,11 +77,11 @@ def _outcome(outcomes: Mapping[str, DnsOutcome], name: str) -> DnsOutcome:
 
 
 def _skipped(domains: MailDomains) -> list[Evidence]:
-    return [Evidence("domain", None, s.name, f"skipped: {s.why}") for s in domains.skipped]
+    return [Evidence(EvidenceType.DOMAIN, None, s.name, f"skipped: {s.why}") for s in domains.skipped]
 
 
 def _dns_failure(checks: Sequence[DomainCheck], what: str) -> ReadError:
-    failed = [c for c in checks if c.verdict == FAILED]
+    failed = [c for c in checks if c.verdict == DomainVerdict.FAILED]
     first = failed[0].failed[0].name if failed and failed[0].failed else "?"
     story = "; ".join(f"{c.domain} (" + ", ".join(f"{o.name}: {o.failure}" for o in c.failed) + ")" for c in failed)
     return ReadError(
@@ -80,16 +95,24 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
     """The catalogue's "DNS outcome" aggregation; review comes last (4.12) and becomes manual."""
     if not domains.evaluated:
         return not_applicable(f"The tenant has no custom mail domain to check {what} for", _skipped(domains))
-    ordered = sorted(checks, key=lambda c: (c.verdict != INVALID, c.verdict != FAILED, c.verdict != REVIEW, c.domain))
+    ordered = sorted(
+        checks,
+        key=lambda c: (
+            c.verdict != DomainVerdict.INVALID,
+            c.verdict != DomainVerdict.FAILED,
+            c.verdict != DomainVerdict.REVIEW,
+            c.domain,
+        ),
+    )
     evidence = [c.evidence() for c in ordered] + _skipped(domains)
-    invalid = [c.domain for c in checks if c.verdict == INVALID]
+    invalid = [c.domain for c in checks if c.verdict == DomainVerdict.INVALID]
     if invalid:
         return non_compliant(
             f"{what} is missing or wrong for {plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence
         )
-    if any(c.verdict == FAILED for c in checks):
+    if any(c.verdict == DomainVerdict.FAILED for c in checks):
         raise _dns_failure(checks, what)
-    review = [c.domain for c in checks if c.verdict == REVIEW]
+    review = [c.domain for c in checks if c.verdict == DomainVerdict.REVIEW]
     if review:
         return manual(
             f"{what} of {', '.join(review)} does not include Exchange Online directly: "
@@ -102,18 +125,18 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
 def _dkim_selector(outcome: DnsOutcome, label: str) -> tuple[str, str]:
     """(verdict, detail) for one selector: a CNAME whose chain ends in a v=DKIM1 record with a key."""
     if outcome.failed:
-        return FAILED, f"{label}: look-up failed ({outcome.failure})"
+        return DomainVerdict.FAILED, f"{label}: look-up failed ({outcome.failure})"
     if outcome.kind in (OutcomeKind.NXDOMAIN, OutcomeKind.NODATA):
-        return INVALID, f"{label}: {outcome.describe()}"
+        return DomainVerdict.INVALID, f"{label}: {outcome.describe()}"
     if not outcome.cname_chain:
-        return INVALID, f"{label}: TXT placed at the selector itself, not a CNAME to Microsoft's key"
+        return DomainVerdict.INVALID, f"{label}: TXT placed at the selector itself, not a CNAME to Microsoft's key"
     keys = dkim_records(outcome.records)
     target = f"CNAME -> {outcome.final_name}"
     if not keys:
-        return INVALID, f"{label}: {target}, no v=DKIM1 record there"
+        return DomainVerdict.INVALID, f"{label}: {target}, no v=DKIM1 record there"
     if not any(dkim_public_key(k) for k in keys):
-        return INVALID, f"{label}: {target}, key empty (revoked)"
-    return VALID, f"{label}: {target}, key present"
+        return DomainVerdict.INVALID, f"{label}: {target}, key empty (revoked)"
+    return DomainVerdict.VALID, f"{label}: {target}, key present"
 
 
 def _dkim_dns_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome]) -> DomainCheck:
@@ -122,11 +145,11 @@ def _dkim_dns_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome]) -> D
     detail = "; ".join(d for _, d in results)
     verdicts = {v for v, _ in results}
     failed = tuple(o for o in (_outcome(outcomes, n) for n in names) if o.failed)
-    if INVALID in verdicts:
-        return DomainCheck(domain.name, INVALID, detail)
-    if FAILED in verdicts:
-        return DomainCheck(domain.name, FAILED, detail, failed)
-    return DomainCheck(domain.name, VALID, detail)
+    if DomainVerdict.INVALID in verdicts:
+        return DomainCheck(domain.name, DomainVerdict.INVALID, detail)
+    if DomainVerdict.FAILED in verdicts:
+        return DomainCheck(domain.name, DomainVerdict.FAILED, detail, failed)
+    return DomainCheck(domain.name, DomainVerdict.VALID, detail)
 
 
 def dkim_published(domains: MailDomains, outcomes: Mapping[str, DnsOutcome]) -> Decision:
@@ -157,14 +180,16 @@ def dkim_enabled_in_exchange(
     checks: list[DomainCheck] = []
     for domain in domains.evaluated:
         check = _dkim_dns_check(domain, outcomes)
-        if check.verdict != FAILED:
+        if check.verdict != DomainVerdict.FAILED:
             checks.append(check)
             continue
         item = _dkim_config(configs, domain.name)
         if item is None:
             checks.append(
                 DomainCheck(
-                    domain.name, INVALID, f"DNS failed ({check.detail}); Exchange has no DKIM signing config for it"
+                    domain.name,
+                    DomainVerdict.INVALID,
+                    f"DNS failed ({check.detail}); Exchange has no DKIM signing config for it",
                 )
             )
             continue
@@ -174,22 +199,22 @@ def dkim_enabled_in_exchange(
             f", Status {status}" if status else ""
         )
         if enabled is None:
-            checks.append(DomainCheck(domain.name, UNDECIDED, seen))
+            checks.append(DomainCheck(domain.name, DomainVerdict.UNDECIDED, seen))
         elif enabled and (not status or status.lower() == "valid"):
-            checks.append(DomainCheck(domain.name, VALID, seen))
+            checks.append(DomainCheck(domain.name, DomainVerdict.VALID, seen))
         else:
-            checks.append(DomainCheck(domain.name, INVALID, seen))
+            checks.append(DomainCheck(domain.name, DomainVerdict.INVALID, seen))
     if not domains.evaluated:
         return not_applicable("The tenant has no custom mail domain to check DKIM for", _skipped(domains))
-    evidence = [c.evidence() for c in sorted(checks, key=lambda c: (c.verdict != INVALID, c.domain))] + _skipped(
-        domains
-    )
-    invalid = [c.domain for c in checks if c.verdict == INVALID]
+    evidence = [
+        c.evidence() for c in sorted(checks, key=lambda c: (c.verdict != DomainVerdict.INVALID, c.domain))
+    ] + _skipped(domains)
+    invalid = [c.domain for c in checks if c.verdict == DomainVerdict.INVALID]
     if invalid:
         return non_compliant(
             f"DKIM is not enabled for {plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence
         )
-    undecided = [c.domain for c in checks if c.verdict == UNDECIDED]
+    undecided = [c.domain for c in checks if c.verdict == DomainVerdict.UNDECIDED]
     if undecided:
         return no_decision(f"Get-DkimSigningConfig carries no Enabled value for {', '.join(undecided)}", evidence)
     return compliant(
@@ -210,23 +235,27 @@ def expected_spf(service_configuration_records: JsonList | None) -> str | None:
 def _spf_check(domain: MailDomain, outcome: DnsOutcome, expected: str | None) -> DomainCheck:
     hint = f"; expected {expected!r}" if expected else ""
     if outcome.failed:
-        return DomainCheck(domain.name, FAILED, f"look-up failed ({outcome.failure}){hint}", (outcome,))
+        return DomainCheck(domain.name, DomainVerdict.FAILED, f"look-up failed ({outcome.failure}){hint}", (outcome,))
     if outcome.kind is not OutcomeKind.FOUND:
-        return DomainCheck(domain.name, INVALID, f"no SPF record: {outcome.describe()}{hint}")
+        return DomainCheck(domain.name, DomainVerdict.INVALID, f"no SPF record: {outcome.describe()}{hint}")
     records = spf_records(outcome.records)
     if not records:
-        return DomainCheck(domain.name, INVALID, f"no TXT record starts with v=spf1{hint}")
+        return DomainCheck(domain.name, DomainVerdict.INVALID, f"no TXT record starts with v=spf1{hint}")
     if len(records) > 1:
         return DomainCheck(
-            domain.name, INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint
+            domain.name, DomainVerdict.INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint
         )
     record = records[0]
     if spf_allows_everyone(record):
-        return DomainCheck(domain.name, INVALID, f"{record!r} ends in +all (authorises every sender){hint}")
+        return DomainCheck(
+            domain.name, DomainVerdict.INVALID, f"{record!r} ends in +all (authorises every sender){hint}"
+        )
     if spf_authorises_exchange(record):
-        return DomainCheck(domain.name, VALID, f"{record!r}{hint}")
+        return DomainCheck(domain.name, DomainVerdict.VALID, f"{record!r}{hint}")
     return DomainCheck(
-        domain.name, REVIEW, f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}"
+        domain.name,
+        DomainVerdict.REVIEW,
+        f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}",
     )
 
 
@@ -244,12 +273,12 @@ def _dmarc_from(domain: MailDomain, outcome: DnsOutcome, where: str) -> DomainCh
     records = dmarc_records(outcome.records) if outcome.kind is OutcomeKind.FOUND else []
     if not records:
         return DomainCheck(
-            domain.name, INVALID, f"no v=DMARC1 record at {outcome.name} ({where}): {outcome.describe()}"
+            domain.name, DomainVerdict.INVALID, f"no v=DMARC1 record at {outcome.name} ({where}): {outcome.describe()}"
         )
     if len(records) > 1:
         return DomainCheck(
             domain.name,
-            INVALID,
+            DomainVerdict.INVALID,
             f"{len(records)} DMARC records at {outcome.name} ({where}): none applies (RFC 7489 6.6.3)",
         )
     record = records[0]
@@ -259,27 +288,29 @@ def _dmarc_from(domain: MailDomain, outcome: DnsOutcome, where: str) -> DomainCh
         f"{t}={tags[t]}" for t in ("p", "sp", "pct", "rua", "ruf") if t in tags
     )
     if policy is None:
-        return DomainCheck(domain.name, INVALID, f"{shown}; p= is missing or not none/quarantine/reject")
+        return DomainCheck(domain.name, DomainVerdict.INVALID, f"{shown}; p= is missing or not none/quarantine/reject")
     advice = "; advice: p=none only monitors, move to quarantine or reject" if policy == "none" else ""
-    return DomainCheck(domain.name, VALID, shown + advice)
+    return DomainCheck(domain.name, DomainVerdict.VALID, shown + advice)
 
 
 def _dmarc_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome]) -> DomainCheck:
     own = _outcome(outcomes, dmarc_name(domain.name))
     if own.failed:
-        return DomainCheck(domain.name, FAILED, f"look-up of {own.name} failed ({own.failure})", (own,))
+        return DomainCheck(domain.name, DomainVerdict.FAILED, f"look-up of {own.name} failed ({own.failure})", (own,))
     if needs_root_dmarc(domain, own) and domain.root:
         root = _outcome(outcomes, dmarc_name(domain.root))
         if root.failed:
             return DomainCheck(
                 domain.name,
-                FAILED,
+                DomainVerdict.FAILED,
                 f"{own.name}: {own.describe()}; look-up of {root.name} failed ({root.failure})",
                 (root,),
             )
         if root.kind is OutcomeKind.FOUND:
             return _dmarc_from(domain, root, f"root domain {domain.root}")
-        return DomainCheck(domain.name, INVALID, f"no DMARC record at {own.name} nor at {root.name} (root domain)")
+        return DomainCheck(
+            domain.name, DomainVerdict.INVALID, f"no DMARC record at {own.name} nor at {root.name} (root domain)"
+        )
     return _dmarc_from(domain, own, "own")
 
 

@@ -4,7 +4,7 @@ MailTips (4.15), over Get-OrganizationConfig, Get-AuthenticationPolicy and Get-T
 
 from __future__ import annotations
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
     expect,
@@ -36,10 +36,10 @@ def basic_auth_disabled(
             "TransportConfig", "SmtpClientAuthenticationDisabled", transport.get("SmtpClientAuthenticationDisabled")
         )
         if transport is not None
-        else Evidence("setting", "TransportConfig", "SmtpClientAuthenticationDisabled", "not read")
+        else Evidence(EvidenceType.SETTING, "TransportConfig", "SmtpClientAuthenticationDisabled", "not read")
     )
     note = Evidence(
-        "note",
+        EvidenceType.NOTE,
         None,
         None,
         "Microsoft has turned basic authentication off for most Exchange Online protocols; a reviewer may waive a "

@@ -7,7 +7,7 @@ anti-phishing (4.10), over the policies and rules their Get- cmdlets return. The
 
 from __future__ import annotations
 
-from o365cis.findings import Decision, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
     decide_in_force,
@@ -36,7 +36,7 @@ def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -
     value = prop_bool(default, "EnableFileFilter")
     evidence = [
         object_evidence(
-            "malware_filter_policy",
+            EvidenceType.MALWARE_FILTER_POLICY,
             default,
             f"default; EnableFileFilter {powershell_text(default.get('EnableFileFilter'))}; "
             f"{len(text_values(default.get('FileTypes')))} file types",
@@ -44,7 +44,7 @@ def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -
     ]
     evidence += [
         object_evidence(
-            "malware_filter_policy",
+            EvidenceType.MALWARE_FILTER_POLICY,
             p,
             "warning: custom policy with the common attachments filter off (its rules are not read)",
         )
@@ -119,7 +119,7 @@ def _safe_links_email(policy: Json) -> Check:
 def safe_links_policy_enabled(safe_links_policies: JsonList | None, safe_links_rules: JsonList | None) -> Decision:
     """4.7: a Safe Links policy in force rewrites URLs in mail and Teams, scans them, covers internal senders."""
     return decide_in_force(
-        "safe_links_policy",
+        EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links",
         safe_links_policies or [],
         safe_links_rules or [],
@@ -151,7 +151,7 @@ def safe_attachments_policy_enabled(
 ) -> Decision:
     """4.8: a Safe Attachments policy in force is on with the Block action."""
     return decide_in_force(
-        "safe_attachment_policy",
+        EvidenceType.SAFE_ATTACHMENT_POLICY,
         "Safe Attachments with Block",
         safe_attachment_policies or [],
         safe_attachment_rules or [],
@@ -187,7 +187,7 @@ def anti_phishing_policy_set(anti_phish_policies: JsonList | None, anti_phish_ru
     It also has mailbox intelligence (and protection) and spoof intelligence.
     """
     return decide_in_force(
-        "anti_phish_policy",
+        EvidenceType.ANTI_PHISH_POLICY,
         "anti-phishing policy",
         anti_phish_policies or [],
         anti_phish_rules or [],

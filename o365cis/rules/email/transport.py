@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     FORWARDING_ACTIONS,
     default_object,
@@ -68,11 +68,13 @@ def transport_rules_do_not_forward_externally(
                 if not _internal(match.group(1).lower().rstrip("."), accepted):
                     external.append(f"{action} {match.group(0)}")
         if external and enabled:
-            offending.append(object_evidence("transport_rule", rule, "enabled; external: " + ", ".join(external)))
+            offending.append(
+                object_evidence(EvidenceType.TRANSPORT_RULE, rule, "enabled; external: " + ", ".join(external))
+            )
         elif external:
             disabled.append(
                 object_evidence(
-                    "transport_rule",
+                    EvidenceType.TRANSPORT_RULE,
                     rule,
                     f"State {powershell_text(rule.get('State'))} (listed only); external: " + ", ".join(external),
                 )
@@ -80,11 +82,13 @@ def transport_rules_do_not_forward_externally(
         if names and enabled:
             unresolved.append(
                 object_evidence(
-                    "transport_rule", rule, "recipient names that are not SMTP addresses: " + ", ".join(names)
+                    EvidenceType.TRANSPORT_RULE,
+                    rule,
+                    "recipient names that are not SMTP addresses: " + ", ".join(names),
                 )
             )
     domains = Evidence(
-        "accepted_domains", None, "Get-AcceptedDomain", ", ".join(name for name, _ in accepted) or "none"
+        EvidenceType.ACCEPTED_DOMAINS, None, "Get-AcceptedDomain", ", ".join(name for name, _ in accepted) or "none"
     )
     if smtp_seen and not accepted:
         return no_decision(
@@ -142,14 +146,16 @@ def automatic_forwarding_disabled(remote_domains: JsonList | None, outbound_spam
     ]
     exceptions = [
         object_evidence(
-            "remote_domain",
+            EvidenceType.REMOTE_DOMAIN,
             d,
             f"exception to review: DomainName {powershell_text(d.get('DomainName'))}; AutoForwardEnabled True",
         )
         for d in domains
         if d is not remote and prop_bool(d, "AutoForwardEnabled") is True
     ] + [
-        object_evidence("outbound_spam_policy", p, "exception to review: custom policy with AutoForwardingMode On")
+        object_evidence(
+            EvidenceType.OUTBOUND_SPAM_POLICY, p, "exception to review: custom policy with AutoForwardingMode On"
+        )
         for p in policies
         if p is not default and prop_is(p, "AutoForwardingMode", "On")
     ]
@@ -186,12 +192,12 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
         if not domains or prop_int(rule, "SetSCL") != -1:
             continue
         item = object_evidence(
-            "transport_rule",
+            EvidenceType.TRANSPORT_RULE,
             rule,
             f"State {powershell_text(rule.get('State'))}; SenderDomainIs {', '.join(domains)}; SetSCL -1",
         )
         (offending if prop_is(rule, "State", "Enabled") else disabled).append(item)
-    summary = Evidence("transport_rules", None, "Get-TransportRule", f"{plural(len(rules), 'rule')} checked")
+    summary = Evidence(EvidenceType.TRANSPORT_RULES, None, "Get-TransportRule", f"{plural(len(rules), 'rule')} checked")
     evidence = capped([*offending, *disabled], "rules") + [summary]
     if offending:
         return non_compliant(
@@ -233,14 +239,14 @@ def client_rules_forwarding_blocked(
                 "organisation",
                 [
                     object_evidence(
-                        "transport_rule",
+                        EvidenceType.TRANSPORT_RULE,
                         rule,
                         "matching rule: InOrganization -> NotInOrganization, AutoForward, blocked",
                     )
                 ],
             )
         if len(missing) <= 2:
-            near.append(object_evidence("transport_rule", rule, "near miss: " + "; ".join(missing)))
+            near.append(object_evidence(EvidenceType.TRANSPORT_RULE, rule, "near miss: " + "; ".join(missing)))
     policies = objects(outbound_spam_policies)
     default = default_object(policies)
     custom_on = [p for p in policies if p is not default and prop_is(p, "AutoForwardingMode", "On")]

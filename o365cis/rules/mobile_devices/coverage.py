@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import json_int, json_text, plural
 from o365cis.rules.evidence import capped
@@ -397,7 +397,7 @@ def platform_coverage(policies: Sequence[Json], platform: str, threshold: Thresh
 def _policy_evidence(policy: Json, meets: bool, seen: str, platform: str) -> Evidence:
     verdict = "meets" if meets else "does not meet"
     return Evidence(
-        "intunePolicy",
+        EvidenceType.INTUNE_POLICY,
         str(policy.get("id") or ""),
         policy_name(policy),
         f"{PLATFORM_LABEL.get(platform, platform)} {policy_type(policy)}: {seen} ({verdict}); "
@@ -437,7 +437,7 @@ def mdm_coverage(
             undetermined.append(label)
             evidence += [
                 Evidence(
-                    "intunePolicy",
+                    EvidenceType.INTUNE_POLICY,
                     str(p.get("id") or ""),
                     policy_name(p),
                     f"{label}: meets {threshold.wanted} but its assignments were not read",
@@ -448,7 +448,7 @@ def mdm_coverage(
             missing.append(label)
             evidence.append(
                 Evidence(
-                    "platform",
+                    EvidenceType.PLATFORM,
                     coverage.platform,
                     label,
                     f"no assigned policy of type {_kinds_text(threshold, coverage.platform)}",
@@ -458,7 +458,7 @@ def mdm_coverage(
             failing.append(label)
             evidence.append(
                 Evidence(
-                    "platform",
+                    EvidenceType.PLATFORM,
                     coverage.platform,
                     label,
                     f"{plural(coverage.assigned_count, 'policy')} assigned, none with {threshold.wanted}",

@@ -6,7 +6,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Decision, Evidence, Finding, Status, compliant, no_decision, non_compliant, not_applicable
+from o365cis.findings import (
+    Decision,
+    Evidence,
+    EvidenceType,
+    Finding,
+    Status,
+    compliant,
+    no_decision,
+    non_compliant,
+    not_applicable,
+)
 from o365cis.rules._types import Json
 from o365cis.rules._values import json_int, json_text, plural
 from o365cis.rules.evidence import capped
@@ -68,7 +78,7 @@ def device_passwords_never_expire(
             continue
         platform = POLICY_PLATFORM[kind]
         item = Evidence(
-            "intunePolicy",
+            EvidenceType.INTUNE_POLICY,
             str(policy.get("id") or ""),
             policy_name(policy),
             f"{PLATFORM_LABEL[platform]} {kind}: {prop}={days}; assigned to {assignment_targets(policy)}",
@@ -165,7 +175,7 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Json] 
         defender = policy.get("defenderEnabled")
         meets = firewall is True and (antivirus is True or defender is True)
         item = Evidence(
-            "intunePolicy",
+            EvidenceType.INTUNE_POLICY,
             str(policy.get("id") or ""),
             policy_name(policy),
             f"activeFirewallRequired={json_text(firewall)}, antivirusRequired={json_text(antivirus)}, "
@@ -194,7 +204,7 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Json] 
         return non_compliant(
             "Intune: no assigned Windows 10/11 compliance policy (windows10CompliancePolicy); protection enforced by "
             "other tools or endpoint-security policies is not seen",
-            [Evidence("platform", "windows", "Windows", "no assigned windows10CompliancePolicy")],
+            [Evidence(EvidenceType.PLATFORM, "windows", "Windows", "no assigned windows10CompliancePolicy")],
         )
     return non_compliant(
         f"Intune: none of the {plural(len(judged), 'policy')} (Windows compliance) assigned requires both the "
@@ -219,7 +229,10 @@ def managed_email_profile_required(compliance_policies: Sequence[Json] | None, c
     if ANDROID in config.mdm_platforms:
         note = [
             Evidence(
-                "platform", ANDROID, "Android", "not evaluated: no Android compliance type has an equivalent setting"
+                EvidenceType.PLATFORM,
+                ANDROID,
+                "Android",
+                "not evaluated: no Android compliance type has an equivalent setting",
             )
         ]
     if isinstance(decision, Finding):
@@ -264,7 +277,7 @@ def mdm_policies_review(
             summary.append(f"{label} {len(assigned)} assigned of {len(mine)}")
             items += [
                 Evidence(
-                    "intunePolicy",
+                    EvidenceType.INTUNE_POLICY,
                     str(p.get("id") or ""),
                     policy_name(p),
                     f"{label} {policy_type(p)}; assigned to {assignment_targets(p)}",
@@ -272,7 +285,7 @@ def mdm_policies_review(
                 for p in mine
             ]
             if not assigned:
-                items.append(Evidence("platform", platform, label, "no assigned compliance policy"))
+                items.append(Evidence(EvidenceType.PLATFORM, platform, label, "no assigned compliance policy"))
         review.note("compliance policies: " + ", ".join(summary))
         review.add(items, "policies")
     if device_management is None:
@@ -287,6 +300,8 @@ def mdm_policies_review(
         else:
             meaning = "not reported"
         review.note(f"secureByDefault is {json_text(secure)}: {meaning}")
-        review.evidence.append(Evidence("setting", "deviceManagement", "settings.secureByDefault", json_text(secure)))
+        review.evidence.append(
+            Evidence(EvidenceType.SETTING, "deviceManagement", "settings.secureByDefault", json_text(secure))
+        )
     review.secure_score(secure_score, ["MDMEnabled", "MDMReportViolation"])
     return review.finding()

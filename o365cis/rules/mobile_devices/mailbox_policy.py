@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import bool_value
 from o365cis.rules._values import json_text, plural
 from o365cis.rules.evidence import EVIDENCE_CAP
@@ -103,7 +103,7 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
         details.append(f"{rule.property}={json_text(value)}")
     evidence = [
         Evidence(
-            "mobileDeviceMailboxPolicy",
+            EvidenceType.MOBILE_DEVICE_MAILBOX_POLICY,
             str(default.get("Guid") or default.get("Identity") or "") or None,
             name,
             "default policy; " + ", ".join(details),
@@ -113,7 +113,7 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
         extra = f", {rule.property}={json_text(policy.get(rule.property))}" if rule.property else ""
         evidence.append(
             Evidence(
-                "mobileDeviceMailboxPolicy",
+                EvidenceType.MOBILE_DEVICE_MAILBOX_POLICY,
                 None,
                 str(policy.get("Name") or policy.get("Identity") or "(unnamed)"),
                 f"not default (reported only); PasswordEnabled={json_text(policy.get('PasswordEnabled'))}{extra}",
