@@ -9,7 +9,7 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.tenant import TenantReader
 from o365cis.evaluation import PlanGate
-from o365cis.rules.licensing import plan_label, plan_present
+from o365cis.licensing import plan_label, plan_present
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from o365cis.collectors.partial import PartialReads, admin_role_holders, only_el
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
 from o365cis.exchange import cmdlets
 from o365cis.findings import manual, no_decision
+from o365cis.licensing import AAD_PREMIUM_P2
 from o365cis.rules.account import admin_roles, collaboration, mfa, modern_auth, passwords, sign_in_policies
-from o365cis.rules.licensing import AAD_PREMIUM_P2
 
 SECTION = "1 Account / Authentication"
 

@@ -7,8 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
+from o365cis.licensing import MDO
 from o365cis.rules import applications
-from o365cis.rules.licensing import MDO
 
 SECTION = "2 Application Permissions"
 

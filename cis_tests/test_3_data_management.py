@@ -7,8 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import invoke
 from o365cis.exchange import cmdlets
+from o365cis.licensing import LOCKBOX
 from o365cis.rules import data_management
-from o365cis.rules.licensing import LOCKBOX
 
 SECTION = "3 Data Management"
 

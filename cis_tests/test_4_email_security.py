@@ -6,11 +6,12 @@ import pytest
 
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
-from o365cis.dns.mail import lookup_dkim, lookup_dmarc, lookup_spf, mail_domains
+from o365cis.dns.lookups import lookup_dkim, lookup_dmarc, lookup_spf
+from o365cis.dns.mail import mail_domains
 from o365cis.exchange import cmdlets
+from o365cis.licensing import MDO
 from o365cis.rules.email import dns as email_dns
 from o365cis.rules.email import organization, threat_policies, transport
-from o365cis.rules.licensing import MDO
 
 SECTION = "4 Email Security / Exchange Online"
 

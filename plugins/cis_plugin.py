@@ -21,7 +21,6 @@ from o365cis import __version__
 from o365cis.auth import AuthError
 from o365cis.catalogue import LICENSES, SECTIONS, Recommendation, load_catalogue, sort_key
 from o365cis.collectors.reads import reads_for_requests
-from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
 from o365cis.config import ConfigError, ScanConfig, load_config
 from o365cis.dns.lookups import DnsLookups
@@ -31,6 +30,7 @@ from o365cis.exchange.cmdlets import DECISIVE_CMDLETS, CmdletCall
 from o365cis.findings import Finding, Source, Status
 from o365cis.runner import REQUEST_PLUGIN
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
+from o365cis.securescore_source import SecureScoreSource
 from o365cis.settings import SettingsError, build_settings
 from o365cis.snapshot import SnapshotError
 from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords

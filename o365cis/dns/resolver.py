@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import dns.exception
 import dns.flags
@@ -18,47 +17,10 @@ import dns.resolver
 import dns.rrset
 
 from o365cis.dns.outcome import DnsOutcome, FailureCause, OutcomeKind, normalise_name
+from o365cis.dns.servers import NameServer, parse_server
 
 #: EDNS payload we advertise: the DNS Flag Day 2020 value, large enough for most TXT answers over UDP.
 EDNS_PAYLOAD = 1232
-
-
-@dataclass(frozen=True)
-class NameServer:
-    """One resolver address: an IPv4 or IPv6 address and a port."""
-
-    host: str
-    port: int = 53
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == 53 else f"{host}:{self.port}"
-
-
-def parse_server(value: str) -> NameServer:
-    """`IP`, `IP:PORT`, `IPv6` or `[IPv6]:PORT` (the --dns-server forms); ValueError otherwise."""
-    text = value.strip()
-    host, port = text, 53
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"DNS server {value!r}: expected [IPv6]:PORT")
-            port = _port(rest[1:], value)
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-        port = _port(port_text, value)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"DNS server {value!r} is not an IP address (IP or IP:PORT expected)") from None
-    return NameServer(host, port)
-
-
-def _port(text: str, value: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"DNS server {value!r}: port must be 1-65535")
-    return int(text)
 
 
 def system_servers() -> tuple[NameServer, ...]:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from o365cis.directory_roles import role_name
 from o365cis.findings import Evidence, EvidenceType
 from o365cis.rules._types import Json
 from o365cis.rules._values import lowered, plural
-from o365cis.rules.directory_roles import role_name
 from o365cis.rules.evidence import capped
 
 #: Directory Synchronization Accounts: Microsoft's own CA templates exclude it, so excluding it is allowed.

@@ -8,7 +8,9 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from o365cis.dns import DnsLookups, DnsResolver, lookup_dkim, lookup_dmarc, lookup_spf, mail_domains
+from o365cis.dns.lookups import DnsLookups, lookup_dkim, lookup_dmarc, lookup_spf
+from o365cis.dns.mail import mail_domains
+from o365cis.dns.resolver import DnsResolver
 from o365cis.findings import Status
 from o365cis.rules.email import dns as email_dns
 from tests.fake_exchange import fixtures

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID, ScanConfig
+from o365cis.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
 from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import index_by_id, lowered, lowered_id, plural
-from o365cis.rules.directory_roles import RoleHolder, RoleHolders, principal_kind, role_name
 from o365cis.rules.evidence import capped
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from o365cis.config import ScanConfig
+from o365cis.directory_roles import RoleHolders
 from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._types import Json
 from o365cis.rules._values import index_by_id, lowered, lowered_id, plural
@@ -16,7 +17,6 @@ from o365cis.rules.conditional_access import (
     no_policy_reason,
     policy_evidence,
 )
-from o365cis.rules.directory_roles import RoleHolders
 from o365cis.rules.evidence import capped
 
 

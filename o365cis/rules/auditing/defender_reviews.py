@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from o365cis import licensing
 from o365cis.findings import Finding
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
@@ -69,8 +70,6 @@ def cloud_app_security_review(
     if subscribed_skus is None:
         review.missing("subscribed_skus", "subscribedSkus", "Directory.Read.All")
     else:
-        from o365cis.rules import licensing  # the one "plan present" implementation
-
         skus = rows_of(subscribed_skus)
         present = licensing.plan_present(skus, CLOUD_APP_SECURITY_PLANS)
         review.note(

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
+from o365cis.directory_roles import ROLE_NAMES
 from o365cis.findings import Evidence, EvidenceType, Finding
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 from o365cis.rules.auditing._events import counts, filled, role_of, rows_of, targets
-from o365cis.rules.directory_roles import ROLE_NAMES
 from o365cis.rules.manual_review import ManualReview
 from o365cis.rules.securescore import SecureScore
 

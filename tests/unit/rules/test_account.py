@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from o365cis.config import DEFAULT_ADMIN_ROLE_IDS, GLOBAL_ADMIN_ROLE_ID, ScanConfig
+from o365cis.directory_roles import role_holders
 from o365cis.findings import Decision, Evidence, Finding, NoDecision, Status
 from o365cis.rules.account.admin_roles import admin_roles_just_in_time, global_admin_count_in_range
 from o365cis.rules.account.collaboration import invitations_allowed_domains_only, public_groups_approved
@@ -30,7 +31,6 @@ from o365cis.rules.account.sign_in_policies import (
     user_risk_policy_enabled,
 )
 from o365cis.rules.conditional_access import DIRECTORY_SYNC_ROLE_ID
-from o365cis.rules.directory_roles import role_holders
 from o365cis.rules.evidence import capped
 
 NOW = dt.datetime(2024, 5, 2, 6, 0, tzinfo=dt.UTC)

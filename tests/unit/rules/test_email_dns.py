@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from o365cis.dns import DnsOutcome, MailDomain, MailDomains, OutcomeKind, SkippedDomain
+from o365cis.dns.mail import MailDomain, MailDomains, SkippedDomain
+from o365cis.dns.outcome import DnsOutcome, OutcomeKind
 from o365cis.findings import Decision, FailureKind, Finding, ReadError, Status
 from o365cis.rules.email import dns as email_dns
 from tests.fake_exchange.scenarios import dkim_cname_target

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from o365cis.rules import licensing
-from o365cis.rules.licensing import AAD_PREMIUM_P2, INTUNE, LOCKBOX, MDO, plan_evidence, plan_label, plan_present
+from o365cis import licensing
+from o365cis.licensing import AAD_PREMIUM_P2, INTUNE, LOCKBOX, MDO, plan_evidence, plan_label, plan_present
 
 # Trimmed subscribedSkus value as Graph returns it: Microsoft 365 E5 with Entra ID P2 and Defender for Office 365 P2.
 SKUS: list[dict[str, Any]] = [

@@ -1,4 +1,5 @@
-"""The shared Secure Score source: the latest snapshot and the control profiles, read once on first use."""
+"""The Secure Score source of the evaluation chain: the latest snapshot and the control profiles, read once on first
+use (collectors), decided by the rule of rules/securescore.py. It joins the two layers, as the fixtures do."""
 
 from __future__ import annotations
 

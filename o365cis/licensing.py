@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from o365cis.findings import Evidence, EvidenceType
-from o365cis.rules import licensing
-from o365cis.rules._values import lowered
 
 # Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
 # licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
@@ -35,19 +33,24 @@ PLAN_LABELS: dict[str, str] = {
 _LIVE_CAPABILITY = frozenset({"enabled", "warning"})
 
 
+def _lowered(value: Any) -> str:
+    # subscribedSkus spells statuses and plan names in mixed case ("Enabled", "Success").
+    return str(value or "").strip().lower()
+
+
 def _live_plans(
     subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[str]
 ) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
     wanted = {p.lower() for p in plans}
     found: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
     for sku in subscribed_skus:
-        if not isinstance(sku, Mapping) or lowered(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
+        if not isinstance(sku, Mapping) or _lowered(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
             continue
         for plan in sku.get("servicePlans") or []:
             if (
                 isinstance(plan, Mapping)
-                and lowered(plan.get("servicePlanName")) in wanted
-                and lowered(plan.get("provisioningStatus")) == "success"
+                and _lowered(plan.get("servicePlanName")) in wanted
+                and _lowered(plan.get("provisioningStatus")) == "success"
             ):
                 found.append((sku, plan))
     return found
@@ -74,10 +77,10 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
         if not isinstance(sku, Mapping):
             continue
         for plan in sku.get("servicePlans") or []:
-            if isinstance(plan, Mapping) and lowered(plan.get("servicePlanName")) in wanted:
+            if isinstance(plan, Mapping) and _lowered(plan.get("servicePlanName")) in wanted:
                 counts = (
-                    lowered(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
-                    and lowered(plan.get("provisioningStatus")) == "success"
+                    _lowered(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
+                    and _lowered(plan.get("provisioningStatus")) == "success"
                 )
                 evidence.append(
                     Evidence(
@@ -100,8 +103,8 @@ def intune_licence_gap(subscribed_skus: Sequence[Mapping[str, Any]]) -> str | No
     Section 7 treats a refused Intune read as a failed read (its fallbacks run; named if the result is error);
     this text lets the wiring say which plan is missing.
     """
-    plans = licensing.INTUNE
-    if licensing.plan_present(list(subscribed_skus), plans):
+    plans = INTUNE
+    if plan_present(list(subscribed_skus), plans):
         return None
     return (
         f"not licensed for Intune: no enabled subscription in subscribedSkus has the service plan "
