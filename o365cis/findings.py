@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class TextEnum(str, enum.Enum):
+    """A closed set of texts: each member is its value in f-strings, reasons and JSON alike.
+
+    (Python 3.11 formats a plain `(str, Enum)` member as "ClassName.MEMBER" in an f-string.)
+    """
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Status(str, enum.Enum):
     """The six statuses of CONTRACT.md section 2."""
 
@@ -32,7 +42,7 @@ class Source(str, enum.Enum):
     NONE = "none"
 
 
-class EvidenceType(str, enum.Enum):
+class EvidenceType(TextEnum):
     """What an evidence item describes: a closed set, so reports can group evidence by kind.
 
     The values are those the results document has always carried. Two spellings remain for historical reasons and
@@ -89,10 +99,6 @@ class EvidenceType(str, enum.Enum):
     TRANSPORT_RULE = "transport_rule"
     TRANSPORT_RULES = "transport_rules"
     USER = "user"
-
-    def __str__(self) -> str:
-        # The value, as JSON and every report show it (an Enum's own str() is "EvidenceType.USER").
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from o365cis.findings import TextEnum
+
 
 class OutcomeKind(str, enum.Enum):
     """The four answers a look-up can end in (the catalogue's "DNS outcome" builds on them)."""
@@ -16,7 +18,7 @@ class OutcomeKind(str, enum.Enum):
     FAILED = "failed"
 
 
-class FailureCause(str, enum.Enum):
+class FailureCause(TextEnum):
     """Why a look-up failed, as reported in `DnsOutcome.failure` (several joined with "/" when servers disagree)."""
 
     TIMEOUT = "timeout"
@@ -27,10 +29,6 @@ class FailureCause(str, enum.Enum):
     CNAME_LOOP = "CNAME loop"
     CNAME_TOO_LONG = "CNAME chain too long"
     NO_SERVER = "no DNS server configured"
-
-    def __str__(self) -> str:
-        # The text, as reasons, snapshots and the results document carry it.
-        return self.value
 
 
 def normalise_name(name: str) -> str:

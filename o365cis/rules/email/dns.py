@@ -7,7 +7,6 @@ result is error, or, for 4.11, the Exchange fallback decides the domains DNS cou
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from o365cis.findings import (
     EvidenceType,
     FailureKind,
     ReadError,
+    TextEnum,
     compliant,
     manual,
     no_decision,
@@ -41,7 +41,7 @@ from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
 
 
-class DomainVerdict(str, enum.Enum):
+class DomainVerdict(TextEnum):
     """One mail domain's DNS outcome for a rule; a rule's verdict aggregates them over the mail domains."""
 
     VALID = "valid"
@@ -50,10 +50,6 @@ class DomainVerdict(str, enum.Enum):
     REVIEW = "needs review"
     #: Only 4.11's Exchange fallback: Get-DkimSigningConfig could not say either way.
     UNDECIDED = "undecided"
-
-    def __str__(self) -> str:
-        # The text the evidence shows ("valid: ...").
-        return self.value
 
 
 @dataclass(frozen=True)
