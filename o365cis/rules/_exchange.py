@@ -57,6 +57,7 @@ def prop_bool(obj: Json | None, prop: str) -> bool | None:
 
 
 def prop_int(obj: Json | None, prop: str) -> int | None:
+    """An integer property of a cmdlet object; None when absent or not a whole number (numeric strings are accepted)."""
     value = obj.get(prop) if obj is not None else None
     if isinstance(value, bool):
         return None
@@ -68,11 +69,13 @@ def prop_int(obj: Json | None, prop: str) -> int | None:
 
 
 def prop_text(obj: Json | None, prop: str) -> str:
+    """A string property of a cmdlet object, stripped; "" when absent or not a string."""
     value = obj.get(prop) if obj is not None else None
     return value.strip() if isinstance(value, str) else ""
 
 
 def prop_is(obj: Json | None, prop: str, expected: str) -> bool:
+    """Whether a string property equals `expected`, ignoring case."""
     return prop_text(obj, prop).lower() == expected.lower()
 
 
@@ -107,10 +110,12 @@ def powershell_text(value: Any) -> str:
 
 
 def prop_detail(obj: Json, prop: str) -> str:
+    """ "Property value" as PowerShell would print it, for evidence."""
     return f"{prop} {powershell_text(obj.get(prop))}"
 
 
 def object_name(obj: Json) -> str:
+    """The object's name (Name, DisplayName, Identity or DomainName), or "(unnamed)"."""
     for key in ("Name", "DisplayName", "Identity", "DomainName"):
         if isinstance(obj.get(key), str) and obj[key].strip():
             return str(obj[key]).strip()
@@ -118,6 +123,7 @@ def object_name(obj: Json) -> str:
 
 
 def object_id(obj: Json) -> str | None:
+    """The object's id (Guid, ExchangeObjectId, ImmutableId, Identity or Id), or None."""
     for key in ("Guid", "ExchangeObjectId", "ImmutableId", "Identity", "Id"):
         if isinstance(obj.get(key), str) and obj[key].strip():
             return str(obj[key]).strip()
@@ -135,14 +141,17 @@ def object_names(obj: Json) -> set[str]:
 
 
 def object_evidence(kind: EvidenceType, obj: Json, detail: str) -> Evidence:
+    """One cmdlet object as an evidence item."""
     return Evidence(kind, object_id(obj), object_name(obj), detail)
 
 
 def setting_evidence(source: str, prop: str, value: Any) -> Evidence:
+    """One switch of a configuration cmdlet as an evidence item."""
     return Evidence(EvidenceType.SETTING, source, prop, powershell_text(value))
 
 
 def default_object(items: JsonList, flag: str = "IsDefault") -> Json | None:
+    """The object whose `flag` (IsDefault unless named) is true, or None."""
     return next((item for item in items if prop_bool(item, flag) is True), None)
 
 
@@ -171,6 +180,7 @@ def expect(obj: Json, wanted: Mapping[str, bool]) -> Check:
 
 
 def merge_checks(*checks: Check) -> Check:
+    """One check holding every failure and absence of the given ones."""
     return Check(tuple(f for c in checks for f in c.failing), tuple(a for c in checks for a in c.absent))
 
 
@@ -192,6 +202,8 @@ def configuration_switch(
 
 @dataclass(frozen=True)
 class InForce:
+    """A policy in force, why it is (default, built-in, or the enabled rules that name it), and those rules."""
+
     policy: Json
     why: str
     rules: tuple[Json, ...]

@@ -34,10 +34,12 @@ def lowered(value: Any) -> str:
 
 
 def lowered_id(value: Any) -> str:
+    """A Graph object id compared case-insensitively."""
     return str(value or "").lower()
 
 
 def index_by_id(rows: Sequence[Json] | None) -> dict[str, Json]:
+    """Graph objects by lowered id (rows without an id are left out)."""
     return {lowered_id(r.get("id")): r for r in rows or [] if isinstance(r, Mapping) and r.get("id")}
 
 

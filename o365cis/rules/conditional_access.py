@@ -354,6 +354,7 @@ def near_misses(checks: Sequence[PolicyCheck], limit: int = NEAR_MISS_LIMIT) -> 
 
 
 def no_policy_reason(checks: Sequence[PolicyCheck], what: str) -> str:
+    """The reason when no Conditional Access policy qualifies, with how many were examined and enabled."""
     enabled = sum(1 for c in checks if lowered(c.policy.get("state")) == "enabled")
     examined = plural(len(checks), "policy", "policies")
     return f"No qualifying Conditional Access policy {what} ({examined} examined, {enabled} enabled)"

@@ -11,6 +11,7 @@ from o365cis.rules._types import Json, JsonList
 
 
 def rows_of(data: JsonList | Mapping[str, Any] | None) -> list[Json]:
+    """A Graph collection as its rows: the `value` list of a response, a list, or one object."""
     if isinstance(data, Mapping):
         value = data.get("value")
         return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else [data]
@@ -23,15 +24,18 @@ def filled(value: Any, default: str = "?") -> str:
 
 
 def counts(counter: Counter[str]) -> str:
+    """ "key n, key n" from the most common down, or "none"."""
     return ", ".join(f"{key} {count}" for key, count in counter.most_common()) or "none"
 
 
 def unquote(value: Any) -> str:
+    """A modifiedProperties value without its JSON quotes."""
     # modifiedProperties values are JSON-encoded strings, e.g. "\"Global Administrator\"".
     return str(value or "").strip().strip('"')
 
 
 def role_of(event: Json) -> str:
+    """The directory role an audit event changed (its target, or the modified role name), or "?"."""
     for target in targets(event):
         if str(target.get("type") or "").lower() == "role":
             return filled(target.get("displayName") or target.get("id"))
@@ -47,6 +51,7 @@ def role_of(event: Json) -> str:
 
 
 def alert_evidence(rows: list[Json]) -> list[Evidence]:
+    """Alerts as evidence items, newest first."""
     return [
         Evidence(
             EvidenceType.ALERT,
@@ -60,4 +65,5 @@ def alert_evidence(rows: list[Json]) -> list[Evidence]:
 
 
 def targets(event: Json) -> list[Json]:
+    """An audit event's targetResources."""
     return [t for t in event.get("targetResources") or [] if isinstance(t, Mapping)]

@@ -95,6 +95,7 @@ def policy_type(policy: Json) -> str | None:
 
 
 def policy_name(policy: Json) -> str:
+    """An Intune policy's displayName (or id)."""
     return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
 
 
@@ -152,6 +153,7 @@ def requires_password(policy: Json) -> bool:
 
 
 def mobile_policies(*collections: Iterable[Json] | None) -> list[Json]:
+    """The iOS and Android policies of the given lists, each once (by id)."""
     policies: list[Json] = []
     seen: set[str] = set()
     for collection in collections:
@@ -200,6 +202,7 @@ def _between(low: int, high: int) -> Callable[[Any], bool]:
 
 
 def is_true(value: Any) -> bool:
+    """The test of a switch that must be on."""
     return value is True
 
 
