@@ -41,9 +41,10 @@ DEMO = "demo"
 #: The fake tenants date their objects relative to the day of the scan (sign-ins, Secure Score syncs, expiries),
 #: so dates and times are masked; the figures derived from them ("90 days") stay in.
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
-#: An age in tenths of an hour ("password hash sync ran 0.3 hours ago") moves with the seconds between building the
-#: fake tenant and scanning it, on a loaded machine across a rounding step.
-FRACTIONAL_HOURS = re.compile(r"\b\d+\.\d+ hours\b")
+#: Ages in hours move with the clock: the fake Secure Score snapshot is dated at a fixed time of day ("7 hours old"
+#: at noon, "6 hours" later), and "password hash sync ran 0.3 hours ago" with the seconds between building the fake
+#: tenant and scanning it.
+HOURS = re.compile(r"\b\d+(?:\.\d+)? hours\b")
 
 
 def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -54,7 +55,7 @@ def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def render(verdicts_by_id: dict[str, dict[str, Any]]) -> str:
     """The golden file text: stable key order, one field per line (a diff names the recommendation), dates masked."""
     text = json.dumps(verdicts_by_id, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    return FRACTIONAL_HOURS.sub("<fraction> hours", TIMESTAMP.sub("<date>", text))
+    return HOURS.sub("<n> hours", TIMESTAMP.sub("<date>", text))
 
 
 def _demo_results(workdir: Path) -> dict[str, dict[str, Any]]:
