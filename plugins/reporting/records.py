@@ -28,7 +28,7 @@ class CisRecord:
     nodeid: str = ""
 
     def as_result(self) -> dict[str, Any]:
-        """The `results[]` item of CONTRACT.md section 3."""
+        """The `results[]` item of the results document (docs/CONCEPTS.md)."""
         return {
             "id": self.id,
             "title": self.title,
