@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from o365cis.config import ScanConfig
 from o365cis.directory_roles import role_holders
-from o365cis.findings import Finding, NoDecision, Status
+from o365cis.findings import Decision, Finding, NoDecision, Status
 from o365cis.rules.account.mfa import admins_require_mfa, all_users_require_mfa
 from tests.unit.rules.account_cases import (
     ALICE,
@@ -164,3 +168,84 @@ def test_all_users_require_mfa_lists_members_not_yet_capable() -> None:
         isinstance(without_evidence, Finding)
         and without_evidence.reason == "Policy 'CA002 All users MFA' requires MFA for All users and all cloud apps"
     )
+
+
+# ------------------------------------------------------------------ issue 9: admin roles, break-glass groups
+
+#: The 14 roles of Microsoft's "Require multifactor authentication for administrators" template, written out as the
+#: template lists them (https://learn.microsoft.com/entra/identity/conditional-access/howto-conditional-access-policy-admin-mfa).
+TEMPLATE_ROLES = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+}
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+BREAK_GLASS_GROUP = "00000000-0000-4000-8000-0000000b9e00"
+
+
+def _template_policy(roles: list[str]) -> Patch:
+    return only_admin_policy(lambda p: p["conditions"]["users"].update(includeUsers=[], includeRoles=roles))
+
+
+def test_template_built_policy_is_compliant_and_its_neighbour_is_not() -> None:
+    assert len(TEMPLATE_ROLES) == 14
+    decision = decide_admin_mfa(tenant(_template_policy(list(TEMPLATE_ROLES))))
+    assert isinstance(decision, Finding) and decision.status is Status.COMPLIANT, decision.reason
+    for missing, name in TEMPLATE_ROLES.items():
+        short = decide_admin_mfa(tenant(_template_policy([r for r in TEMPLATE_ROLES if r != missing])))
+        assert isinstance(short, Finding) and short.status is Status.NON_COMPLIANT
+        assert f"1 missing from includeRoles ({name})" in str(short.evidence[0].detail)
+
+
+def test_admin_role_ids_override_still_decides() -> None:
+    config = replace(CONFIG, admin_role_ids=(*TEMPLATE_ROLES, GLOBAL_READER))
+    t = tenant(_template_policy(list(TEMPLATE_ROLES)))
+    holders = role_holders(t["active"], t["eligible"], t["members"], config.admin_role_ids)
+    decision = admins_require_mfa(
+        t["policies"], config, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+    assert "1 missing from includeRoles (Global Reader)" in str(decision.evidence[0].detail)
+
+
+def _decide_with(config: ScanConfig, t: dict[str, Any]) -> Decision:
+    holders = role_holders(t["active"], t["eligible"], t["members"], config.admin_role_ids)
+    return admins_require_mfa(
+        t["policies"], config, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (frozenset({BREAK_GLASS_GROUP}), Status.COMPLIANT),
+        (frozenset(), Status.NON_COMPLIANT),  # the group is not configured: the exclusion disqualifies
+    ],
+)
+def test_policy_excluding_a_break_glass_group(configured: frozenset[str], expected: Status) -> None:
+    t = tenant(only_admin_policy(lambda p: p["conditions"]["users"].update(excludeGroups=[BREAK_GLASS_GROUP])))
+    assert status_of(_decide_with(replace(CONFIG, break_glass_groups=configured), t)) is expected
+
+
+def test_break_glass_groups_exempt_no_admin_user() -> None:
+    """The key widens the policy's allowed exclusions only: a member of that group is still an admin user in (b)."""
+    t = tenant(
+        lambda t: (
+            only_admin_policy(lambda p: p["conditions"]["users"].update(excludeGroups=[TIER0]))(t),
+            set_row(t, "registrations", BOB, isMfaCapable=False),
+        )
+    )
+    decision = _decide_with(replace(CONFIG, break_glass_groups=frozenset({TIER0})), t)
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+    assert [e.id for e in decision.evidence if e.type == "user"] == [BOB]
