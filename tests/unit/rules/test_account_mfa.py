@@ -20,12 +20,16 @@ from tests.unit.rules.account_cases import (
     DAVE,
     EVE,
     EXCHANGE_ADMIN,
+    NESTED,
+    NESTED_OBJECT,
     SP,
     TIER0,
     Patch,
     decide_admin_mfa,
     drop,
+    holders_with_pim,
     only_admin_policy,
+    pim_group_row,
     policy,
     registration,
     role_item,
@@ -249,3 +253,41 @@ def test_break_glass_groups_exempt_no_admin_user() -> None:
     decision = _decide_with(replace(CONFIG, break_glass_groups=frozenset({TIER0})), t)
     assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
     assert [e.id for e in decision.evidence if e.type == "user"] == [BOB]
+
+
+def _decide_pim(t: dict[str, Any], group_eligibility: dict[str, list[dict[str, Any]]]) -> Decision:
+    holders = holders_with_pim(t, group_eligibility, CONFIG.admin_role_ids)
+    return admins_require_mfa(
+        t["policies"], CONFIG, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], Status.COMPLIANT),  # none eligible (or not licensed: read as none)
+        ([pim_group_row(user_object(EVE))], Status.NON_COMPLIANT),  # eligible-only member without MFA
+        ([pim_group_row(user_object(EVE), access="owner")], Status.COMPLIANT),  # eligible owner holds no role
+        ([pim_group_row(NESTED_OBJECT)], Status.NON_COMPLIANT),  # group principal expanded to eve
+    ],
+)
+def test_eligible_group_members_are_admin_users(rows: list[dict[str, Any]], expected: Status) -> None:
+    t = tenant(
+        lambda t: (
+            set_row(t, "registrations", EVE, isMfaCapable=False),
+            t["members"].update({NESTED: [user_object(EVE)]}),
+        )
+    )
+    decision = _decide_pim(t, {TIER0: rows})
+    assert status_of(decision) is expected
+    if expected is Status.NON_COMPLIANT:
+        assert [e.id for e in decision.evidence if e.type == "user"] == [EVE]
+
+
+def test_group_eligibility_unread_blocks_compliant_but_not_a_failing_admin() -> None:
+    assert isinstance(_decide_pim(tenant(), {}), NoDecision)
+    failing = _decide_pim(tenant(lambda t: set_row(t, "registrations", BOB, isMfaCapable=False)), {})
+    assert status_of(failing) is Status.NON_COMPLIANT
+    assert any(
+        e.type == "group" and e.id == TIER0 and "PIM for Groups not read" in str(e.detail) for e in failing.evidence
+    )
