@@ -7,6 +7,7 @@ removed, permissions withheld, licence refusals. tests/e2e/test_verdicts_graph.p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
@@ -15,11 +16,12 @@ from typing import Any
 
 from tests.fake_tenant import paths
 from tests.fake_tenant.data_common import GLOBAL_ADMIN
+from tests.fake_tenant.data_directory import pim_group_eligibility
 from tests.fake_tenant.data_security import CONTROLS
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.named import INTUNE_NOT_LICENSED, P1_REQUIRED, unlicensed_tenant
 from tests.fake_tenant.patching import PatchOp, graph_pointer, patch, with_error, with_roles
-from tests.harness.tenants import full_golden_tenant, with_exchange_and_dns
+from tests.harness.tenants import full_golden_config, full_golden_tenant, with_exchange_and_dns
 
 #: Small tenants keep each scan to a few seconds; every rule still has members, guests and admins to judge.
 USERS = 60
@@ -403,6 +405,8 @@ class ScanCase:
 
     scenario: Scenario
     args: tuple[str, ...] = ("-m", "not section4")
+    #: The --cis-config of the scan; None: the golden tenant's (full_golden_config).
+    config: dict[str, Any] | None = None
 
 
 #: Graph permissions the product's decisive reads need, each withheld in its own scan (or with others whose
@@ -428,6 +432,8 @@ PERMISSION_SCANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (),
     ),
     "withheld_sharepoint_intune": (("SharePointTenantSettings.Read.All", "DeviceManagementConfiguration.Read.All"), ()),
+    # Issue 9: PIM for Groups eligibility of the role-assignable tier0 group (1.1.1, 1.1.3).
+    "withheld_pim_groups": (("PrivilegedEligibilitySchedule.Read.AzureADGroup",), ()),
 }
 
 #: Evidence-only permissions kept in the "nothing readable" scan (a token needs at least one role to be valid).
@@ -559,6 +565,84 @@ def refusals_case() -> ScanCase:
     return ScanCase(scenario)
 
 
+def plain_members(s: Scenario, count: int) -> list[str]:
+    """Ids of enabled member users that hold no role and are not named accounts, with an MFA-capable row."""
+    named = set(s.extra["named_users"].values())
+    users = {u["id"]: u for u in s.graph[paths.USERS]}
+    return [
+        r["id"]
+        for r in s.graph[paths.REGISTRATION_DETAILS]
+        if r["id"] not in named
+        and users.get(r["id"], {}).get("accountEnabled") is True
+        and r.get("userType") == "member"
+        and r.get("isMfaCapable") is True
+    ][:count]
+
+
+def pim_groups_eligible_case() -> ScanCase:
+    """Issue 9: two users only eligible (PIM for Groups) for membership of the tier0 group, which holds Global
+    Administrator; the first has no MFA method. A third is an eligible owner only (ownership holds no role).
+    1.1.1: non_compliant naming the first; 1.1.3: 3 + 2 = 5 Global Administrators, non_compliant."""
+    base = golden()
+    tier0 = group_id(base, "tier0")
+    first, second, owner = plain_members(base, 3)
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    rows = [
+        pim_group_eligibility(tier0, first, start=since),
+        pim_group_eligibility(tier0, second, start=since),
+        pim_group_eligibility(tier0, owner, start=since, access="owner"),
+    ]
+    ops: list[PatchOp] = [("add", graph_pointer(paths.GROUP_ELIGIBILITY_INSTANCES, "-"), row) for row in rows]
+    ops.append(("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={first}", "isMfaCapable"), False))
+    return ScanCase(patch(base, ops))
+
+
+def unlicensed_tier0_group_case() -> ScanCase:
+    """Issue 9: the E3-only tenant (no Entra ID P2) where the role-assignable tier0 group holds Global
+    Administrator with one member: its PIM for Groups read is refused as not licensed, which means nobody is
+    eligible; 1.1.3 counts the member (3 + 1 = 4, compliant) and names no failed read."""
+    base = unlicensed()
+    tier0 = group_id(base, "tier0")
+    (member,) = plain_members(base, 1)
+    assignment = {
+        "id": "e2e-ga-active-tier0",
+        "principalId": tier0,
+        "roleDefinitionId": GLOBAL_ADMIN,
+        "directoryScopeId": "/",
+        "appScopeId": None,
+        "condition": None,
+    }
+    scenario = patch(base, [("add", graph_pointer(paths.ROLE_ASSIGNMENTS, "-"), assignment)])
+    return ScanCase(dataclasses.replace(scenario, memberships={**scenario.memberships, tier0: [member]}))
+
+
+#: A break-glass group (config break_glass_groups) the admin and all-users MFA policies exclude; 1.1.6's policy
+#: excludes a group the config does not name (its near neighbour in the same scan).
+BREAK_GLASS_GROUP = "b9e0b9e0-0000-4000-8000-00000000b9e0"
+UNLISTED_GROUP = "b9e0b9e0-0000-4000-8000-0000000bad00"
+ALL_FOUR_CLIENT_APPS = ["other", "browser", "exchangeActiveSync", "mobileAppsAndDesktopClients"]
+
+
+def break_glass_group_client_apps_case() -> ScanCase:
+    """Issue 9: CA001 (admins) and CA002 (all users) exclude the configured break-glass group and list all four
+    client app types: both still qualify (1.1.1, 1.1.2 compliant). CA003 (legacy authentication) excludes a group
+    the config does not list: 1.1.6 non_compliant naming it."""
+    base = golden()
+    ops: list[PatchOp] = []
+    for name in ("CA001: Require MFA for administrators", "CA002: Require MFA for all users"):
+        ops.append(("add", ca_policy(name, "conditions", "users", "excludeGroups", "-"), BREAK_GLASS_GROUP))
+        ops.append(("add", ca_policy(name, "conditions", "clientAppTypes"), ALL_FOUR_CLIENT_APPS))
+    ops.append(
+        (
+            "add",
+            ca_policy("CA003: Block legacy authentication", "conditions", "users", "excludeGroups", "-"),
+            UNLISTED_GROUP,
+        )
+    )
+    config = {**full_golden_config(), "break_glass_groups": [BREAK_GLASS_GROUP]}
+    return ScanCase(patch(base, ops), config=config)
+
+
 #: Every scan of the matrix by name; test_verdicts_graph.py scans each one at most once.
 CASES: dict[str, Callable[[], ScanCase]] = {
     "golden": lambda: ScanCase(golden()),
@@ -571,4 +655,7 @@ CASES: dict[str, Callable[[], ScanCase]] = {
     "unlicensed_activesync_violations": unlicensed_activesync_violations_case,
     "unlicensed_without_exchange": unlicensed_without_exchange_case,
     "refusals": refusals_case,
+    "pim_groups_eligible": pim_groups_eligible_case,
+    "break_glass_group_client_apps": break_glass_group_client_apps_case,
+    "unlicensed_tier0_group": unlicensed_tier0_group_case,
 }
