@@ -10,7 +10,7 @@ group its PIM for Groups eligibility (identityGovernance/privilegedAccess/group/
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from o365cis.findings import Evidence, EvidenceType
@@ -191,6 +191,53 @@ def _holder(
     )
 
 
+@dataclass
+class _Assembly:
+    """Holders being collected: each principal lands in users, service principals or unresolved."""
+
+    group_members: Mapping[str, Sequence[Mapping[str, Any]]]
+    users: list[RoleHolder] = field(default_factory=list)
+    service_principals: list[RoleHolder] = field(default_factory=list)
+    unresolved: list[RoleHolder] = field(default_factory=list)
+
+    def place(
+        self,
+        principal: Mapping[str, Any],
+        item: Mapping[str, Any],
+        assignment: str,
+        group: Mapping[str, Any] | None,
+        *,
+        eligible_member: bool = False,
+    ) -> str | None:
+        """Add a user or service principal holder; returns the principal's kind when it is neither."""
+        kind = principal_kind(principal)
+        if kind == "user":
+            self.users.append(_holder(principal, "user", item, assignment, group, eligible_member=eligible_member))
+        elif kind == "servicePrincipal":
+            self.service_principals.append(
+                _holder(principal, "servicePrincipal", item, assignment, group, eligible_member=eligible_member)
+            )
+        else:
+            return kind or "unknown"
+        return None
+
+    def expand(
+        self, group_id: str, item: Mapping[str, Any], assignment: str, via: Mapping[str, Any], *, eligible: bool = False
+    ) -> None:
+        # transitiveMembers already lists the members of nested groups; devices and contacts hold nothing.
+        for member in self.group_members[group_id]:
+            self.place(member, item, assignment, via, eligible_member=eligible)
+
+    def result(self) -> RoleHolders:
+        return RoleHolders(tuple(self.users), tuple(self.service_principals), tuple(self.unresolved))
+
+
+def _resolved_principal(item: Mapping[str, Any]) -> dict[str, Any]:
+    principal = item.get("principal")
+    principal = principal if isinstance(principal, Mapping) else {"id": _principal_id(item)}
+    return {**principal, "id": principal.get("id") or _principal_id(item)}
+
+
 def role_holders(
     active: Sequence[Mapping[str, Any]],
     eligible: Sequence[Mapping[str, Any]],
@@ -208,52 +255,31 @@ def role_holders(
     PIM for Groups out (inputs that never had it).
     """
     roles = _role_filter(role_ids)
-    users: list[RoleHolder] = []
-    service_principals: list[RoleHolder] = []
-    unresolved: list[RoleHolder] = []
+    found = _Assembly(group_members)
     for assignment, items in (("active", active), ("eligible", eligible)):
         for item in items:
             if not isinstance(item, Mapping) or not _matches(item, roles, tenant_scope_only):
                 continue
-            principal = item.get("principal")
-            principal = principal if isinstance(principal, Mapping) else {"id": _principal_id(item)}
-            principal = {**principal, "id": principal.get("id") or _principal_id(item)}
-            kind = principal_kind(principal)
-            if kind is None and principal["id"] in group_members:
-                kind = "group"  # the collector expanded it, so it knew the principal was a group
-            if kind == "user":
-                users.append(_holder(principal, "user", item, assignment, None))
-            elif kind == "servicePrincipal":
-                service_principals.append(_holder(principal, "servicePrincipal", item, assignment, None))
-            elif kind == "group" and principal["id"] in group_members:
-                for member in group_members[principal["id"]]:
-                    member_kind = principal_kind(member)
-                    # transitiveMembers already lists the members of nested groups; devices and contacts hold nothing.
-                    if member_kind == "user":
-                        users.append(_holder(member, "user", item, assignment, principal))
-                    elif member_kind == "servicePrincipal":
-                        service_principals.append(_holder(member, "servicePrincipal", item, assignment, principal))
+            principal = _resolved_principal(item)
+            if principal_kind(principal) is None and principal["id"] in group_members:
+                # the collector expanded it, so it knew the principal was a group
+                principal["@odata.type"] = GROUP_TYPE
+            kind = found.place(principal, item, assignment, None)
+            if kind is None:
+                continue
+            if kind == "group" and principal["id"] in group_members:
+                found.expand(principal["id"], item, assignment, principal)
                 if group_eligibility is not None:
-                    _add_eligible_members(
-                        group_eligibility,
-                        group_members,
-                        (item, assignment, principal),
-                        users,
-                        service_principals,
-                        unresolved,
-                    )
+                    _add_eligible_members(found, group_eligibility, (item, assignment, principal))
             else:
-                unresolved.append(_holder(principal, kind or "unknown", item, assignment, None))
-    return RoleHolders(tuple(users), tuple(service_principals), tuple(unresolved))
+                found.unresolved.append(_holder(principal, kind, item, assignment, None))
+    return found.result()
 
 
 def _add_eligible_members(
+    found: _Assembly,
     group_eligibility: Mapping[str, Sequence[Mapping[str, Any]]],
-    group_members: Mapping[str, Sequence[Mapping[str, Any]]],
     holding: tuple[Mapping[str, Any], str, Mapping[str, Any]],
-    users: list[RoleHolder],
-    service_principals: list[RoleHolder],
-    unresolved: list[RoleHolder],
 ) -> None:
     """Members only eligible for the role-holding group (PIM for Groups) hold its role as "eligible".
 
@@ -262,7 +288,7 @@ def _add_eligible_members(
     item, group_assignment, group = holding
     rows = group_eligibility.get(group["id"])
     if rows is None:
-        unresolved.append(
+        found.unresolved.append(
             _holder(
                 group,
                 "group",
@@ -274,34 +300,21 @@ def _add_eligible_members(
         )
         return
     for row in _member_rows(rows):
-        principal = row.get("principal")
-        principal = principal if isinstance(principal, Mapping) else {"id": _principal_id(row)}
-        principal = {**principal, "id": principal.get("id") or _principal_id(row)}
-        kind = principal_kind(principal)
-        if kind == "user":
-            users.append(_holder(principal, "user", item, "eligible", group, eligible_member=True))
-        elif kind == "servicePrincipal":
-            service_principals.append(
-                _holder(principal, "servicePrincipal", item, "eligible", group, eligible_member=True)
-            )
-        elif kind == "group" and principal["id"] in group_members:
-            for member in group_members[principal["id"]]:
-                member_kind = principal_kind(member)
-                if member_kind == "user":
-                    users.append(_holder(member, "user", item, "eligible", group, eligible_member=True))
-                elif member_kind == "servicePrincipal":
-                    service_principals.append(
-                        _holder(member, "servicePrincipal", item, "eligible", group, eligible_member=True)
-                    )
+        principal = _resolved_principal(row)
+        kind = found.place(principal, item, "eligible", group, eligible_member=True)
+        if kind is None:
+            continue
+        if kind == "group" and principal["id"] in found.group_members:
+            found.expand(principal["id"], item, "eligible", group, eligible=True)
         else:
-            unresolved.append(
+            found.unresolved.append(
                 _holder(
                     principal,
-                    kind or "unknown",
+                    kind,
                     item,
                     "eligible",
                     group,
                     eligible_member=True,
-                    unresolved_because=None if kind is None else "eligible group's members not read",
+                    unresolved_because="eligible group's members not read" if kind == "group" else None,
                 )
             )

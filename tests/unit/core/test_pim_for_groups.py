@@ -23,8 +23,12 @@ TIER0, NESTED = "g-tier0", "g-nested"
 ASSIGNMENTS_URL = "/v1.0/roleManagement/directory/roleAssignments?$expand=principal"
 
 
+#: The characters GraphClient leaves unquoted in a query string.
+URL_SAFE = "$(),:'/"
+
+
 def _url(read: reads.GraphRead) -> str:
-    return f"{read.path}?{urlencode(read.params, safe="$(),:'/", quote_via=quote)}"
+    return f"{read.path}?{urlencode(read.params, safe=URL_SAFE, quote_via=quote)}"
 
 
 def group_eligibility_url(group_id: str) -> str:

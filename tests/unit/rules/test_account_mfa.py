@@ -11,6 +11,8 @@ from o365cis.config import ScanConfig
 from o365cis.directory_roles import role_holders
 from o365cis.findings import Decision, Finding, NoDecision, Status
 from o365cis.rules.account.mfa import admins_require_mfa, all_users_require_mfa
+from tests.unit.core.test_config import GLOBAL_READER
+from tests.unit.core.test_config import TEMPLATE_ADMIN_ROLES as TEMPLATE_ROLES
 from tests.unit.rules.account_cases import (
     ALICE,
     BG,
@@ -176,25 +178,6 @@ def test_all_users_require_mfa_lists_members_not_yet_capable() -> None:
 
 # ------------------------------------------------------------------ issue 9: admin roles, break-glass groups
 
-#: The 14 roles of Microsoft's "Require multifactor authentication for administrators" template, written out as the
-#: template lists them (https://learn.microsoft.com/entra/identity/conditional-access/howto-conditional-access-policy-admin-mfa).
-TEMPLATE_ROLES = {
-    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
-    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
-    "b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
-    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
-    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
-    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
-    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
-    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
-    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
-    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
-    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
-    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
-}
-GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 BREAK_GLASS_GROUP = "00000000-0000-4000-8000-0000000b9e00"
 
 
