@@ -101,7 +101,7 @@ class TenantReader:
     def group_eligibility_instances(self, group_id: str) -> list[dict[str, Any]]:
         """PIM for Groups eligibility of one group; a refusal for lack of Entra ID P2 means nobody is eligible.
 
-        A refusal for a missing permission stays a failed read (catalogue, "admin users").
+        A refusal for a missing permission stays a failed read (docs/CONCEPTS.md, "Admin users").
         """
         try:
             return self.read(reads.group_eligibility_instances(group_id))
