@@ -217,9 +217,11 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
 
     def item(domain: Json, days: float | None) -> Evidence:
         value = domain.get("passwordValidityPeriodInDays")
-        detail = f"passwordValidityPeriodInDays {value}" + (
-            " (never expires)" if never(days) else " (passwords expire)" if days is not None else f" ({expiry(domain, days)})"
-        )
+        if never(days):
+            state = "never expires"
+        else:
+            state = "passwords expire" if days is not None else expiry(domain, days)
+        detail = f"passwordValidityPeriodInDays {value} ({state})"
         return Evidence(type=EvidenceType.DOMAIN, id=str(domain.get("id")), name=str(domain.get("id")), detail=detail)
 
     evidence = capped([item(d, days) for d, days in (*failing, *passing)], "domains") + capped(

@@ -142,8 +142,10 @@ def test_password_hash_sync_reason_gives_the_age() -> None:
         # Unset means Microsoft's 90-day default, not "never" (issue 9 item 10); its neighbour one setting away
         # (the value written) is the golden tenant itself.
         (domain("contoso.com", passwordValidityPeriodInDays=None), Status.NON_COMPLIANT),
-        (lambda t: [d.pop("passwordValidityPeriodInDays") for d in t["domains"] if d["id"] == "contoso.com"],
-         Status.NON_COMPLIANT),
+        (
+            lambda t: [d.pop("passwordValidityPeriodInDays") for d in t["domains"] if d["id"] == "contoso.com"],
+            Status.NON_COMPLIANT,
+        ),
         (domain("contoso.com", passwordValidityPeriodInDays="never"), Status.NON_COMPLIANT),
         (domain("contoso.com", passwordValidityPeriodInDays=2147483646), Status.NON_COMPLIANT),
         (domain("corp.fabrikam.net", authenticationType="Managed"), Status.NON_COMPLIANT),
