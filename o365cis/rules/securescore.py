@@ -207,26 +207,35 @@ class SecureScore:
             )
         return None
 
+    def _looked_up(self, names: Sequence[str]) -> list[tuple[ControlScore | None, str | None]]:
+        """Each listed name as (its control or None, why it counts as absent or None when it is present).
+
+        A missing, deprecated or maxScore-0-without-percentage control is absent (docs/CONCEPTS.md, Secure Score).
+        """
+        found: list[tuple[ControlScore | None, str | None]] = []
+        for name in names:
+            control = self.control([name])
+            if control is None:
+                found.append((None, f"Secure Score control {name} is not in the latest snapshot"))
+            else:
+                found.append((control, control.absence))
+        return found
+
     def choose(self, names: Sequence[str]) -> tuple[ControlScore | None, list[str], list[ControlScore]]:
         """The control the rule reads among alternatives: the first listed name that is present.
 
         Returns (the chosen control or None, why each name before it counts as absent, the absent controls that are
-        in the snapshot). A missing, deprecated or maxScore-0-without-percentage control is absent and the next name
-        is tried; a marked control is present (the caller stops there and gives no decision).
+        in the snapshot). Absent names are passed over; a marked control is present (the caller stops there and gives
+        no decision).
         """
         absent: list[str] = []
         skipped: list[ControlScore] = []
-        for name in names:
-            control = self.control([name])
-            if control is None:
-                absent.append(f"Secure Score control {name} is not in the latest snapshot")
-                continue
-            why = control.absence
-            if why is not None:
-                absent.append(why)
+        for control, why in self._looked_up(names):
+            if why is None and control is not None:
+                return control, absent, skipped
+            absent.append(why or "")
+            if control is not None:
                 skipped.append(control)
-                continue
-            return control, absent, skipped
         return None, absent, skipped
 
     def _unusable(
@@ -299,19 +308,10 @@ class SecureScore:
         age = snapshot_age(self.snapshot_created, now)
         if not self.has_snapshot:
             return no_decision(f"Secure Score returned no snapshot, so controls {' / '.join(names)} cannot be read")
-        present: list[ControlScore] = []
-        absent: list[str] = []
-        evidence: list[Evidence] = []
-        for name in names:
-            control = self.control([name])
-            if control is None:
-                absent.append(f"Secure Score control {name} is not in the latest snapshot")
-                continue
-            evidence.append(control.evidence())
-            if control.absence is not None:
-                absent.append(control.absence)
-            else:
-                present.append(control)
+        looked_up = self._looked_up(names)
+        evidence = [control.evidence() for control, _ in looked_up if control is not None]
+        present = [control for control, why in looked_up if control is not None and why is None]
+        absent = [why for _, why in looked_up if why is not None]
         below = [c for c in present if not c.marked and c.full is False]
         if below:
             listed = "; ".join(f"{c.name} {c.figures()}" for c in below)
