@@ -105,8 +105,10 @@ class ControlScore:
     def absence(self) -> str | None:
         """Why the control counts as absent although it is in the snapshot (it measures nothing), or None.
 
-        The profile's `deprecated` flag, or a maxScore of 0 (or none) with no scoreInPercentage: such a control never
-        proves full, even when an admin marked it, and the next listed name is tried (docs/CONCEPTS.md, Secure Score).
+        The profile's `deprecated` flag ("Flag to indicate if a control is depreciated", Boolean, on
+        https://learn.microsoft.com/graph/api/resources/securescorecontrolprofile), or a maxScore of 0 (or none) with
+        no scoreInPercentage: such a control never proves full, even when an admin marked it, and the next listed name
+        is tried (docs/CONCEPTS.md, Secure Score).
         """
         if self.deprecated:
             return f"Secure Score control {self.name} is deprecated ({self.figures()})"
