@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from tests.fake_tenant import paths
 from tests.fake_tenant.data_common import GLOBAL_ADMIN
 from tests.fake_tenant.data_directory import pim_group_eligibility
 from tests.fake_tenant.data_security import CONTROLS
+from tests.fake_tenant.data_tenant import E5_PLANS, Sku, subscribed_skus
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.named import INTUNE_NOT_LICENSED, P1_REQUIRED, unlicensed_tenant
 from tests.fake_tenant.patching import PatchOp, graph_pointer, patch, with_error, with_roles
@@ -643,6 +645,102 @@ def break_glass_group_client_apps_case() -> ScanCase:
     return ScanCase(patch(base, ops), config=config)
 
 
+# ----------------------------------------------------------------------------------------------- issue 9 (graph)
+
+#: Microsoft's "Product names and service plan identifiers for licensing": Office 365 GCC G5 without Audio
+#: Conferencing (ENTERPRISEPREMIUM_NOPSTNCONF_NOPBI_GOV) carries the government plan names of Defender for Office 365.
+GCC_SKU_PART = "ENTERPRISEPREMIUM_NOPSTNCONF_NOPBI_GOV"
+GCC_SKU_ID = "1341559b-49df-443c-8e79-fa604fed2d82"
+COMMERCIAL_GATED_PLANS = frozenset({"ATP_ENTERPRISE", "THREAT_INTELLIGENCE", "LOCKBOX_ENTERPRISE"})
+
+
+def gcc_plans_case() -> ScanCase:
+    """A GCC-shaped tenant: the golden one whose only licence carries ATP_ENTERPRISE_GOV and THREAT_INTELLIGENCE_GOV
+    instead of the commercial Defender plans, and no Customer Lockbox plan at all (3.1 stays not licensed)."""
+    base = golden()
+    plans = [p for p in E5_PLANS if p not in COMMERCIAL_GATED_PLANS] + ["ATP_ENTERPRISE_GOV", "THREAT_INTELLIGENCE_GOV"]
+    skus = subscribed_skus(
+        base.tenant_id, [Sku(GCC_SKU_PART, GCC_SKU_ID, tuple(plans), units=USERS + 25, consumed=USERS)]
+    )
+    scenario = patch(base, [("replace", graph_pointer(paths.SUBSCRIBED_SKUS), skus)])
+    return ScanCase(scenario, ("-m", "section2 or section3 or section4"))
+
+
+def _app_scoped_b2b_policy(rule: dict[str, Any]) -> PatchOp:
+    """A b2bManagementPolicies item that is not the organisation default (it applies to one application only)."""
+    definition = json.dumps({"B2BManagementPolicy": {"InvitationsAllowedAndBlockedDomainsPolicy": rule}})
+    item = {
+        "id": "6f0c1b7e-0000-4000-8000-0000000b2b01",
+        "deletedDateTime": None,
+        "definition": [definition],
+        "displayName": "Contractor portal invitations",
+        "isOrganizationDefault": False,
+        "type": "B2BManagementPolicy",
+    }
+    return ("add", graph_pointer(paths.B2B_POLICIES, "-"), item)
+
+
+def issue9_graph_case() -> ScanCase:
+    """Issue 9's Graph-side crafted inputs, one per recommendation (each touches data only its rule reads):
+    1.5 a managed domain with passwordValidityPeriodInDays null; 1.1.14 an app-scoped block list beside the default
+    allow list; 7.7 the iOS compliance policy with BeforeLock 0 and no screen timeout (the restriction profile's
+    screen timeout 15); 7.3 the Android work-profile password expiring after 90 days; 1.1.15 its control deprecated
+    (at full score); 6.3 its control with maxScore 0, score 0 and no percentage."""
+    base = golden()
+    ios_lock = "passcodeMinutesOfInactivity"
+    ops: list[PatchOp] = [
+        ("replace", graph_pointer(paths.DOMAINS, "id=contoso.com", "passwordValidityPeriodInDays"), None),
+        _app_scoped_b2b_policy({"BlockedDomains": ["gmail.com"]}),
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", f"{ios_lock}BeforeLock"), 0),
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", f"{ios_lock}BeforeScreenTimeout"),
+            None,
+        ),
+        (
+            "replace",
+            intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", f"{ios_lock}BeforeScreenTimeout"),
+            15,
+        ),
+        (
+            "replace",
+            intune(
+                paths.COMPLIANCE_POLICIES,
+                "Android work profile - Baseline compliance",
+                "workProfilePasswordExpirationInDays",
+            ),
+            90,
+        ),
+        (
+            "replace",
+            graph_pointer(paths.SECURE_SCORE_PROFILES, "id=aad_linkedin_connection_disables", "deprecated"),
+            True,
+        ),
+        ("replace", graph_pointer(paths.SECURE_SCORE_PROFILES, "id=ExternalSharingExpiration", "maxScore"), 0.0),
+        *secure_score_fraction("ExternalSharingExpiration", 0),
+        (
+            "replace",
+            graph_pointer(
+                paths.SECURE_SCORES, "0", "controlScores", "controlName=ExternalSharingExpiration", "scoreInPercentage"
+            ),
+            None,
+        ),
+    ]
+    return ScanCase(patch(base, ops))
+
+
+def issue9_secure_score_all_case() -> ScanCase:
+    """Exchange unreadable (401), so 4.10 falls to Secure Score: mdo_antiphishingpolicies full, mdo_phishthresholdlevel
+    at 0% (the "all" rule); and 1.1.14's default item allows every domain while an app-scoped item has an allow list."""
+    base = golden()
+    ops: list[PatchOp] = [
+        *secure_score_fraction("mdo_phishthresholdlevel", 0),
+        ("replace", graph_pointer(paths.B2B_POLICIES, "0", "definition", "0"), '{"B2BManagementPolicy":{}}'),
+        _app_scoped_b2b_policy({"AllowedDomains": ["fabrikam.com"]}),
+    ]
+    return ScanCase(without_exchange(patch(base, ops)), ("-m", "section1 or section4"))
+
+
 #: Every scan of the matrix by name; test_verdicts_graph.py scans each one at most once.
 CASES: dict[str, Callable[[], ScanCase]] = {
     "golden": lambda: ScanCase(golden()),
@@ -658,4 +756,7 @@ CASES: dict[str, Callable[[], ScanCase]] = {
     "pim_groups_eligible": pim_groups_eligible_case,
     "break_glass_group_client_apps": break_glass_group_client_apps_case,
     "unlicensed_tier0_group": unlicensed_tier0_group_case,
+    "gcc_plans": gcc_plans_case,
+    "issue9_graph": issue9_graph_case,
+    "issue9_secure_score_all": issue9_secure_score_all_case,
 }

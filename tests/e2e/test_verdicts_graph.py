@@ -563,6 +563,17 @@ EXPECTATIONS: list[Expect] = [
     Expect("solo_violations", "6.2", "compliant", "securescore", ("SharePointTenantSettings.Read.All",)),
     Expect("solo_violations", "3.6", "error", "none", ("SharePointTenantSettings.Read.All",)),
     Expect("solo_violations", "6.1", "error", "none", ("SharePointTenantSettings.Read.All",)),
+    # Issue 9 (Graph side), each crafted input through the real CLI; "was" is the verdict before the change.
+    Expect("issue9_graph", "1.5", "non_compliant", "graph", ("contoso.com", "90-day default")),  # was compliant
+    Expect("issue9_graph", "1.1.14", "compliant", "graph", ("allow list",)),  # was non_compliant
+    Expect("issue9_graph", "7.7", "non_compliant", "graph", ("iOS/iPadOS",)),  # was compliant
+    Expect("issue9_graph", "7.3", "non_compliant", "graph", ("expire",)),  # was compliant
+    Expect("issue9_graph", "1.1.15", "manual", "none", ("aad_linkedin_connection_disables is deprecated",)),
+    Expect("issue9_graph", "6.3", "manual", "none", ("ExternalSharingExpiration has no maximum score",)),
+    Expect("issue9_secure_score_all", "4.10", "non_compliant", "securescore", ("mdo_phishthresholdlevel",)),
+    Expect("issue9_secure_score_all", "1.1.14", "non_compliant", "graph", ("no allow list",)),  # was compliant
+    # A GCC tenant: the Defender gate is met by the _GOV plans; Customer Lockbox is not licensed there.
+    Expect("gcc_plans", "3.1", "error", "none", ("not licensed", "LOCKBOX_ENTERPRISE")),
 ]
 
 
@@ -577,7 +588,7 @@ def test_licence_refusals_and_secure_score_handovers(scans: ScanPool, case: str,
         assert word in result["reason"]
 
 
-# ----------------------------------------------------------------------------------------------- issue 9: CA terms, PIM for Groups
+# ------------------------------------------------------------------------- issue 9: CA terms, PIM for Groups
 
 ISSUE_9_EXPECTATIONS: list[Expect] = [
     # Eligible-only members of the Global Administrator group are admin users: one without MFA fails 1.1.1, and
@@ -652,3 +663,19 @@ def test_pim_for_groups_not_licensed_means_nobody_eligible(scans: ScanPool, case
         assert "privilegedAccess/group" not in scan[rec_id]["reason"], scan[rec_id]["reason"]
         assert PIM_GROUPS_PERMISSION not in scan[rec_id]["reason"]
     assert any("via group" in str(e["detail"]) for e in scan["1.1.3"]["evidence"])
+
+
+GCC_GATED = ("2.3", "2.4", "4.7", "4.8", "4.10")
+
+
+@pytest.mark.parametrize("case", ["gcc_plans"])
+@pytest.mark.parametrize("rec_id", GCC_GATED)
+def test_government_defender_plans_meet_the_plan_gate(scans: ScanPool, case: str, rec_id: str) -> None:
+    """ATP_ENTERPRISE_GOV / THREAT_INTELLIGENCE_GOV count as Defender for Office 365 (issue 9 item 5): the gate no
+    longer answers `error: not licensed`; the golden Exchange data decides as in the commercial golden tenant."""
+    result = scans.result(case)[rec_id]
+    assert "not licensed" not in result["reason"], result["reason"]
+    assert result["status"] != "error", result["reason"]
+    golden = scans.result("golden")
+    if rec_id in golden.results:  # the commercial golden scan leaves section 4 out
+        assert result["status"] == golden[rec_id]["status"], result["reason"]

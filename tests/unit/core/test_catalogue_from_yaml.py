@@ -190,3 +190,24 @@ def test_output_is_deterministic_and_check_mode_reports_staleness(tmp_path: Path
     assert tool.main([str(source), "--output", str(output), "--check"]) == 0
     output.write_text("{}", encoding="utf-8")
     assert tool.main([str(source), "--output", str(output), "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "names", "expected"),
+    [
+        (
+            'compliant if ...\nSecure Score fallback uses "all": every listed control that is present must be full.',
+            ["a", "b"],
+            True,
+        ),
+        ('Otherwise Secure Score decides with\n  "all": either below full -> non_compliant.', ["a", "b"], True),
+        # The SPF "all" mechanism is not a Secure Score rule; nor is "all" without Secure Score controls.
+        ('evaluation stops at the first "all" mechanism. Secure Score is not used.', ["a"], False),
+        ('Secure Score fallback uses "all".', [], False),
+        ("Secure Score decides (first present is used).", ["a", "b"], False),
+    ],
+)
+def test_the_secure_score_all_rule_is_carried_as_a_marker(rule: str, names: list[str], expected: bool) -> None:
+    converted = tool.convert(spec(control("3.1", rule=rule, securescore=names)))["recommendations"][0]
+    assert converted.get("securescore_all", False) is expected
+    assert ("securescore_all" in converted) is expected  # left out where false: the file changes only there

@@ -301,7 +301,7 @@ GOLDEN: dict[str, Any] = {
             "isDefault": True,
             "isRoot": True,
             "isVerified": True,
-            "passwordValidityPeriodInDays": None,
+            "passwordValidityPeriodInDays": 2147483647,
             "supportedServices": ["Email"],
         },
         {
