@@ -26,17 +26,18 @@ from o365cis.catalogue import load_catalogue
 from o365cis.collectors import reads
 from o365cis.config import load_config
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BodyTooLarge, BudgetExhausted, HttpSession, Limits, RetryPolicy, send
+from o365cis.http import BodyTooLarge, BudgetExhausted, DeadlineExceeded, HttpSession, Limits, RetryPolicy, send
 from o365cis.scan import ScanContext, open_live_scan
 from o365cis.settings import ScanSettings, Secret
 from tests.fake_exchange.exchange_handler import INVOKE_PATH
 from tests.fake_tenant.errors import identity_error
+from tests.fake_tenant.identity import openid_configuration
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.server import FakeRequest
 from tests.harness.scan import FakeCloud, fake_cloud
 
 from .conftest import SECRET, PytestRun, client_id_of, live_scan, run_pytest
-from .hostile import RawServer, attacker_server, dripping, flooding, stall
+from .hostile import RawServer, attacker_server, dripping, dripping_head, flooding, stall
 
 #: Small limits so each case ends in seconds: the retry budget, one request's deadline, the body cap.
 RETRY_BUDGET = 2.0
@@ -44,6 +45,8 @@ REQUEST_DEADLINE = 1.0
 MAX_RESPONSE_MB = 1
 #: Slack over the budget for the sign-in, the organisation read and a loaded machine.
 SLACK = 3.0
+#: What a single request may take past its deadline: the watchdog's wake-up and unwinding on a loaded machine.
+DEADLINE_SLACK = 0.5
 USERS_PATH = "/v1.0/users"
 TOKEN_PATH = r"/[^/]+/oauth2/v2.0/token"
 DISCOVERY_PATH = r"/[^/]+/v2.0/.well-known/openid-configuration"
@@ -301,9 +304,16 @@ def test_a_stalled_tls_handshake_at_sign_in_is_bounded(cloud: FakeCloud, golden:
     assert caught.value.kind == "unreachable"
 
 
-@pytest.mark.parametrize("case", ["stalled TLS handshake (API)", "slow drip body", "chunked flood past the cap"])
+@pytest.mark.parametrize(
+    "case", ["stalled TLS handshake (API)", "slow drip body", "dripped headers", "chunked flood past the cap"]
+)
 def test_a_request_cannot_outlive_the_retry_budget_nor_the_body_cap(cloud: FakeCloud, case: str) -> None:
-    behaviours = {"stalled": stall, "slow": dripping(cloud.server.ca), "chunked": flooding(cloud.server.ca)}
+    behaviours = {
+        "stalled": stall,
+        "slow": dripping(cloud.server.ca),
+        "dripped": dripping_head(cloud.server.ca),
+        "chunked": flooding(cloud.server.ca),
+    }
     session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
     policy = RetryPolicy(budget_seconds=RETRY_BUDGET, timeout=RETRY_BUDGET)
     outcome: list[str] = []
@@ -312,6 +322,40 @@ def test_a_request_cannot_outlive_the_retry_budget_nor_the_body_cap(cloud: FakeC
         with pytest.raises(expected) as caught:
             send(session, "GET", f"{server.url}/v1.0/users", policy=policy)
     report(outcome, f"error: {caught.value}")
+
+
+def test_headers_dripped_a_byte_at_a_time_end_at_the_request_deadline(cloud: FakeCloud) -> None:
+    """Status line and headers at a byte per 0.1 s: every recv is within the 1 s read timeout, so only the
+    request's own deadline can end it, and it does, however far the head has got."""
+    session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
+    outcome: list[str] = []
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        with bounded("dripped headers (one request)", REQUEST_DEADLINE + DEADLINE_SLACK, outcome):
+            with pytest.raises(DeadlineExceeded) as caught:
+                session.get(f"{server.url}/v1.0/users")
+        assert server.connections == 1
+    report(outcome, f"error: {caught.value}")
+    assert "request deadline" in str(caught.value) and "127.0.0.1" in str(caught.value)
+
+
+def token_endpoint_at(cloud: FakeCloud, scenario: Scenario, url: str) -> None:
+    """Point the tenant's OpenID discovery document at another token endpoint (the discovery itself is fine)."""
+    document = {**openid_configuration(cloud.server.url, scenario), "token_endpoint": f"{url}/t/oauth2/v2.0/token"}
+    cloud.server.mount("GET", DISCOVERY_PATH, answer(200, document), first=True)
+
+
+def test_a_token_endpoint_dripping_its_headers_ends_the_sign_in(cloud: FakeCloud, golden: Scenario) -> None:
+    """msal's token request goes through the project's session, so the same deadline ends it: AuthError (exit 4)."""
+    outcome: list[str] = []
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        token_endpoint_at(cloud, golden, server.url)
+        with bounded("dripped token-endpoint headers (sign-in)", REQUEST_DEADLINE + 1.0, outcome):
+            with pytest.raises(AuthError) as caught:
+                open_scan(cloud, golden)
+        assert server.connections >= 1, "the sign-in never reached the dripping token endpoint"
+    report(outcome, f"AuthError (exit 4): {caught.value}")
+    assert caught.value.kind == "unreachable" and "request deadline" in str(caught.value)
+    assert "\n" not in str(caught.value) and SECRET not in str(caught.value)
 
 
 # Whole scans from the command line -------------------------------------------------------------------------------
@@ -370,6 +414,22 @@ def test_a_token_endpoint_redirect_stops_the_command_line_with_exit_4(
     assert "Traceback" not in run.output and SECRET not in run.output
     assert run.written_files() == [], "a usage error leaves no report behind"
     assert_untouched(attacker)
+
+
+def test_a_token_endpoint_dripping_its_headers_stops_the_command_line_with_exit_4(
+    cloud: FakeCloud, golden: Scenario, tmp_path: Path
+) -> None:
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        token_endpoint_at(cloud, golden, server.url)
+        started = time.monotonic()
+        run = live_scan(cloud, golden, tmp_path / "out", env={"O365CIS_REQUEST_DEADLINE": str(REQUEST_DEADLINE)})
+        measured = time.monotonic() - started
+    print(f"HOSTILE | whole scan: token endpoint drips its headers | 60.0 s | {measured:.2f} s | exit {run.returncode}")
+    assert measured < 60
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.describe()
+    assert len(run.error_lines()) == 1 and "request deadline" in run.error_lines()[0], run.describe()
+    assert "Traceback" not in run.output and SECRET not in run.output
+    assert run.written_files() == []
 
 
 # Bad snapshots and unwritable outputs: one line, exit 4, before any recommendation ------------------------------
