@@ -222,6 +222,7 @@ class HttpSession(requests.Session):
         watch = _Watch(remaining)
         outer, _current.watch = getattr(_current, "watch", None), watch
         watch.start()
+        unexpected: str | None = None
         try:
             response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
             try:
@@ -233,16 +234,24 @@ class HttpSession(requests.Session):
                 _read_bounded(response, ends, limits.max_body_bytes)
             finally:
                 response.close()
-        except Exception:
+        except Exception as exc:
             if watch.fired:  # whatever the shut socket made urllib3 or ssl raise, the cause is the deadline
                 raise DeadlineExceeded(
-                    f"{_host(str(url))} had not finished answering when the request deadline "
-                    f"({remaining:.3g} s) passed"
+                    f"{_host(str(url))} had not finished answering when the request deadline ({remaining:.3g} s) passed"
                 ) from None
-            raise
+            if isinstance(exc, requests.RequestException):
+                raise
+            # Anything else the HTTP stack raises (a bug, an answer no layer expected) is this request's
+            # failure, never the scan's. The frames it came through hold the raw request (Authorization header,
+            # token form with the client secret): the exception is dropped and the new one raised outside this
+            # block, so it carries no context whose traceback `pytest -l` or an INTERNALERROR could print.
+            unexpected = type(exc).__name__
+            del exc
         finally:
             watch.stop()
             _current.watch = outer
+        if unexpected is not None:
+            raise TransportError(f"{_host(str(url))}: the HTTP stack failed ({unexpected})")
         return response
 
 

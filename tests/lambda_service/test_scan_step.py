@@ -17,8 +17,14 @@ from pathlib import Path
 import pytest
 
 from o365cis.lambda_service.events import ScanJob
-from o365cis.lambda_service.scan_step import CHILD_MODULE, CODE_DIR, OUTPUT_FILE, RUNNER_ENTRY, PytestScanStep
-from o365cis.lambda_service.scan_step import child_environment
+from o365cis.lambda_service.scan_step import (
+    CHILD_MODULE,
+    CODE_DIR,
+    OUTPUT_FILE,
+    RUNNER_ENTRY,
+    PytestScanStep,
+    child_environment,
+)
 from o365cis.settings import Secret
 
 from . import standin_runner
