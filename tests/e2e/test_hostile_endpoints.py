@@ -12,7 +12,9 @@ whole scan in a child process and check its exit status, its output and its repo
 from __future__ import annotations
 
 import json
+import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -520,3 +522,20 @@ def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
     for rec_id, cause in FALLBACK_DEPENDENTS.items():
         assert results[rec_id]["source"] == "securescore" and cause in results[rec_id]["reason"], results[rec_id]
     assert_untouched(attacker)
+
+
+def test_the_watchdog_leaves_no_descriptor_nor_thread_and_keeps_connections_alive(cloud: FakeCloud) -> None:
+    """Each request's watchdog holds a duplicate of its socket and a timer thread: both go when the request ends,
+    and the connection itself goes back to the pool for the next request."""
+    session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
+    url = f"{cloud.server.url}/common/v2.0/.well-known/openid-configuration"
+    session.get(url)  # the pool's first connection
+    descriptors, threads = len(os.listdir("/proc/self/fd")), threading.active_count()
+    before = len(cloud.server.requests)
+    for _ in range(30):
+        assert session.get(url).status_code in (200, 400)
+    time.sleep(0.2)  # cancelled timer threads end at once; give the scheduler a moment
+    assert len(os.listdir("/proc/self/fd")) <= descriptors and threading.active_count() <= threads
+    assert len(cloud.server.requests) - before == 30
+    pool = next(iter(session.get_adapter(url).poolmanager.pools._container.values()))
+    assert pool.num_connections == 1, "keep-alive: one connection served every request"
