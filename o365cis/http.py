@@ -130,30 +130,28 @@ def _watch_socket(sock: socket.socket | None) -> None:
         watch.attach(sock)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    """Hands its socket to the current request's watch: when made (before any TLS handshake) and when reused."""
+class _Watched:
+    """Mixed into urllib3's connection classes: hands the socket to the current request's watch when it is made
+    (before any TLS handshake) and each time the connection is used again."""
+
+    sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         _watch_socket(sock)
         return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         _watch_socket(self.sock)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    """The TLS twin of _WatchedHTTPConnection (the raw socket is watched before the handshake starts)."""
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch_socket(sock)
-        return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _watch_socket(self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

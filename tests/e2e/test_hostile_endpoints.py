@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 from o365cis.auth import AuthError
 from o365cis.catalogue import load_catalogue
@@ -537,5 +538,7 @@ def test_the_watchdog_leaves_no_descriptor_nor_thread_and_keeps_connections_aliv
     time.sleep(0.2)  # cancelled timer threads end at once; give the scheduler a moment
     assert len(os.listdir("/proc/self/fd")) <= descriptors and threading.active_count() <= threads
     assert len(cloud.server.requests) - before == 30
-    pool = next(iter(session.get_adapter(url).poolmanager.pools._container.values()))
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, HTTPAdapter)
+    pool = next(iter(adapter.poolmanager.pools._container.values()))
     assert pool.num_connections == 1, "keep-alive: one connection served every request"
