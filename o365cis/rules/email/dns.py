@@ -18,8 +18,8 @@ from o365cis.dns.records import (
     dkim_records,
     dmarc_policy,
     dmarc_records,
-    spf_allows_everyone,
-    spf_authorises_exchange,
+    is_exchange_online_include,
+    read_spf,
     spf_records,
     tag_list,
 )
@@ -110,11 +110,7 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
         raise _dns_failure(checks, what)
     review = [c.domain for c in checks if c.verdict == DomainVerdict.REVIEW]
     if review:
-        return manual(
-            f"{what} of {', '.join(review)} does not include Exchange Online directly: "
-            "review the senders it authorises",
-            evidence,
-        )
+        return manual(f"{what} of {', '.join(review)} needs review (see each domain's evidence)", evidence)
     return compliant(valid_reason.format(count=plural(len(checks), "mail domain")), evidence)
 
 
@@ -242,16 +238,49 @@ def _spf_check(domain: MailDomain, outcome: DnsOutcome, expected: str | None) ->
             domain.name, DomainVerdict.INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint
         )
     record = records[0]
-    if spf_allows_everyone(record):
-        return DomainCheck(
-            domain.name, DomainVerdict.INVALID, f"{record!r} ends in +all (authorises every sender){hint}"
+    verdict, why = spf_verdict(record)
+    return DomainCheck(domain.name, verdict, f"{record!r}: {why}{hint}")
+
+
+def spf_verdict(record: str) -> tuple[DomainVerdict, str]:
+    """One SPF record read term by term as RFC 7208 section 4.6 evaluates it (the catalogue's 4.12 rule).
+
+    Valid only when include:spf.protection.outlook.com is reached before an all mechanism that fails (-all) or
+    soft-fails (~all) every other sender.
+    """
+    spf = read_spf(record)
+    if spf.errors:
+        # RFC 7208 4.6: any syntax error makes check_host() return permerror; no sender is authorised.
+        return DomainVerdict.INVALID, "permerror, syntax error in " + ", ".join(spf.errors)
+    final = spf.all_mechanism
+    exchange = any(is_exchange_online_include(m) for m in spf.evaluated)
+    if final is not None and final.qualifier == "+":
+        # RFC 7208 4.6.2: no qualifier means "+"; `all` always matches (5.1), so every sender passes.
+        return DomainVerdict.INVALID, f"evaluation stops at {final}, which authorises every sender (RFC 7208 5.1)"
+    if not exchange and any(m.target == EXCHANGE_ONLINE_SPF_INCLUDE for m in spf.unreached):
+        return DomainVerdict.INVALID, (
+            f"evaluation stops at {final} before include:{EXCHANGE_ONLINE_SPF_INCLUDE}, "
+            "so Exchange Online is never authorised (RFC 7208 4.6)"
         )
-    if spf_authorises_exchange(record):
-        return DomainCheck(domain.name, DomainVerdict.VALID, f"{record!r}{hint}")
-    return DomainCheck(
-        domain.name,
-        DomainVerdict.REVIEW,
-        f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}",
+    if exchange and final is not None and final.qualifier in "-~":
+        return DomainVerdict.VALID, f"include:{EXCHANGE_ONLINE_SPF_INCLUDE} is reached before {final}"
+    if not exchange:
+        redirect = spf.modifier("redirect") if final is None else None
+        via = f"redirect={redirect}" if redirect else "a gateway or other senders"
+        return DomainVerdict.REVIEW, (
+            f"no include:{EXCHANGE_ONLINE_SPF_INCLUDE} that passes is evaluated (sent through {via}?): "
+            "review the senders it authorises"
+        )
+    if final is None:
+        redirect = spf.modifier("redirect")
+        if redirect:
+            # RFC 7208 6.1: with no all mechanism, the redirect target's record decides the unlisted senders.
+            return DomainVerdict.REVIEW, f"no all mechanism: redirect={redirect} decides unlisted senders, review it"
+        return DomainVerdict.REVIEW, (
+            "no all mechanism: unlisted senders get a neutral result (RFC 7208 4.7), spoofing is not refused"
+        )
+    return DomainVerdict.REVIEW, (
+        f"evaluation stops at {final}: unlisted senders get a neutral result (RFC 7208 8.2), spoofing is not refused"
     )
 
 

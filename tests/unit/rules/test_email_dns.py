@@ -159,6 +159,21 @@ SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
         ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
         ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
         ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
+        # Issue 9 item 12: RFC 7208 4.6 stops at the first all mechanism.
+        ("+all first", found("contoso.com", "v=spf1 +all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("-all first", found("contoso.com", "v=spf1 -all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("~all first", found("contoso.com", "v=spf1 ~all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("exp= after -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.contoso.com"), Status.COMPLIANT, "published"),
+        ("exp= before the mechanisms", found("contoso.com", "v=spf1 exp=explain._spf.contoso.com include:spf.protection.outlook.com -all"), Status.COMPLIANT, "published"),
+        ("redirect ignored beside -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all redirect=_spf.contoso.com"), Status.COMPLIANT, "published"),
+        ("?all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com ?all"), Status.MANUAL, "review"),
+        ("no all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com"), Status.MANUAL, "review"),
+        ("no all, redirect", found("contoso.com", "v=spf1 include:spf.protection.outlook.com redirect=_spf.contoso.com"), Status.MANUAL, "review"),
+        ("mechanism after -all is never reached", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all +all"), Status.COMPLIANT, "published"),
+        ("other senders before the include", found("contoso.com", "v=spf1 ip4:192.0.2.0/24 mx include:spf.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
+        ("unknown term (permerror)", found("contoso.com", "v=spf1 include:spf.protection.outlook.com inclde:x.example -all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("include without a target (permerror)", found("contoso.com", "v=spf1 include: include:spf.protection.outlook.com -all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("two redirects (permerror)", found("contoso.com", "v=spf1 redirect=a.example redirect=b.example"), Status.NON_COMPLIANT, "contoso.com"),
     ],
 )
 def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
@@ -282,3 +297,23 @@ def test_expected_spf_comes_from_the_email_service_record() -> None:
     assert email_dns.expected_spf([]) is None
 
 
+
+
+@pytest.mark.parametrize(
+    ("record", "verdict", "said"),
+    [
+        ("v=spf1 +all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "stops at +all, which authorises every sender"),
+        ("v=spf1 all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "authorises every sender"),
+        ("v=spf1 -all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "never authorised"),
+        ("v=spf1 include:spf.protection.outlook.com ~all", email_dns.DomainVerdict.VALID, "reached before ~all"),
+        ("v=spf1 include:spf.protection.outlook.com ?all", email_dns.DomainVerdict.REVIEW, "neutral"),
+        ("v=spf1 include:spf.protection.outlook.com", email_dns.DomainVerdict.REVIEW, "no all mechanism"),
+        ("v=spf1 redirect=_spf.contoso.com", email_dns.DomainVerdict.REVIEW, "redirect=_spf.contoso.com"),
+        ("v=spf1 include:spf.protection.outlook.com inclde:x -all", email_dns.DomainVerdict.INVALID, "permerror"),
+    ],
+)
+def test_spf_verdict_names_why(record: str, verdict: email_dns.DomainVerdict, said: str) -> None:
+    got, why = email_dns.spf_verdict(record)
+
+    assert got is verdict
+    assert said in why
