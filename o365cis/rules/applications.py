@@ -294,11 +294,16 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
                 f"default policy enabled; Domains {powershell_text(default.get('Domains'))}",
             )
         )
+    unreadable: list[str] = []
     for policy in policies:
-        if policy is default or prop_bool(policy, "Enabled") is not True:
+        enabled = prop_bool(policy, "Enabled")
+        if policy is default or enabled is False:
             continue
         entries = _calendar_entries(policy)
-        if entries:
+        if entries and enabled is None:
+            # A missing, null or non-boolean Enabled is not "disabled": this policy may share calendars.
+            unreadable.append(f"{object_name(policy)} (Enabled {powershell_text(policy.get('Enabled'))})")
+        elif entries:
             failures.append(
                 object_evidence(
                     EvidenceType.SHARING_POLICY, policy, f"enabled; shares calendars via {', '.join(entries)}"
@@ -312,6 +317,12 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
         )
     if prop_bool(default, "Enabled") is None:
         return no_decision("The default sharing policy carries no Enabled value", evidence)
+    if unreadable:
+        return no_decision(
+            "Sharing policies that share calendars with everyone carry no readable Enabled value: "
+            + ", ".join(unreadable),
+            evidence,
+        )
     return compliant(
         "The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence
     )
