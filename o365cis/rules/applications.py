@@ -467,7 +467,7 @@ def outlook_addins_blocked(role_assignment_policies: JsonList | None, mailboxes:
         roles = _addin_roles(policy)
         why = [
             *(["default policy"] if is_default else []),
-            *([f"named by {plural(used[index], 'mailbox')}"] if index in used else []),
+            *([f"named by {plural(used[index], 'mailbox', 'mailboxes')}"] if index in used else []),
         ]
         in_use = bool(why) or (is_default is None)  # an unreadable IsDefault may be the default
         if is_default is None:
@@ -524,7 +524,7 @@ def outlook_addins_blocked(role_assignment_policies: JsonList | None, mailboxes:
                     *undecided,
                     *(f"{n} is named by a mailbox but matches no policy" for n in unmatched),
                     *(
-                        [f"{plural(len(unreadable), 'mailbox')} without a readable RoleAssignmentPolicy"]
+                        [f"{plural(len(unreadable), 'mailbox', 'mailboxes')} without a readable RoleAssignmentPolicy"]
                         if unreadable
                         else []
                     ),
@@ -534,7 +534,7 @@ def outlook_addins_blocked(role_assignment_policies: JsonList | None, mailboxes:
         )
     in_use_count = len(set(used) | {i for i, p in enumerate(policies) if prop_bool(p, "IsDefault")})
     return compliant(
-        f"No role assignment policy in use grants an add-in role ({plural(in_use_count, 'policy')} in use, "
-        f"{len(policies) - in_use_count} not in use and listed only)",
+        f"No role assignment policy in use grants an add-in role ({plural(in_use_count, 'policy')} in use"
+        + (f"; {len(policies) - in_use_count} not in use, listed only)" if len(policies) > in_use_count else ")"),
         evidence,
     )
