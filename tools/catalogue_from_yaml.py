@@ -20,9 +20,8 @@ What the conversion does besides copying the per-recommendation fields:
 * The Secure Score "all" rule is carried as `"securescore_all": true` (only on the recommendations whose rule text
   says Secure Score reads its controls with "all", e.g. 1.1.8 and 4.10: every listed control that is present must be
   full, instead of the first present alternative). The key is left out elsewhere, so the file only changes there.
-* Chains that wait for the rule changes are kept (PENDING_CHAINS): the revision moves 4.11's Get-DkimSigningConfig
-  into the DNS source and drops the Exchange fallback, but today's 4.11 test still wires DNS then Exchange. The
-  requests and permissions are the revision's; only the chain waits for the rules phase.
+* Chains that wait for rule changes are kept (PENDING_CHAINS, id -> (evaluation, fallback)); none waits today
+  (4.11's Get-DkimSigningConfig moved into the DNS source with its rule).
 """
 
 from __future__ import annotations
@@ -47,9 +46,7 @@ KNOWN_APIS = ("Microsoft Graph", "Office 365 Exchange Online")
 #: Request prefixes of the APIs held back (the yaml's placeholders for the Teams and SharePoint admin hosts).
 DEFERRED_REQUEST_PREFIXES = ("GET {teams}", "GET {sharepoint_admin}")
 #: id -> (evaluation, fallback) kept until the rules phase implements the revised chain (see the module docstring).
-PENDING_CHAINS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "4.11": ("dns", ("exchange", "manual")),
-}
+PENDING_CHAINS: dict[str, tuple[str, tuple[str, ...]]] = {}
 #: Placeholders spelled out in prose notes (the yaml defines {compliance} above shared_requests).
 NOTE_PLACEHOLDERS = {"{compliance}": "Security & Compliance"}
 _SHARED_REQUESTS_POINTER = "Narrower alternatives are named in shared_requests."

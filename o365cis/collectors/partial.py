@@ -9,6 +9,8 @@ from o365cis.collectors import reads
 from o365cis.collectors.reads import GraphRead
 from o365cis.collectors.tenant import TenantReader
 from o365cis.directory_roles import RoleHolders, eligible_member_groups, groups_to_expand, role_holders
+from o365cis.exchange.client import ExchangeReader
+from o365cis.exchange.cmdlets import CmdletCall
 from o365cis.findings import Decision, FailureKind, NoDecision, ReadError
 
 
@@ -83,3 +85,14 @@ def only_eligibility_failed(partial: PartialReads) -> bool:
         f.request.endswith("roleEligibilityScheduleInstances") and f.kind is not FailureKind.NOT_LICENSED
         for f in partial.failures
     )
+
+
+def attempt_invoke(exchange: ExchangeReader, call: CmdletCall) -> list[dict[str, Any]] | ReadError:
+    """A decisive cmdlet read a rule can partly do without: its objects, or the ReadError for the rule to weigh.
+
+    Used where the catalogue lets data already read prove a failure without this read (4.11, 2.8).
+    """
+    try:
+        return exchange.invoke(call.name, call.parameters)
+    except ReadError as failure:
+        return failure

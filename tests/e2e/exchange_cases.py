@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_exchange.exchange_handler import InvokeCall
+from tests.fake_exchange.scenarios import dkim_signing, mailbox_role_assignment_policy, role_assignment_policy
 from tests.fake_tenant import paths
 from tests.fake_tenant.data_tenant import DomainSpec
 from tests.fake_tenant.golden import build_compliant, golden_domains, golden_profile, tenant_identity
@@ -73,7 +74,7 @@ EXCHANGE_DECIDED: tuple[str, ...] = (
     "5.2",
     "6.4",
 )
-#: Decided by DNS look-ups of the mail domains (4.11 falls back to Get-DkimSigningConfig).
+#: Decided by DNS look-ups of the mail domains (4.11 also reads Get-DkimSigningConfig, a decisive read of that source).
 DNS_DECIDED: tuple[str, ...] = ("4.11", "4.12", "4.13")
 #: Always manual; Exchange output is attached as evidence only.
 EXCHANGE_EVIDENCE_ONLY: tuple[str, ...] = ("2.5", "5.7", "5.8", "5.12", "5.14")
@@ -372,6 +373,8 @@ def service_faults_case() -> ScanCase:
         ("add", exchange_setting("compliance"), "missing"),
         ("add", exchange_setting("page_size"), 1),
         *[("add", cmdlet_pointer("Get-RoleAssignmentPolicy", "-"), policy) for policy in PAGED_ROLE_POLICIES],
+        # 2.8 counts only policies in use: a mailbox on the offending one.
+        mailbox_role_assignment_policy(f"adele@{ROOT}", "Developers Role Assignment Policy"),
         (
             "add",
             exchange_setting("errors"),
@@ -396,7 +399,7 @@ def service_faults_case() -> ScanCase:
 def dns_failures_case() -> ScanCase:
     """DNS failing on fabrikam.com, truncated answers on contoso.com, and a compliance host that knows no cmdlet.
 
-    * fabrikam.com: selector1 times out, selector2 SERVFAIL -> 4.11 asks Get-DkimSigningConfig (Enabled: compliant);
+    * fabrikam.com: selector1 times out, selector2 SERVFAIL -> 4.11 error (signing Enabled proves no key published);
       its apex TXT times out -> 4.12 error; _dmarc SERVFAIL -> 4.13 error;
     * contoso.com: selector1 and the apex answer truncated over UDP -> asked again over TCP, decided normally;
     * the compliance host answers "unknown cmdlet": 3.2, 3.4, 3.5 are read on the Exchange host.
@@ -432,6 +435,61 @@ def no_domain_permission_case() -> ScanCase:
     return ScanCase("no_domain_permission", scenario, options=("-k", "dkim or spf or dmarc"))
 
 
+#: A third-party add-in policy CIS's remediation leaves in place (2.8), no longer the default.
+LEGACY_ADDIN_POLICY = "Legacy Add-ins Policy"
+#: 4.12: `-all` ends evaluation before Exchange Online's include (RFC 7208 4.6).
+SPF_ALL_FIRST = "v=spf1 -all include:spf.protection.outlook.com"
+#: 4.12: `+all` authorises every sender before anything else is read.
+SPF_PLUS_ALL_FIRST = "v=spf1 +all include:spf.protection.outlook.com"
+#: 4.12: a modifier after -all is legal and changes nothing.
+SPF_WITH_EXP = "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.fabrikam.com"
+#: The three recommendations of issue 9 items 11, 12 and 14 (pytest -k over their test names).
+ISSUE9_SELECTION = ("-k", "dkim or spf or outlook_addins")
+
+
+def issue9_crafted_case() -> ScanCase:
+    """Issue 9 items 11, 12 and 14, each on its crafted input (one cause per recommendation):
+
+    * contoso.com's DKIM CNAMEs and keys are in place, signing is off in Exchange -> 4.11 non_compliant (was compliant);
+    * contoso.com's SPF has -all before include:spf.protection.outlook.com -> 4.12 non_compliant (was compliant);
+      fabrikam.com's `include:... -all exp=...` stays valid;
+    * CIS's 2.8 remediation: the old add-in policy left in place, not the default, no mailbox on it -> compliant
+      (was non_compliant).
+    """
+    ops: list[PatchOp] = [
+        *dkim_signing(ROOT, enabled=False),
+        ("replace", dns_pointer(ROOT, "TXT", "0"), SPF_ALL_FIRST),
+        ("replace", dns_pointer(FEDERATED, "TXT", "0"), SPF_WITH_EXP),
+        role_assignment_policy(LEGACY_ADDIN_POLICY, ["MyBaseOptions", "My Custom Apps", "My Marketplace Apps"]),
+    ]
+    return ScanCase("issue9_crafted", patch(golden_scenario(), ops), options=ISSUE9_SELECTION)
+
+
+def issue9_neighbours_case() -> ScanCase:
+    """The crafted inputs' neighbours, one setting away:
+
+    * no Exchange access at all, contoso.com's DKIM selector2 missing -> 4.11 non_compliant from DNS alone;
+    * contoso.com's SPF has +all first -> 4.12 non_compliant.
+
+    2.8's neighbour needs Exchange: issue9_addin_in_use_case.
+    """
+    scenario = dataclasses.replace(golden_scenario(), exchange_roles=[])
+    ops: list[PatchOp] = [
+        ("remove", dns_pointer(f"selector2._domainkey.{ROOT}")),
+        ("replace", dns_pointer(ROOT, "TXT", "0"), SPF_PLUS_ALL_FIRST),
+    ]
+    return ScanCase("issue9_neighbours", patch(scenario, ops), options=("-k", "dkim or spf"))
+
+
+def issue9_addin_in_use_case() -> ScanCase:
+    """2.8's neighbour: the legacy add-in policy left in place and one mailbox still on it -> non_compliant."""
+    ops: list[PatchOp] = [
+        role_assignment_policy(LEGACY_ADDIN_POLICY, ["MyBaseOptions", "My Custom Apps"]),
+        mailbox_role_assignment_policy(f"adele@{ROOT}", LEGACY_ADDIN_POLICY),
+    ]
+    return ScanCase("issue9_addin_in_use", patch(golden_scenario(), ops), options=("-k", "outlook_addins"))
+
+
 def all_cases() -> list[ScanCase]:
     """Every live scan of tests/e2e/test_verdicts_exchange_dns.py."""
     return [
@@ -443,6 +501,9 @@ def all_cases() -> list[ScanCase]:
         dns_failures_case(),
         no_mail_domain_case(),
         no_domain_permission_case(),
+        issue9_crafted_case(),
+        issue9_neighbours_case(),
+        issue9_addin_in_use_case(),
     ]
 
 

@@ -174,9 +174,15 @@ def test_an_unknown_source_with_decisive_reads_left_is_refused() -> None:
         tool.convert(spec(odd))
 
 
-def test_a_pending_chain_waits_for_the_rules_phase() -> None:
+def test_a_pending_chain_waits_for_the_rules_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tool, "PENDING_CHAINS", {"4.11": ("dns", ("exchange", "manual"))})
     dkim = control("4.11", evaluation="dns", fallback=["manual"])
     assert tool.convert(spec(dkim))["recommendations"][0]["fallback"] == ["exchange", "manual"]
+
+
+def test_4_11_has_its_revised_chain() -> None:
+    dkim = control("4.11", evaluation="dns", fallback=["manual"])
+    assert tool.convert(spec(dkim))["recommendations"][0]["fallback"] == ["manual"]
 
 
 def test_output_is_deterministic_and_check_mode_reports_staleness(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ DECIDE: dict[str, Callable[[Cmdlets], Decision]] = {
     "2.2": lambda c: applications.calendar_sharing_disabled(c["Get-SharingPolicy"]),
     "2.3": lambda c: applications.safe_links_for_office_apps(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-AtpPolicyForO365"]),
     "2.4": lambda c: applications.atp_for_spo_teams_odb(c["Get-AtpPolicyForO365"]),
-    "2.8": lambda c: applications.outlook_addins_blocked(c["Get-RoleAssignmentPolicy"]),
+    "2.8": lambda c: applications.outlook_addins_blocked(c["Get-RoleAssignmentPolicy"], c["Get-Mailbox"]),
     "3.1": lambda c: data_management.customer_lockbox_enabled(c["Get-OrganizationConfig"]),
     "3.2": lambda c: data_management.sensitivity_labels_published(c["Get-Label"], c["Get-LabelPolicy"]),
     "3.4": lambda c: data_management.dlp_policies_enabled(c["Get-DlpCompliancePolicy"]),
@@ -128,6 +128,12 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
      Status.COMPLIANT, "disabled"),
     ("2.2", "no default policy", set_on("Get-SharingPolicy", Default=False), None, "no default policy"),
     ("2.2", "default lacks Enabled", drop("Get-SharingPolicy", "Enabled"), None, "Enabled"),
+    ("2.2", "policy sharing with everyone, Enabled null",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Open", "Default": False, "Enabled": None, "Domains": ["*:CalendarSharingFreeBusyDetail"]}),
+     None, "Open"),
+    ("2.2", "policy sharing with everyone, Enabled absent",
+     lambda c: c["Get-SharingPolicy"].append({"Name": "Open", "Default": False, "Domains": ["*:CalendarSharingFreeBusyDetail"]}),
+     None, "Open"),
     ("2.3", "click-through allowed everywhere",
      both(set_on("Get-SafeLinksPolicy", 0, AllowClickThrough=True), set_on("Get-SafeLinksPolicy", 1, AllowClickThrough=True)),
      Status.NON_COMPLIANT, "Safe Links for Office apps"),
@@ -149,9 +155,13 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
     ("2.4", "no object", replace("Get-AtpPolicyForO365", []), None, "no object"),
     ("2.8", "default policy grants My Custom Apps",
      lambda c: c["Get-RoleAssignmentPolicy"][0]["AssignedRoles"].append("My Custom Apps"), Status.NON_COMPLIANT, "Default Role Assignment Policy"),
-    ("2.8", "a non-default policy grants a marketplace role (any spelling)",
-     lambda c: c["Get-RoleAssignmentPolicy"].append({"Name": "Sales", "IsDefault": False, "AssignedRoles": ["MyMarketplaceApps"]}),
+    ("2.8", "a policy a mailbox uses grants a marketplace role (any spelling)",
+     both(lambda c: c["Get-RoleAssignmentPolicy"].append({"Name": "Sales", "IsDefault": False, "AssignedRoles": ["MyMarketplaceApps"]}),
+          set_on("Get-Mailbox", RoleAssignmentPolicy="sales")),
      Status.NON_COMPLIANT, "Sales"),
+    ("2.8", "a policy no mailbox uses is listed, not counted",
+     lambda c: c["Get-RoleAssignmentPolicy"].append({"Name": "Sales", "IsDefault": False, "AssignedRoles": ["MyMarketplaceApps"]}),
+     Status.COMPLIANT, "not in use"),
     ("2.8", "no policy at all (every tenant has one)", replace("Get-RoleAssignmentPolicy", []), None, "no policy"),
     ("2.8", "AssignedRoles absent", drop("Get-RoleAssignmentPolicy", "AssignedRoles"), None, "AssignedRoles"),
     ("3.1", "lockbox off", set_on("Get-OrganizationConfig", CustomerLockBoxEnabled=False), Status.NON_COMPLIANT, "disabled"),
@@ -159,11 +169,19 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
     ("3.2", "no label", replace("Get-Label", []), Status.NON_COMPLIANT, "no sensitivity label"),
     ("3.2", "policy disabled", set_on("Get-LabelPolicy", Enabled=False), Status.NON_COMPLIANT, "no enabled label policy"),
     ("3.2", "policy publishes nothing", set_on("Get-LabelPolicy", Labels=[]), Status.NON_COMPLIANT, "no enabled label policy"),
-    ("3.2", "Enabled absent counts as not disabled", drop("Get-LabelPolicy", "Enabled"), Status.COMPLIANT, "published"),
+    # Issue 9's code defect: a missing, null or non-boolean Enabled is never read as "not disabled".
+    ("3.2", "Enabled absent", drop("Get-LabelPolicy", "Enabled"), None, "Enabled is missing"),
+    ("3.2", "Enabled null", set_on("Get-LabelPolicy", Enabled=None), None, "Enabled is missing"),
+    ("3.2", "Enabled a number", set_on("Get-LabelPolicy", Enabled=1), None, "Enabled is missing"),
+    ("3.2", "Enabled absent but no label exists", both(drop("Get-LabelPolicy", "Enabled"), replace("Get-Label", [])), Status.NON_COMPLIANT, "no sensitivity label"),
     ("3.4", "simulation mode only", set_on("Get-DlpCompliancePolicy", Mode="TestWithNotifications"), Status.NON_COMPLIANT, "test mode"),
     ("3.4", "policy disabled", set_on("Get-DlpCompliancePolicy", Enabled=False), Status.NON_COMPLIANT, "test mode or disabled"),
     ("3.4", "no DLP policy", replace("Get-DlpCompliancePolicy", []), Status.NON_COMPLIANT, "No DLP policy exists"),
     ("3.5", "no Teams location", set_on("Get-DlpCompliancePolicy", TeamsLocation=[]), Status.NON_COMPLIANT, "Teams"),
+    ("3.5", "Enabled absent", drop("Get-DlpCompliancePolicy", "Enabled"), None, "Enabled"),
+    ("3.4", "Enabled null", set_on("Get-DlpCompliancePolicy", Enabled=None), None, "Enabled"),
+    ("3.4", "Mode absent", drop("Get-DlpCompliancePolicy", "Mode"), None, "Mode"),
+    ("3.4", "Mode absent but disabled", both(drop("Get-DlpCompliancePolicy", "Mode"), set_on("Get-DlpCompliancePolicy", Enabled=False)), Status.NON_COMPLIANT, "disabled"),
     ("3.5", "Teams covered only in test mode", set_on("Get-DlpCompliancePolicy", Mode="TestWithoutNotifications"), Status.NON_COMPLIANT, "Teams"),
     ("3.5", "location objects count",
      set_on("Get-DlpCompliancePolicy", TeamsLocation=[{"Name": "All", "DisplayName": "All"}]), Status.COMPLIANT, "cover Teams"),
@@ -288,6 +306,9 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
     ("5.2", "no bypass entries at all", replace("Get-MailboxAuditBypassAssociation", []), Status.COMPLIANT, "no account"),
     ("5.2", "per-mailbox AuditEnabled false is evidence only", set_on("Get-Mailbox", AuditEnabled=False), Status.COMPLIANT, "no account"),
     ("5.2", "AuditDisabled absent", drop("Get-OrganizationConfig", "AuditDisabled"), None, "AuditDisabled"),
+    ("5.2", "AuditBypassEnabled absent", drop("Get-MailboxAuditBypassAssociation", "AuditBypassEnabled"), None, "svc-backup"),
+    ("5.2", "AuditBypassEnabled a string", set_on("Get-MailboxAuditBypassAssociation", AuditBypassEnabled="maybe"), None, "AuditBypassEnabled"),
+    ("4.9", "DefaultAuthenticationPolicy not a name", set_on("Get-OrganizationConfig", DefaultAuthenticationPolicy=7), None, "not a policy name"),
     ("6.4", "a non-default policy allows providers",
      lambda c: c["Get-OwaMailboxPolicy"].append({"Name": "Contractors", "IsDefault": False, "AdditionalStorageProvidersAvailable": True}),
      Status.NON_COMPLIANT, "Contractors"),
@@ -310,7 +331,7 @@ def test_every_exchange_rule_has_a_failing_and_an_undecided_case() -> None:
 
     assert failing == set(DECIDE)
     # Rules over collections that may rightly be empty, or that only count what exists, always decide.
-    assert set(DECIDE) - undecided == {"3.2", "3.4", "3.5", "4.5"}
+    assert set(DECIDE) - undecided == {"4.5"}
 
 
 def test_sharing_evidence_names_the_offending_entry() -> None:
