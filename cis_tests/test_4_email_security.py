@@ -75,7 +75,10 @@ def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_links_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_LINKS_POLICY), invoke(exchange, cmdlets.SAFE_LINKS_RULE)
+            invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
+            invoke(exchange, cmdlets.SAFE_LINKS_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -85,7 +88,10 @@ def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_attachments_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY), invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE)
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY),
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -106,7 +112,11 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.anti_phishing_policy_set(
-            invoke(exchange, cmdlets.ANTI_PHISH_POLICY), invoke(exchange, cmdlets.ANTI_PHISH_RULE)
+            invoke(exchange, cmdlets.ANTI_PHISH_POLICY),
+            invoke(exchange, cmdlets.ANTI_PHISH_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.EOP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 

@@ -11,7 +11,6 @@ from typing import Any
 from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
-    decide_in_force,
     default_object,
     expect,
     merge_checks,
@@ -27,6 +26,7 @@ from o365cis.rules._exchange import (
 )
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import json_text, plural
+from o365cis.rules.email.precedence import accepted_domain_names, decide_applying, walk
 from o365cis.rules.evidence import capped
 from o365cis.rules.manual_review import ManualReview
 
@@ -316,10 +316,18 @@ def _safe_links_office(policy: Json) -> Check:
 
 
 def safe_links_for_office_apps(
-    safe_links_policies: JsonList | None, safe_links_rules: JsonList | None, atp_policy_for_o365: JsonList | Json | None
+    safe_links_policies: JsonList | None,
+    safe_links_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+    atp_policy_for_o365: JsonList | Json | None,
 ) -> Decision:
-    """2.3: a Safe Links policy in force protects Office apps, blocks click-through and tracks clicks."""
-    extra: list[tuple[str, Json, Check]] = []
+    """2.3: every Safe Links policy that applies protects Office apps, blocks click-through and tracks clicks.
+
+    Policies that apply: the Strict / Standard preset, custom policies by priority, the Built-In Protection Policy
+    (rules.email.precedence). The v1.3-era settings on the ATP policy for Office 365 are an alternative.
+    """
+    alternative: tuple[str, Json, Check] | None = None
     atp = singleton(atp_policy_for_o365)
     if atp is not None and "EnableSafeLinksForO365Clients" in atp:
         # v1.3-era tenants kept these settings on the ATP policy for Office 365.
@@ -329,17 +337,23 @@ def safe_links_for_office_apps(
         values = "; ".join(
             prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
         )
-        extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
-    return decide_in_force(
+        alternative = (f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check)
+    result = walk(
+        safe_links_policies,
+        safe_links_rules,
+        "SafeLinksPolicy",
+        accepted_domain_names(accepted_domains),
+        preset_rules=(atp_protection_rules,),
+        preset_key="SafeLinksPolicy",
+        built_in=True,
+    )
+    return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links for Office apps",
-        safe_links_policies or [],
-        safe_links_rules or [],
-        "SafeLinksPolicy",
+        result,
         _safe_links_office,
         ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
-        built_in=True,
-        extra=extra,
+        alternative=alternative,
     )
 
 

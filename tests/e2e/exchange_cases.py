@@ -228,22 +228,26 @@ def noncompliant_ops() -> list[PatchOp]:
             cmdlet_pointer("Get-AuthenticationPolicy", "Name=Block Basic Auth", "AllowBasicAuthSmtp"),
             True,
         ),  # 4.9
-        # 4.10: the only anti-phishing policy is a custom one whose rule is disabled.
+        # 4.10: a good custom policy scoped to the Executives group does not rescue the failing default, which
+        # still applies to everyone else (issue 9: "policies that apply").
         (
             "replace",
-            cmdlet_pointer("Get-AntiPhishPolicy"),
-            [
-                {
-                    "Name": "Executive protection",
-                    "Identity": "Executive protection",
-                    "IsDefault": False,
-                    "Enabled": True,
-                    "PhishThresholdLevel": 3,
-                    "EnableMailboxIntelligence": True,
-                    "EnableMailboxIntelligenceProtection": True,
-                    "EnableSpoofIntelligence": True,
-                }
-            ],
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishPolicy", "-"),
+            {
+                "Name": "Executive protection",
+                "Identity": "Executive protection",
+                "IsDefault": False,
+                "Enabled": True,
+                "PhishThresholdLevel": 3,
+                "EnableMailboxIntelligence": True,
+                "EnableMailboxIntelligenceProtection": True,
+                "EnableSpoofIntelligence": True,
+            },
         ),
         (
             "replace",
@@ -252,7 +256,8 @@ def noncompliant_ops() -> list[PatchOp]:
                 {
                     "Name": "Executive protection",
                     "AntiPhishPolicy": "Executive protection",
-                    "State": "Disabled",
+                    "State": "Enabled",
+                    "Priority": 0,
                     "SentToMemberOf": ["Executives"],
                 },
             ],
@@ -432,6 +437,65 @@ def no_domain_permission_case() -> ScanCase:
     return ScanCase("no_domain_permission", scenario, options=("-k", "dkim or spf or dmarc"))
 
 
+def policies_that_apply_case() -> ScanCase:
+    """Issue 9 item 7, custom policies: each recommendation's verdict turns on which policies apply.
+
+    * 2.3, 4.7: the custom "Strict Safe Links" policy, whose rule lists every accepted domain, has everything off;
+      the good Built-In Protection Policy is shadowed and does not rescue it -> non_compliant;
+    * 4.8: the Built-In Protection Policy uses Replace, but "Strict Safe Attachments" covers every accepted domain
+      with Block, so the built-in one applies to no one -> compliant;
+    * 4.10: the default anti-phishing policy fails (threshold 1), but a good custom policy whose rule lists every
+      accepted domain (*.onmicrosoft.com included) shadows it -> compliant.
+    """
+    links = "Name=Strict Safe Links"
+    ops: list[PatchOp] = [
+        *[
+            ("replace", cmdlet_pointer("Get-SafeLinksPolicy", links, key), False)
+            for key in (
+                "EnableSafeLinksForEmail",
+                "EnableSafeLinksForTeams",
+                "EnableSafeLinksForOffice",
+                "ScanUrls",
+                "EnableForInternalSenders",
+                "TrackClicks",
+            )
+        ],
+        ("replace", cmdlet_pointer("Get-SafeLinksPolicy", links, "AllowClickThrough"), True),
+        ("replace", cmdlet_pointer("Get-SafeAttachmentPolicy", "Name=Built-In Protection Policy", "Action"), "Replace"),
+        (
+            "replace",
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishPolicy", "-"),
+            {
+                "Name": "Whole organisation",
+                "Identity": "Whole organisation",
+                "IsDefault": False,
+                "Enabled": True,
+                "PhishThresholdLevel": 3,
+                "EnableMailboxIntelligence": True,
+                "EnableMailboxIntelligenceProtection": True,
+                "EnableSpoofIntelligence": True,
+            },
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishRule", "-"),
+            {
+                "Name": "Whole organisation",
+                "AntiPhishPolicy": "Whole organisation",
+                "State": "Enabled",
+                "Priority": 0,
+                "RecipientDomainIs": [ROOT, FEDERATED, INITIAL],
+            },
+        ),
+    ]
+    return ScanCase("policies_that_apply", patch(golden_scenario(), ops))
+
+
 def all_cases() -> list[ScanCase]:
     """Every live scan of tests/e2e/test_verdicts_exchange_dns.py."""
     return [
@@ -443,6 +507,7 @@ def all_cases() -> list[ScanCase]:
         dns_failures_case(),
         no_mail_domain_case(),
         no_domain_permission_case(),
+        policies_that_apply_case(),
     ]
 
 

@@ -199,7 +199,7 @@ NONCOMPLIANT_EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "4.7": ("exchange", ("AllowClickThrough is True",)),
     "4.8": ("exchange", ("Action is Replace (Block expected)",)),
     "4.9": ("exchange", ("AllowBasicAuthSmtp",)),
-    "4.10": ("exchange", ("none is the default, built-in or named by an enabled rule", "Executive protection")),
+    "4.10": ("exchange", ("Office365 AntiPhish Default", "PhishThresholdLevel is 1", "SentToMemberOf Executives")),
     "4.11": ("dns", (ROOT, "selector2: NXDOMAIN")),
     "4.12": ("dns", (ROOT, "no TXT record starts with v=spf1")),
     "4.13": ("dns", (ROOT, f"_dmarc.{ROOT} (own): NXDOMAIN")),
@@ -598,3 +598,35 @@ def test_snapshot_holds_every_dns_answer_and_no_secret(
     assert {f"DNS TXT {name}" for name in asked} <= set(json.loads(text)["dns"])
     secret = next(app.secret for app in cases[case].scenario.clients.values() if app.secret)
     assert secret and secret not in text
+
+
+# ------------------------------------------------------------------------------------------------ policies that apply
+@pytest.fixture(scope="module")
+def policies_that_apply(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan where custom policies covering every accepted domain shadow the default / built-in ones."""
+    return scans["policies_that_apply"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7"])
+def test_a_bad_custom_safe_links_policy_for_everyone_is_not_rescued_by_the_built_in_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(
+        policies_that_apply,
+        recommendation_id,
+        "non_compliant",
+        "exchange",
+        "Strict Safe Links",
+        "AllowClickThrough is True",
+        "Built-In Protection Policy",
+    )
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "shadowed"),
+    [("4.8", "Built-In Protection Policy"), ("4.10", "Office365 AntiPhish Default")],
+)
+def test_a_good_custom_policy_for_every_accepted_domain_shadows_the_failing_last_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str, shadowed: str
+) -> None:
+    _assert_verdict(policies_that_apply, recommendation_id, "compliant", "exchange", shadowed, "does not apply")
