@@ -46,6 +46,37 @@ def _internal(domain: str, accepted: list[tuple[str, bool]]) -> bool:
     return any(domain == name or (subdomains and domain.endswith("." + name)) for name, subdomains in accepted)
 
 
+#: Transport rule modes that test a rule without acting on messages ("Mode" on
+#: https://learn.microsoft.com/powershell/module/exchange/new-transportrule: Audit, AuditAndNotify, Enforce).
+_AUDIT_MODES = ("audit", "auditandnotify")
+
+
+def _mode(rule: Json) -> str:
+    """The rule's Mode as shown; an absent or null Mode is Enforce (the cmdlet's default)."""
+    return "Enforce" if rule.get("Mode") is None else powershell_text(rule.get("Mode"))
+
+
+def _in_force(rule: Json, *, odd_mode_counts: bool) -> bool:
+    """A transport rule in force: State Enabled and Mode Enforce (absent Mode = Enforce). Rules in Audit or
+    AuditAndNotify mode take no action on messages. A Mode the cmdlet does not document is counted where that is
+    the cautious reading (`odd_mode_counts`: prohibitions) and not counted where a rule must act (requirements)."""
+    if not prop_is(rule, "State", "Enabled"):
+        return False
+    mode = _mode(rule).lower()
+    if mode == "enforce":
+        return True
+    if mode in _AUDIT_MODES:
+        return False
+    return odd_mode_counts
+
+
+def _not_in_force(rule: Json) -> str:
+    """Why a rule is listed only: its State or its Mode."""
+    if not prop_is(rule, "State", "Enabled"):
+        return f"State {powershell_text(rule.get('State'))}"
+    return f"Mode {_mode(rule)} (takes no action)"
+
+
 def transport_rules_do_not_forward_externally(
     transport_rules: JsonList | None, accepted_domains: JsonList | None
 ) -> Decision:
@@ -56,7 +87,7 @@ def transport_rules_do_not_forward_externally(
     disabled: list[Evidence] = []
     smtp_seen = False
     for rule in objects(transport_rules):
-        enabled = prop_is(rule, "State", "Enabled")
+        enabled = _in_force(rule, odd_mode_counts=True)
         external, names = [], []
         for action in FORWARDING_ACTIONS:
             for target in text_values(rule.get(action)):
@@ -69,14 +100,18 @@ def transport_rules_do_not_forward_externally(
                     external.append(f"{action} {match.group(0)}")
         if external and enabled:
             offending.append(
-                object_evidence(EvidenceType.TRANSPORT_RULE, rule, "enabled; external: " + ", ".join(external))
+                object_evidence(
+                    EvidenceType.TRANSPORT_RULE,
+                    rule,
+                    f"in force (Mode {_mode(rule)}); external: " + ", ".join(external),
+                )
             )
         elif external:
             disabled.append(
                 object_evidence(
                     EvidenceType.TRANSPORT_RULE,
                     rule,
-                    f"State {powershell_text(rule.get('State'))} (listed only); external: " + ", ".join(external),
+                    f"{_not_in_force(rule)} (listed only); external: " + ", ".join(external),
                 )
             )
         if names and enabled:
@@ -97,15 +132,18 @@ def transport_rules_do_not_forward_externally(
     evidence = capped([*offending, *unresolved, *disabled], "rules") + [domains]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'enabled transport rule')} send mail to external addresses", evidence
+            f"{plural(len(offending), 'transport rule')} in force send mail to external addresses", evidence
         )
     if unresolved:
         return manual(
-            "Enabled transport rules name recipients that are not SMTP addresses: "
+            "Transport rules in force name recipients that are not SMTP addresses: "
             "check whether they are outside the organisation",
             evidence,
         )
-    return compliant("No enabled transport rule forwards, copies or redirects mail to an external domain", evidence)
+    return compliant(
+        "No transport rule in force (Enabled, Mode Enforce) forwards, copies or redirects mail to an external domain",
+        evidence,
+    )
 
 
 def _default_remote_domain(remote_domains: JsonList) -> Json | None:
@@ -191,26 +229,29 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
         domains = text_values(rule.get("SenderDomainIs"))
         if not domains or prop_int(rule, "SetSCL") != -1:
             continue
+        in_force = _in_force(rule, odd_mode_counts=True)
         item = object_evidence(
             EvidenceType.TRANSPORT_RULE,
             rule,
-            f"State {powershell_text(rule.get('State'))}; SenderDomainIs {', '.join(domains)}; SetSCL -1",
+            f"State {powershell_text(rule.get('State'))}; Mode {_mode(rule)}"
+            + ("" if in_force else " (listed only)")
+            + f"; SenderDomainIs {', '.join(domains)}; SetSCL -1",
         )
-        (offending if prop_is(rule, "State", "Enabled") else disabled).append(item)
+        (offending if in_force else disabled).append(item)
     summary = Evidence(EvidenceType.TRANSPORT_RULES, None, "Get-TransportRule", f"{plural(len(rules), 'rule')} checked")
     evidence = capped([*offending, *disabled], "rules") + [summary]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'enabled transport rule')} bypass spam filtering for sender domains", evidence
+            f"{plural(len(offending), 'transport rule')} in force bypass spam filtering for sender domains", evidence
         )
-    return compliant("No enabled transport rule allow-lists sender domains", evidence)
+    return compliant("No transport rule in force (Enabled, Mode Enforce) allow-lists sender domains", evidence)
 
 
 def _forwarding_block(rule: Json) -> list[str]:
     """What keeps a transport rule from being the client-rules forwarding block (empty: it is one)."""
     missing = []
-    if not prop_is(rule, "State", "Enabled"):
-        missing.append(f"State {powershell_text(rule.get('State'))}")
+    if not _in_force(rule, odd_mode_counts=False):
+        missing.append(_not_in_force(rule))
     if not prop_is(rule, "FromScope", "InOrganization"):
         missing.append("FromScope is not InOrganization")
     if not prop_is(rule, "SentToScope", "NotInOrganization"):

@@ -190,16 +190,16 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
      lambda c: c["Get-TransportRule"].append({"Name": "Archive", "State": "Enabled", "BlindCopyTo": ["Archive <archive@vendor.example>"]}),
      Status.NON_COMPLIANT, "external"),
     ("4.3", "internal copy passes",
-     lambda c: c["Get-TransportRule"].append({"Name": "Legal", "State": "Enabled", "CopyTo": ["legal@CONTOSO.com"]}), Status.COMPLIANT, "No enabled"),
+     lambda c: c["Get-TransportRule"].append({"Name": "Legal", "State": "Enabled", "CopyTo": ["legal@CONTOSO.com"]}), Status.COMPLIANT, "No transport rule in force"),
     ("4.3", "subdomain of an accepted domain that matches subdomains",
      both(set_on("Get-AcceptedDomain", 0, MatchSubDomains=True),
           lambda c: c["Get-TransportRule"].append({"Name": "Branch", "State": "Enabled", "CopyTo": ["x@branch.contoso.com"]})),
-     Status.COMPLIANT, "No enabled"),
+     Status.COMPLIANT, "No transport rule in force"),
     ("4.3", "disabled rule is listed only",
-     lambda c: c["Get-TransportRule"].append({"Name": "Old", "State": "Disabled", "RedirectMessageTo": ["ops@fabrikam.net"]}), Status.COMPLIANT, "No enabled"),
+     lambda c: c["Get-TransportRule"].append({"Name": "Old", "State": "Disabled", "RedirectMessageTo": ["ops@fabrikam.net"]}), Status.COMPLIANT, "No transport rule in force"),
     ("4.3", "recipient names are reviewed",
      lambda c: c["Get-TransportRule"].append({"Name": "Names", "State": "Enabled", "AddToRecipients": ["Partner Contact"]}), Status.MANUAL, "not SMTP"),
-    ("4.3", "no transport rule at all", replace("Get-TransportRule", []), Status.COMPLIANT, "No enabled"),
+    ("4.3", "no transport rule at all", replace("Get-TransportRule", []), Status.COMPLIANT, "No transport rule in force"),
     ("4.3", "no accepted domain to compare with",
      both(replace("Get-AcceptedDomain", []), lambda c: c["Get-TransportRule"].append({"Name": "Legal", "State": "Enabled", "CopyTo": ["legal@contoso.com"]})),
      None, "Get-AcceptedDomain"),
@@ -220,10 +220,10 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
      Status.NON_COMPLIANT, "bypass spam filtering"),
     ("4.5", "disabled allow-list rule is listed only",
      lambda c: c["Get-TransportRule"].append({"Name": "Old", "State": "Disabled", "SenderDomainIs": ["vendor.example"], "SetSCL": -1}),
-     Status.COMPLIANT, "No enabled"),
+     Status.COMPLIANT, "No transport rule in force"),
     ("4.5", "sender-address rule is not a domain allow-list",
      lambda c: c["Get-TransportRule"].append({"Name": "CEO", "State": "Enabled", "SenderDomainIs": None, "From": ["ceo@vendor.example"], "SetSCL": -1}),
-     Status.COMPLIANT, "No enabled"),
+     Status.COMPLIANT, "No transport rule in force"),
     ("4.6", "rule disabled and outbound policy allows",
      both(set_on("Get-TransportRule", State="Disabled"), set_on("Get-HostedOutboundSpamFilterPolicy", AutoForwardingMode="Automatic")),
      Status.NON_COMPLIANT, "No enabled transport rule"),
@@ -380,7 +380,7 @@ def test_long_evidence_lists_are_capped() -> None:
     decision = transport.transport_rules_do_not_forward_externally(rules, golden()["Get-AcceptedDomain"])
 
     assert status(decision) is Status.NON_COMPLIANT
-    assert "80 enabled transport rules" in decision.reason
+    assert "80 transport rules in force" in decision.reason
     assert any(e.type == "count" and "30 more" in (e.detail or "") and "(80 in all)" in (e.detail or "") for e in decision.evidence)
 
 
