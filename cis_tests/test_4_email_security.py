@@ -49,7 +49,10 @@ def test_transport_rules_do_not_forward_externally(cis, exchange):
 def test_automatic_forwarding_disabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.automatic_forwarding_disabled(
-            invoke(exchange, cmdlets.REMOTE_DOMAIN), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.REMOTE_DOMAIN),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 
@@ -65,7 +68,10 @@ def test_transport_rules_do_not_allowlist_domains(cis, exchange):
 def test_client_rules_forwarding_blocked(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.client_rules_forwarding_blocked(
-            invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.TRANSPORT_RULE),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 

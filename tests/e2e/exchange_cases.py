@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_exchange.exchange_handler import InvokeCall
+from tests.fake_exchange.scenarios import outbound_spam_policy, transport_rule_mode, with_preset
 from tests.fake_tenant import paths
 from tests.fake_tenant.data_tenant import DomainSpec
 from tests.fake_tenant.golden import build_compliant, golden_domains, golden_profile, tenant_identity
@@ -496,6 +497,66 @@ def policies_that_apply_case() -> ScanCase:
     return ScanCase("policies_that_apply", patch(golden_scenario(), ops))
 
 
+FORWARDING_BLOCK = "Block client forwarding to external recipients"
+
+
+def presets_and_audit_rules_case() -> ScanCase:
+    """Issue 9 items 7-9: a preset for everyone, transport rules in Audit mode, an outbound policy for a group.
+
+    * 2.3, 4.7, 4.8, 4.10: the Standard preset is on for all recipients; the custom Safe Links policy, the
+      built-in Safe Attachments policy and the default anti-phishing policy all fail, but the preset shadows them
+      -> compliant;
+    * 4.3 / 4.5: a rule redirecting outside (Audit) and one allow-listing a sender domain (AuditAndNotify) take no
+      action -> compliant, both listed;
+    * 4.6: the forwarding block rule is in Audit mode and a custom outbound policy lets the Sales group forward ->
+      non_compliant naming both;
+    * 4.4: forwarding on for the Default remote domain and the same Sales outbound policy -> non_compliant.
+    """
+    rule_fields = {"SenderDomainIs": None, "SetSCL": None, "BlindCopyTo": None, "CopyTo": None, "AddToRecipients": None}
+    ops: list[PatchOp] = [
+        *with_preset("Standard"),
+        ("replace", cmdlet_pointer("Get-SafeLinksPolicy", "Name=Strict Safe Links", "AllowClickThrough"), True),
+        ("replace", cmdlet_pointer("Get-SafeAttachmentPolicy", "Name=Built-In Protection Policy", "Enable"), False),
+        (
+            "replace",
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-TransportRule", "-"),
+            {
+                **rule_fields,
+                "Name": "Trial: journal to archive",
+                "Guid": "4b1f7a52-2f0e-4c55-9d7e-3a6b1c0d9e31",
+                "State": "Enabled",
+                "Mode": "Audit",
+                "Priority": 1,
+                "RedirectMessageTo": [EXTERNAL_ARCHIVE],
+            },
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-TransportRule", "-"),
+            {
+                **rule_fields,
+                "Name": "Trial: trust partner mail",
+                "Guid": "9c2e4d61-7a3b-4e8f-b5c1-2d0f6e8a7b42",
+                "State": "Enabled",
+                "Mode": "AuditAndNotify",
+                "Priority": 2,
+                "RedirectMessageTo": None,
+                "SenderDomainIs": ["northwindtraders.com"],
+                "SetSCL": -1,
+            },
+        ),
+        transport_rule_mode(FORWARDING_BLOCK, "Audit"),
+        *outbound_spam_policy("Sales forwarding", auto_forwarding="On", FromMemberOf=["Sales"]),
+        ("replace", cmdlet_pointer("Get-RemoteDomain", "Name=Default", "AutoForwardEnabled"), True),
+    ]
+    return ScanCase("presets_and_audit_rules", patch(golden_scenario(), ops))
+
+
 def all_cases() -> list[ScanCase]:
     """Every live scan of tests/e2e/test_verdicts_exchange_dns.py."""
     return [
@@ -508,6 +569,7 @@ def all_cases() -> list[ScanCase]:
         no_mail_domain_case(),
         no_domain_permission_case(),
         policies_that_apply_case(),
+        presets_and_audit_rules_case(),
     ]
 
 

@@ -630,3 +630,51 @@ def test_a_good_custom_policy_for_every_accepted_domain_shadows_the_failing_last
     policies_that_apply: ScanOutcome, recommendation_id: str, shadowed: str
 ) -> None:
     _assert_verdict(policies_that_apply, recommendation_id, "compliant", "exchange", shadowed, "does not apply")
+
+
+# ------------------------------------------------------------------------------------------------ presets, audit rules
+@pytest.fixture(scope="module")
+def presets_and_audit_rules(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan with the Standard preset for everyone, Audit-mode transport rules and a Sales outbound policy."""
+    return scans["presets_and_audit_rules"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7", "4.8", "4.10"])
+def test_the_standard_preset_for_everyone_shadows_failing_policies(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", "Standard preset")
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "listed"),
+    [("4.3", "Trial: journal to archive"), ("4.5", "Trial: trust partner mail")],
+)
+def test_audit_mode_transport_rules_are_listed_never_counted(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str, listed: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", listed, "listed only")
+
+
+def test_a_forwarding_block_in_audit_mode_does_not_block(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.6",
+        "non_compliant",
+        "exchange",
+        "Mode Audit (takes no action)",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+    )
+
+
+def test_an_outbound_policy_for_one_group_keeps_forwarding_on(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.4",
+        "non_compliant",
+        "exchange",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+        "AutoForwardEnabled True",
+    )

@@ -240,6 +240,50 @@ def _verdict(check: Check) -> str:
     return "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
 
 
+@dataclass(frozen=True)
+class Judged:
+    """Each policy that applies tested: evidence (applying first, then the others), failures and absences by policy."""
+
+    evidence: tuple[Evidence, ...]
+    failing: tuple[str, ...]
+    undecided: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def judge(
+    kind: EvidenceType,
+    result: Walk,
+    test: Callable[[Json], Check],
+    show: Sequence[str],
+    *,
+    audience: Audience = RECIPIENT_AUDIENCE,
+) -> Judged:
+    """Test every policy that applies; the evidence names each one, why it applies, its scope and its values."""
+    applying: list[Evidence] = []
+    failing: list[str] = []
+    undecided: list[str] = []
+    for item in result.applying:
+        scopes = " | ".join(f"{object_name(r)}: {scope(r, audience)}" for r in item.rules) or "everyone else"
+        if item.policy is None:
+            applying.append(
+                Evidence(kind, None, item.name, f"applies ({item.why}); scope {scopes}; not in the response")
+            )
+            undecided.append(f"{item.name} (missing from the response)")
+            continue
+        check = test(item.policy)
+        values = "; ".join(prop_detail(item.policy, p) for p in show if p in item.policy)
+        applying.append(
+            object_evidence(kind, item.policy, f"applies ({item.why}); scope {scopes}; {values}; {_verdict(check)}")
+        )
+        if check.failing:
+            failing.append(f"{item.name} [{item.why}; scope {scopes}]: " + "; ".join(check.failing))
+        elif check.absent:
+            undecided.append(f"{item.name}: " + ", ".join(check.absent) + " absent")
+    others = [object_evidence(kind, p, f"does not apply: {why}") for p, why in result.not_applying]
+    names = tuple(f"{item.name} ({item.why})" for item in result.applying)
+    return Judged(tuple(applying + others), tuple(failing), tuple(undecided), names)
+
+
 def decide_applying(
     kind: EvidenceType,
     what: str,
@@ -254,38 +298,20 @@ def decide_applying(
 
     The evidence names each policy that applies, why, its scope and its values, then the policies that do not apply.
     """
-    evidence: list[Evidence] = []
-    failing: list[str] = []
-    undecided: list[str] = []
-    for item in result.applying:
-        scopes = " | ".join(f"{object_name(r)}: {scope(r, audience)}" for r in item.rules) or "everyone else"
-        if item.policy is None:
-            evidence.append(
-                Evidence(kind, None, item.name, f"applies ({item.why}); scope {scopes}; not in the response")
-            )
-            undecided.append(f"{item.name} (missing from the response)")
-            continue
-        check = test(item.policy)
-        values = "; ".join(prop_detail(item.policy, p) for p in show if p in item.policy)
-        evidence.append(
-            object_evidence(kind, item.policy, f"applies ({item.why}); scope {scopes}; {values}; {_verdict(check)}")
-        )
-        if check.failing:
-            failing.append(f"{item.name} [{item.why}; scope {scopes}]: " + "; ".join(check.failing))
-        elif check.absent:
-            undecided.append(f"{item.name}: " + ", ".join(check.absent) + " absent")
+    judged = judge(kind, result, test, show, audience=audience)
+    evidence = list(judged.evidence)
     if alternative is not None:
         label, obj, check = alternative
-        evidence.append(object_evidence(kind, obj, f"{label}; {_verdict(check)}"))
+        evidence.insert(len(result.applying), object_evidence(kind, obj, f"{label}; {_verdict(check)}"))
         if check.passes:
             return compliant(f"{what[:1].upper()}{what[1:]}: {label} meets the rule", capped(evidence, "policies"))
-    evidence.extend(object_evidence(kind, p, f"does not apply: {why}") for p, why in result.not_applying)
     evidence = capped(evidence, "policies")
-    if failing:
+    if judged.failing:
         return non_compliant(
-            f"Not every policy that applies meets the rule for {what}: " + " | ".join(failing), evidence
+            f"Not every policy that applies meets the rule for {what}: " + " | ".join(judged.failing), evidence
         )
-    if undecided:
-        return no_decision("Some policies that apply lack values the rule reads: " + "; ".join(undecided), evidence)
-    names = ", ".join(f"{item.name} ({item.why})" for item in result.applying)
-    return compliant(f"Every policy that applies meets the rule for {what}: {names}", evidence)
+    if judged.undecided:
+        return no_decision(
+            "Some policies that apply lack values the rule reads: " + "; ".join(judged.undecided), evidence
+        )
+    return compliant(f"Every policy that applies meets the rule for {what}: {', '.join(judged.names)}", evidence)

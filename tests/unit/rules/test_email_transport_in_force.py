@@ -32,7 +32,12 @@ def redirect_rule(mode: str | None, state: str = "Enabled") -> dict[str, Any]:
 
 
 def allowlist_rule(mode: str | None, state: str = "Enabled") -> dict[str, Any]:
-    rule: dict[str, Any] = {"Name": "Trust partner", "State": state, "SenderDomainIs": ["partner.example"], "SetSCL": -1}
+    rule: dict[str, Any] = {
+        "Name": "Trust partner",
+        "State": state,
+        "SenderDomainIs": ["partner.example"],
+        "SetSCL": -1,
+    }
     if mode != "absent":
         rule["Mode"] = mode
     return rule
@@ -112,7 +117,12 @@ def test_the_forwarding_block_must_be_in_force(mode: str, expected: Status) -> N
     # Outbound policies do not block on their own here, so only the transport rule can decide.
     c["Get-HostedOutboundSpamFilterPolicy"][0]["AutoForwardingMode"] = "On"
 
-    decision = transport.client_rules_forwarding_blocked(c["Get-TransportRule"], c["Get-HostedOutboundSpamFilterPolicy"])
+    decision = transport.client_rules_forwarding_blocked(
+        c["Get-TransportRule"],
+        c["Get-HostedOutboundSpamFilterPolicy"],
+        c["Get-HostedOutboundSpamFilterRule"],
+        c["Get-AcceptedDomain"],
+    )
 
     assert status(decision) is expected
     if expected is Status.NON_COMPLIANT and mode != "SomethingNew":
