@@ -26,7 +26,7 @@ from o365cis.rules._exchange import (
 )
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import json_text, plural
-from o365cis.rules.email.precedence import accepted_domain_names, decide_applying, walk
+from o365cis.rules.email.precedence import decide_applying, defender_walk
 from o365cis.rules.evidence import capped
 from o365cis.rules.manual_review import ManualReview
 
@@ -338,14 +338,8 @@ def safe_links_for_office_apps(
             prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
         )
         alternative = (f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check)
-    result = walk(
-        safe_links_policies,
-        safe_links_rules,
-        "SafeLinksPolicy",
-        accepted_domain_names(accepted_domains),
-        preset_rules=(atp_protection_rules,),
-        preset_key="SafeLinksPolicy",
-        built_in=True,
+    result = defender_walk(
+        safe_links_policies, safe_links_rules, "SafeLinksPolicy", atp_protection_rules, accepted_domains
     )
     return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,

@@ -153,6 +153,20 @@ WEAK_MOBILE_POLICY: dict[str, Any] = {
 EXTERNAL_ARCHIVE = "journal@archive-partner.example"
 
 
+def good_anti_phish_policy(name: str) -> dict[str, Any]:
+    """A custom anti-phishing policy meeting 4.10 (it applies only where an enabled rule names it)."""
+    return {
+        "Name": name,
+        "Identity": name,
+        "IsDefault": False,
+        "Enabled": True,
+        "PhishThresholdLevel": 3,
+        "EnableMailboxIntelligence": True,
+        "EnableMailboxIntelligenceProtection": True,
+        "EnableSpoofIntelligence": True,
+    }
+
+
 def noncompliant_ops() -> list[PatchOp]:
     """One violation per Exchange- and DNS-decided recommendation (independent of each other)."""
     org = cmdlet_pointer("Get-OrganizationConfig", "0")
@@ -239,16 +253,7 @@ def noncompliant_ops() -> list[PatchOp]:
         (
             "add",
             cmdlet_pointer("Get-AntiPhishPolicy", "-"),
-            {
-                "Name": "Executive protection",
-                "Identity": "Executive protection",
-                "IsDefault": False,
-                "Enabled": True,
-                "PhishThresholdLevel": 3,
-                "EnableMailboxIntelligence": True,
-                "EnableMailboxIntelligenceProtection": True,
-                "EnableSpoofIntelligence": True,
-            },
+            good_anti_phish_policy("Executive protection"),
         ),
         (
             "replace",
@@ -471,16 +476,7 @@ def policies_that_apply_case() -> ScanCase:
         (
             "add",
             cmdlet_pointer("Get-AntiPhishPolicy", "-"),
-            {
-                "Name": "Whole organisation",
-                "Identity": "Whole organisation",
-                "IsDefault": False,
-                "Enabled": True,
-                "PhishThresholdLevel": 3,
-                "EnableMailboxIntelligence": True,
-                "EnableMailboxIntelligenceProtection": True,
-                "EnableSpoofIntelligence": True,
-            },
+            good_anti_phish_policy("Whole organisation"),
         ),
         (
             "add",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
 from o365cis.rules._exchange import (
+    BUILT_IN_PROTECTION,
     Check,
     object_evidence,
     object_name,
@@ -43,8 +44,6 @@ SENDERS = ("From", "FromMemberOf", "SenderDomainIs")
 SENDER_EXCEPTIONS = ("ExceptIfFrom", "ExceptIfFromMemberOf", "ExceptIfSenderDomainIs")
 #: The presets in precedence order: Strict is evaluated before Standard.
 PRESETS = ("Strict", "Standard")
-#: The name Microsoft gives the Safe Links / Safe Attachments policy of Built-in protection.
-BUILT_IN_PROTECTION = "built-in protection policy"
 
 
 @dataclass(frozen=True)
@@ -232,6 +231,28 @@ def walk(
         applying.append(Applying(None, label, f"{label} (everyone no earlier rule covers)", ()))
     not_applying.extend((p, "no rule names it") for p in items if id(p) not in used)
     return Walk(tuple(applying), tuple(not_applying), covering)
+
+
+def defender_walk(
+    policies: JsonList | None,
+    rules: JsonList | None,
+    policy_key: str,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+) -> Walk:
+    """The Safe Links (`policy_key` "SafeLinksPolicy") or Safe Attachments ("SafeAttachmentPolicy") policies that
+    apply: the presets scoped by Get-ATPProtectionPolicyRule, custom policies by rule priority, then the Built-In
+    Protection Policy (these kinds have no default policy). The custom rules and the preset rules name the policy
+    under the same property."""
+    return walk(
+        policies,
+        rules,
+        policy_key,
+        accepted_domain_names(accepted_domains),
+        preset_rules=(atp_protection_rules,),
+        preset_key=policy_key,
+        built_in=True,
+    )
 
 
 def _verdict(check: Check) -> str:

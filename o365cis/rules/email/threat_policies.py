@@ -24,7 +24,7 @@ from o365cis.rules._exchange import (
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
-from o365cis.rules.email.precedence import accepted_domain_names, decide_applying, walk
+from o365cis.rules.email.precedence import accepted_domain_names, decide_applying, defender_walk, walk
 
 
 def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -> Decision:
@@ -127,14 +127,8 @@ def safe_links_policy_enabled(
     Policies that apply: the Strict / Standard preset (Get-ATPProtectionPolicyRule), custom policies by rule priority,
     then the Built-In Protection Policy (see precedence.walk).
     """
-    result = walk(
-        safe_links_policies,
-        safe_links_rules,
-        "SafeLinksPolicy",
-        accepted_domain_names(accepted_domains),
-        preset_rules=(atp_protection_rules,),
-        preset_key="SafeLinksPolicy",
-        built_in=True,
+    result = defender_walk(
+        safe_links_policies, safe_links_rules, "SafeLinksPolicy", atp_protection_rules, accepted_domains
     )
     return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,
@@ -169,14 +163,8 @@ def safe_attachments_policy_enabled(
     accepted_domains: JsonList | None,
 ) -> Decision:
     """4.8: every Safe Attachments policy that applies is on with the Block action (presets, custom, built-in)."""
-    result = walk(
-        safe_attachment_policies,
-        safe_attachment_rules,
-        "SafeAttachmentPolicy",
-        accepted_domain_names(accepted_domains),
-        preset_rules=(atp_protection_rules,),
-        preset_key="SafeAttachmentPolicy",
-        built_in=True,
+    result = defender_walk(
+        safe_attachment_policies, safe_attachment_rules, "SafeAttachmentPolicy", atp_protection_rules, accepted_domains
     )
     return decide_applying(
         EvidenceType.SAFE_ATTACHMENT_POLICY,

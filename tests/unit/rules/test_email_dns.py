@@ -37,7 +37,9 @@ def kind(name: str, outcome_kind: OutcomeKind, chain: tuple[str, ...] = (), fail
 
 def dkim_outcomes(domain: str = "contoso.com", **override: DnsOutcome) -> dict[str, DnsOutcome]:
     outcomes = {
-        f"{s}._domainkey.{domain}": found(f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),))
+        f"{s}._domainkey.{domain}": found(
+            f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),)
+        )
         for s in ("selector1", "selector2")
     }
     outcomes.update({name.replace("__", "."): value for name, value in override.items()})
@@ -70,7 +72,11 @@ def test_dkim_with_both_selectors_cnamed_to_keys_is_compliant() -> None:
         ("TXT at the selector itself", found(S2, KEY), "not a CNAME"),
         ("revoked key", found(S2, "v=DKIM1; k=rsa; p=", chain=("t.contoso.onmicrosoft.com",)), "revoked"),
         ("no DKIM record at the target", found(S2, "hello", chain=("t.contoso.onmicrosoft.com",)), "no v=DKIM1"),
-        ("CNAME to nowhere", kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)), "gone.contoso.onmicrosoft.com"),
+        (
+            "CNAME to nowhere",
+            kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)),
+            "gone.contoso.onmicrosoft.com",
+        ),
     ],
 )
 def test_dkim_selector_faults_fail_the_domain(case: str, outcome: DnsOutcome, said: str) -> None:
@@ -102,7 +108,9 @@ def test_dkim_a_failing_domain_decides_even_when_another_lookup_failed() -> None
     assert (decision.evidence[1].detail or "").startswith("failed")
 
 
-def dkim_configs(enabled: Any = True, status_text: str | None = "Valid", domain: str = "contoso.com") -> list[dict[str, Any]]:
+def dkim_configs(
+    enabled: Any = True, status_text: str | None = "Valid", domain: str = "contoso.com"
+) -> list[dict[str, Any]]:
     item: dict[str, Any] = {"Domain": domain, "Name": domain}
     if enabled is not None:
         item["Enabled"] = enabled
@@ -122,7 +130,9 @@ def dkim_configs(enabled: Any = True, status_text: str | None = "Valid", domain:
         (dkim_configs(enabled=None), None),
     ],
 )
-def test_dkim_exchange_fallback_decides_only_the_failed_domains(configs: list[dict[str, Any]], expected: Status | None) -> None:
+def test_dkim_exchange_fallback_decides_only_the_failed_domains(
+    configs: list[dict[str, Any]], expected: Status | None
+) -> None:
     outcomes = dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout"))
 
     decision = email_dns.dkim_enabled_in_exchange(DOMAINS, outcomes, configs)
@@ -149,16 +159,46 @@ SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
     ("case", "outcome", "expected", "said"),
     [
         ("Exchange included", found("contoso.com", SPF_OK, "MS=ms123"), Status.COMPLIANT, "published"),
-        ("plus qualifier and soft fail", found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
+        (
+            "plus qualifier and soft fail",
+            found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"),
+            Status.COMPLIANT,
+            "published",
+        ),
         ("no TXT at all", kind("contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "contoso.com"),
         ("no such domain", kind("contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "contoso.com"),
         ("no v=spf1 record", found("contoso.com", "MS=ms123", "v=spf10 nonsense"), Status.NON_COMPLIANT, "contoso.com"),
-        ("two SPF records", found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("+all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("bare all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
+        (
+            "two SPF records",
+            found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "+all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "bare all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "third-party gateway",
+            found("contoso.com", "v=spf1 include:spf.gateway.example -all"),
+            Status.MANUAL,
+            "review",
+        ),
         ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
-        ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
+        (
+            "fail qualifier on the include",
+            found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"),
+            Status.MANUAL,
+            "review",
+        ),
     ],
 )
 def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
@@ -211,7 +251,12 @@ def dmarc(*records: str, name: str = "_dmarc.contoso.com") -> DnsOutcome:
         ("reject", dmarc("v=DMARC1; p=reject; rua=mailto:d@contoso.com"), Status.COMPLIANT, "rua=mailto:d@contoso.com"),
         ("none is accepted with advice", dmarc("v=DMARC1; p=none"), Status.COMPLIANT, "advice"),
         ("quarantine with spacing and case", dmarc("v = DMARC1 ; P = Quarantine ; pct=50"), Status.COMPLIANT, "pct=50"),
-        ("unrelated TXT beside the record", dmarc("v=DMARC1; p=reject", "google-site-verification=x"), Status.COMPLIANT, "p=reject"),
+        (
+            "unrelated TXT beside the record",
+            dmarc("v=DMARC1; p=reject", "google-site-verification=x"),
+            Status.COMPLIANT,
+            "p=reject",
+        ),
         ("no record (NXDOMAIN)", kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "NXDOMAIN"),
         ("no record (NODATA)", kind("_dmarc.contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "NODATA"),
         ("two records", dmarc("v=DMARC1; p=reject", "v=DMARC1; p=none"), Status.NON_COMPLIANT, "2 DMARC records"),
@@ -229,12 +274,17 @@ def test_dmarc(case: str, outcome: DnsOutcome, expected: Status, said: str) -> N
 
 def test_dmarc_of_a_subdomain_falls_back_to_its_root() -> None:
     domains = MailDomains((SALES,))
-    outcomes = {"_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN), "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine")}
+    outcomes = {
+        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN),
+        "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine"),
+    }
 
     decision = email_dns.dmarc_published(domains, outcomes)
 
     assert status(decision) is Status.COMPLIANT
-    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (decision.evidence[0].detail or "")
+    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (
+        decision.evidence[0].detail or ""
+    )
 
 
 def test_dmarc_of_a_subdomain_with_its_own_record_ignores_the_root() -> None:
@@ -262,7 +312,9 @@ def test_dmarc_failed_lookup_at_either_step_is_a_failure(step: str) -> None:
     domains = MailDomains((SALES,))
     timeout = OutcomeKind.FAILED
     outcomes = {
-        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"),
+        "_dmarc.sales.contoso.com": kind(
+            "_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"
+        ),
         "_dmarc.contoso.com": kind("_dmarc.contoso.com", timeout, failure="timeout"),
     }
 
@@ -280,5 +332,3 @@ def test_expected_spf_comes_from_the_email_service_record() -> None:
 
     assert email_dns.expected_spf(records) == SPF_OK
     assert email_dns.expected_spf([]) is None
-
-

@@ -4,44 +4,12 @@ AutoForwardingMode Off (the precedence walk over senders), or (b) every remote d
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
-from o365cis.findings import Decision, Finding, Status
-from o365cis.rules.email import transport
-from tests.fake_exchange.scenarios import golden_exchange_data
-
-INITIAL = "contoso.onmicrosoft.com"
-EVERY_DOMAIN = ["contoso.com", INITIAL]
-Cmdlets = dict[str, list[dict[str, Any]]]
-
-
-def golden() -> Cmdlets:
-    return copy.deepcopy(golden_exchange_data(["contoso.com"], INITIAL)["cmdlets"])
-
-
-def status(decision: Decision) -> Status | None:
-    return decision.status if isinstance(decision, Finding) else None
-
-
-def forwarding(c: Cmdlets) -> Decision:
-    return transport.automatic_forwarding_disabled(
-        c["Get-RemoteDomain"],
-        c["Get-HostedOutboundSpamFilterPolicy"],
-        c["Get-HostedOutboundSpamFilterRule"],
-        c["Get-AcceptedDomain"],
-    )
-
-
-def client_rules(c: Cmdlets) -> Decision:
-    return transport.client_rules_forwarding_blocked(
-        c["Get-TransportRule"],
-        c["Get-HostedOutboundSpamFilterPolicy"],
-        c["Get-HostedOutboundSpamFilterRule"],
-        c["Get-AcceptedDomain"],
-    )
+from o365cis.findings import Status
+from tests.unit.rules.email_cases import EVERY_DOMAIN, Cmdlets, client_rules, forwarding, golden, status
 
 
 def custom_outbound(

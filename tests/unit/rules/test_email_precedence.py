@@ -5,63 +5,24 @@ Crafted inputs of issue 9 item 7 and their near neighbours: the same tenant one 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
-from o365cis.findings import Decision, Finding, Status
-from o365cis.rules import applications
-from o365cis.rules.email import precedence, threat_policies
-from tests.fake_exchange.scenarios import golden_exchange_data, preset_policies, preset_rules
-
-INITIAL = "contoso.onmicrosoft.com"
-EVERY_DOMAIN = ["contoso.com", INITIAL]
-Cmdlets = dict[str, list[dict[str, Any]]]
-
-
-def golden() -> Cmdlets:
-    return copy.deepcopy(golden_exchange_data(["contoso.com"], INITIAL)["cmdlets"])
-
-
-def status(decision: Decision) -> Status | None:
-    return decision.status if isinstance(decision, Finding) else None
-
-
-def anti_phish(c: Cmdlets) -> Decision:
-    return threat_policies.anti_phishing_policy_set(
-        c["Get-AntiPhishPolicy"],
-        c["Get-AntiPhishRule"],
-        c["Get-ATPProtectionPolicyRule"],
-        c["Get-EOPProtectionPolicyRule"],
-        c["Get-AcceptedDomain"],
-    )
-
-
-def safe_links(c: Cmdlets) -> Decision:
-    return threat_policies.safe_links_policy_enabled(
-        c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-ATPProtectionPolicyRule"], c["Get-AcceptedDomain"]
-    )
-
-
-def safe_links_office(c: Cmdlets) -> Decision:
-    return applications.safe_links_for_office_apps(
-        c["Get-SafeLinksPolicy"],
-        c["Get-SafeLinksRule"],
-        c["Get-ATPProtectionPolicyRule"],
-        c["Get-AcceptedDomain"],
-        c["Get-AtpPolicyForO365"],
-    )
-
-
-def safe_attachments(c: Cmdlets) -> Decision:
-    return threat_policies.safe_attachments_policy_enabled(
-        c["Get-SafeAttachmentPolicy"],
-        c["Get-SafeAttachmentRule"],
-        c["Get-ATPProtectionPolicyRule"],
-        c["Get-AcceptedDomain"],
-    )
-
+from o365cis.findings import Status
+from o365cis.rules.email import precedence
+from tests.fake_exchange.scenarios import preset_policies, preset_rules
+from tests.unit.rules.email_cases import (
+    EVERY_DOMAIN,
+    INITIAL,
+    Cmdlets,
+    anti_phish,
+    golden,
+    safe_attachments,
+    safe_links,
+    safe_links_office,
+    status,
+)
 
 GOOD_PHISH = {
     "Enabled": True,
@@ -202,7 +163,7 @@ def test_both_preset_rules_off_means_the_preset_does_not_apply() -> None:
     decision = anti_phish(c)
 
     assert status(decision) is Status.COMPLIANT
-    strict = next(e for e in decision.evidence if "Strict Preset" in e.name)
+    strict = next(e for e in decision.evidence if "Strict Preset" in (e.name or ""))
     assert "preset off" in (strict.detail or "")
 
 

@@ -3,25 +3,13 @@ and 4.6; rules in Audit or AuditAndNotify mode take no action, so they are liste
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
-from o365cis.findings import Decision, Finding, Status
+from o365cis.findings import Status
 from o365cis.rules.email import transport
-from tests.fake_exchange.scenarios import golden_exchange_data
-
-INITIAL = "contoso.onmicrosoft.com"
-Cmdlets = dict[str, list[dict[str, Any]]]
-
-
-def golden() -> Cmdlets:
-    return copy.deepcopy(golden_exchange_data(["contoso.com"], INITIAL)["cmdlets"])
-
-
-def status(decision: Decision) -> Status | None:
-    return decision.status if isinstance(decision, Finding) else None
+from tests.unit.rules.email_cases import client_rules, golden, status
 
 
 def redirect_rule(mode: str | None, state: str = "Enabled") -> dict[str, Any]:
@@ -117,12 +105,7 @@ def test_the_forwarding_block_must_be_in_force(mode: str, expected: Status) -> N
     # Outbound policies do not block on their own here, so only the transport rule can decide.
     c["Get-HostedOutboundSpamFilterPolicy"][0]["AutoForwardingMode"] = "On"
 
-    decision = transport.client_rules_forwarding_blocked(
-        c["Get-TransportRule"],
-        c["Get-HostedOutboundSpamFilterPolicy"],
-        c["Get-HostedOutboundSpamFilterRule"],
-        c["Get-AcceptedDomain"],
-    )
+    decision = client_rules(c)
 
     assert status(decision) is expected
     if expected is Status.NON_COMPLIANT and mode != "SomethingNew":
