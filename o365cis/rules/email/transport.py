@@ -133,7 +133,9 @@ def transport_rules_do_not_forward_externally(
     evidence = capped([*offending, *unresolved, *disabled], "rules") + [domains]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'transport rule')} in force send mail to external addresses", evidence
+            f"{plural(len(offending), 'transport rule')} in force {'sends' if len(offending) == 1 else 'send'} mail to "
+            "external addresses",
+            evidence,
         )
     if unresolved:
         return manual(
@@ -305,7 +307,9 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
     evidence = capped([*offending, *disabled], "rules") + [summary]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'transport rule')} in force bypass spam filtering for sender domains", evidence
+            f"{plural(len(offending), 'transport rule')} in force "
+            f"{'bypasses' if len(offending) == 1 else 'bypass'} spam filtering for sender domains",
+            evidence,
         )
     return compliant("No transport rule in force (Enabled, Mode Enforce) allow-lists sender domains", evidence)
 
