@@ -29,6 +29,8 @@ def test_safe_links_for_office_applications(cis, exchange, plan_gate):
         exchange=lambda: applications.safe_links_for_office_apps(
             invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
             invoke(exchange, cmdlets.SAFE_LINKS_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
             invoke(exchange, cmdlets.ATP_POLICY_FOR_O365),
         ),
     )

@@ -50,7 +50,10 @@ def test_transport_rules_do_not_forward_externally(cis, exchange):
 def test_automatic_forwarding_disabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.automatic_forwarding_disabled(
-            invoke(exchange, cmdlets.REMOTE_DOMAIN), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.REMOTE_DOMAIN),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 
@@ -66,7 +69,10 @@ def test_transport_rules_do_not_allowlist_domains(cis, exchange):
 def test_client_rules_forwarding_blocked(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.client_rules_forwarding_blocked(
-            invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.TRANSPORT_RULE),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 
@@ -76,7 +82,10 @@ def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_links_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_LINKS_POLICY), invoke(exchange, cmdlets.SAFE_LINKS_RULE)
+            invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
+            invoke(exchange, cmdlets.SAFE_LINKS_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -86,7 +95,10 @@ def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_attachments_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY), invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE)
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY),
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -107,7 +119,11 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.anti_phishing_policy_set(
-            invoke(exchange, cmdlets.ANTI_PHISH_POLICY), invoke(exchange, cmdlets.ANTI_PHISH_RULE)
+            invoke(exchange, cmdlets.ANTI_PHISH_POLICY),
+            invoke(exchange, cmdlets.ANTI_PHISH_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.EOP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 

@@ -22,7 +22,6 @@ from o365cis.findings import (
 )
 from o365cis.rules._exchange import (
     Check,
-    decide_in_force,
     default_object,
     expect,
     merge_checks,
@@ -39,6 +38,7 @@ from o365cis.rules._exchange import (
 )
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import json_text, plural
+from o365cis.rules.email.precedence import decide_applying, defender_walk
 from o365cis.rules.evidence import capped
 from o365cis.rules.manual_review import ManualReview
 
@@ -339,10 +339,18 @@ def _safe_links_office(policy: Json) -> Check:
 
 
 def safe_links_for_office_apps(
-    safe_links_policies: JsonList | None, safe_links_rules: JsonList | None, atp_policy_for_o365: JsonList | Json | None
+    safe_links_policies: JsonList | None,
+    safe_links_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+    atp_policy_for_o365: JsonList | Json | None,
 ) -> Decision:
-    """2.3: a Safe Links policy in force protects Office apps, blocks click-through and tracks clicks."""
-    extra: list[tuple[str, Json, Check]] = []
+    """2.3: every Safe Links policy that applies protects Office apps, blocks click-through and tracks clicks.
+
+    Policies that apply: the Strict / Standard preset, custom policies by priority, the Built-In Protection Policy
+    (rules.email.precedence). The v1.3-era settings on the ATP policy for Office 365 are an alternative.
+    """
+    alternative: tuple[str, Json, Check] | None = None
     atp = singleton(atp_policy_for_o365)
     if atp is not None and "EnableSafeLinksForO365Clients" in atp:
         # v1.3-era tenants kept these settings on the ATP policy for Office 365.
@@ -352,17 +360,17 @@ def safe_links_for_office_apps(
         values = "; ".join(
             prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
         )
-        extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
-    return decide_in_force(
+        alternative = (f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check)
+    result = defender_walk(
+        safe_links_policies, safe_links_rules, "SafeLinksPolicy", atp_protection_rules, accepted_domains
+    )
+    return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links for Office apps",
-        safe_links_policies or [],
-        safe_links_rules or [],
-        "SafeLinksPolicy",
+        result,
         _safe_links_office,
         ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
-        built_in=True,
-        extra=extra,
+        alternative=alternative,
     )
 
 

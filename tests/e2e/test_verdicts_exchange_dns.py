@@ -31,10 +31,10 @@ from tests.e2e.exchange_cases import (
     FAILING_CMDLET,
     FEDERATED,
     INITIAL,
-    REVIEW_SPF,
     LEGACY_ADDIN_POLICY,
-    SPF_WITH_EXP,
+    REVIEW_SPF,
     ROOT,
+    SPF_WITH_EXP,
     ScanCase,
     ScanOutcome,
     all_cases,
@@ -202,7 +202,7 @@ NONCOMPLIANT_EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "4.7": ("exchange", ("AllowClickThrough is True",)),
     "4.8": ("exchange", ("Action is Replace (Block expected)",)),
     "4.9": ("exchange", ("AllowBasicAuthSmtp",)),
-    "4.10": ("exchange", ("none is the default, built-in or named by an enabled rule", "Executive protection")),
+    "4.10": ("exchange", ("Office365 AntiPhish Default", "PhishThresholdLevel is 1", "SentToMemberOf Executives")),
     "4.11": ("dns", (ROOT, "selector2: NXDOMAIN")),
     "4.12": ("dns", (ROOT, "no TXT record starts with v=spf1")),
     "4.13": ("dns", (ROOT, f"_dmarc.{ROOT} (own): NXDOMAIN")),
@@ -475,9 +475,7 @@ def test_cmdlet_failing_past_the_retry_budget_without_fallback_is_error(service_
 
 
 def test_dkim_disabled_in_exchange_for_a_domain_dns_could_not_read(service_faults: ScanOutcome) -> None:
-    _assert_verdict(
-        service_faults, "4.11", "non_compliant", "dns", FEDERATED, "SERVFAIL", "Exchange: Enabled False"
-    )
+    _assert_verdict(service_faults, "4.11", "non_compliant", "dns", FEDERATED, "SERVFAIL", "Exchange: Enabled False")
 
 
 def test_spf_naming_another_gateway_needs_review(service_faults: ScanOutcome) -> None:
@@ -651,4 +649,84 @@ def test_issue9_spf_plus_all_first_is_non_compliant(scans: dict[str, ScanOutcome
 def test_issue9_addin_policy_still_used_by_a_mailbox_is_non_compliant(scans: dict[str, ScanOutcome]) -> None:
     _assert_verdict(
         scans["issue9_addin_in_use"], "2.8", "non_compliant", "exchange", LEGACY_ADDIN_POLICY, "named by 1 mailbox"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ policies that apply
+@pytest.fixture(scope="module")
+def policies_that_apply(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan where custom policies covering every accepted domain shadow the default / built-in ones."""
+    return scans["policies_that_apply"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7"])
+def test_a_bad_custom_safe_links_policy_for_everyone_is_not_rescued_by_the_built_in_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(
+        policies_that_apply,
+        recommendation_id,
+        "non_compliant",
+        "exchange",
+        "Strict Safe Links",
+        "AllowClickThrough is True",
+        "Built-In Protection Policy",
+    )
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "shadowed"),
+    [("4.8", "Built-In Protection Policy"), ("4.10", "Office365 AntiPhish Default")],
+)
+def test_a_good_custom_policy_for_every_accepted_domain_shadows_the_failing_last_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str, shadowed: str
+) -> None:
+    _assert_verdict(policies_that_apply, recommendation_id, "compliant", "exchange", shadowed, "does not apply")
+
+
+# ------------------------------------------------------------------------------------------------ presets, audit rules
+@pytest.fixture(scope="module")
+def presets_and_audit_rules(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan with the Standard preset for everyone, Audit-mode transport rules and a Sales outbound policy."""
+    return scans["presets_and_audit_rules"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7", "4.8", "4.10"])
+def test_the_standard_preset_for_everyone_shadows_failing_policies(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", "Standard preset")
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "listed"),
+    [("4.3", "Trial: journal to archive"), ("4.5", "Trial: trust partner mail")],
+)
+def test_audit_mode_transport_rules_are_listed_never_counted(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str, listed: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", listed, "listed only")
+
+
+def test_a_forwarding_block_in_audit_mode_does_not_block(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.6",
+        "non_compliant",
+        "exchange",
+        "Mode Audit (takes no action)",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+    )
+
+
+def test_an_outbound_policy_for_one_group_keeps_forwarding_on(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.4",
+        "non_compliant",
+        "exchange",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+        "AutoForwardEnabled True",
     )
