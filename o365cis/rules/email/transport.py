@@ -356,12 +356,17 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
 
 
 def _forwarding_block(rule: Json) -> list[str]:
-    """What keeps a transport rule from being the client-rules forwarding block (empty: it is one)."""
+    """What keeps a transport rule from being the client-rules forwarding block (empty: it is one).
+
+    Raises Unreadable for a rule that would be the block but whose State or Mode cannot be read: it is not proven in
+    force, nor proven not to be."""
     missing = []
+    unreadable: Unreadable | None = None
     try:
         if not _in_force(rule, odd_mode_counts=False):
             missing.append(_not_in_force(rule))
-    except Unreadable as error:  # not proven in force, so it is not the block
+    except Unreadable as error:
+        unreadable = error
         missing.append(f"{error.prop} is {error.seen}")
     if not prop_is(rule, "FromScope", "InOrganization"):
         missing.append("FromScope is not InOrganization")
@@ -375,6 +380,8 @@ def _forwarding_block(rule: Json) -> list[str]:
     )
     if not blocks:
         missing.append("no reject or delete action")
+    if unreadable is not None and len(missing) == 1:
+        raise unreadable
     return missing
 
 
@@ -387,8 +394,16 @@ def client_rules_forwarding_blocked(
     """4.6: a transport rule in force rejects auto-forwarded mail to outside, or every outbound spam policy that
     applies turns forwarding off (4.4's mechanism (a), judged identically so 4.4 and 4.6 cannot disagree)."""
     near: list[Evidence] = []
+    unreadable: list[Unreadable] = []
     for rule in objects(transport_rules):
-        missing = _forwarding_block(rule)
+        try:
+            missing = _forwarding_block(rule)
+        except Unreadable as error:
+            unreadable.append(error)
+            near.append(
+                object_evidence(EvidenceType.TRANSPORT_RULE, rule, f"would block if in force: {error.prop} unreadable")
+            )
+            continue
         if not missing:
             return compliant(
                 f"Transport rule {object_name(rule)} rejects automatically forwarded mail sent outside the "
@@ -411,6 +426,8 @@ def client_rules_forwarding_blocked(
             "forwarding off (AutoForwardingMode Off)",
             evidence,
         )
+    if unreadable:
+        return cannot_decide(unreadable, evidence)
     if outbound.undecided and not outbound.failing:
         return no_decision(
             "No transport rule in force blocks forwarding and the outbound spam policies that apply lack values: "
