@@ -214,6 +214,8 @@ class _Mechanism:
     undecided: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     automatic: bool = False
+    #: Rules whose State cannot be read, so which policies apply is unknown.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 def _outbound_policies_off(
@@ -238,7 +240,7 @@ def _outbound_policies_off(
         item.policy is not None and prop_is(item.policy, "AutoForwardingMode", "Automatic") for item in result.applying
     )
     holds = not judged.failing and not judged.undecided
-    return _Mechanism(holds, judged.failing, judged.undecided, judged.evidence, automatic)
+    return _Mechanism(holds, judged.failing, judged.undecided, judged.evidence, automatic, result.unreadable)
 
 
 def _remote_domains_off(remote_domains: JsonList | None) -> _Mechanism:
@@ -282,7 +284,7 @@ def automatic_forwarding_disabled(
     """
     outbound = _outbound_policies_off(outbound_spam_policies, outbound_spam_rules, accepted_domains)
     remote = _remote_domains_off(remote_domains)
-    evidence = capped([*outbound.evidence, *remote.evidence], "items")
+    evidence = capped([*(u.evidence for u in outbound.unreadable), *outbound.evidence, *remote.evidence], "items")
     if outbound.holds:
         return compliant(
             "Every outbound spam policy that applies turns automatic forwarding off (AutoForwardingMode Off)", evidence
@@ -327,12 +329,22 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
         domains = text_values(rule.get("SenderDomainIs"))
         if not domains:
             continue
+        # A rule clearly without the bypass, or clearly not in force, is passed over; one that may bypass filtering
+        # and may be in force cannot be.
+        scl_error: Unreadable | None = None
         try:
             if not _bypasses_filtering(rule):
                 continue
+        except Unreadable as error:
+            scl_error = error
+        try:
             in_force = _in_force(rule, odd_mode_counts=True)
-        except Unreadable as error:  # it may bypass filtering and be in force: it cannot be passed over
+        except Unreadable as error:
             unreadable.append(error)
+            continue
+        if scl_error is not None:
+            if in_force:
+                unreadable.append(scl_error)
             continue
         item = object_evidence(
             EvidenceType.TRANSPORT_RULE,
@@ -426,8 +438,8 @@ def client_rules_forwarding_blocked(
             "forwarding off (AutoForwardingMode Off)",
             evidence,
         )
-    if unreadable:
-        return cannot_decide(unreadable, evidence)
+    if unreadable or outbound.unreadable:
+        return cannot_decide([*unreadable, *outbound.unreadable], evidence)
     if outbound.undecided and not outbound.failing:
         return no_decision(
             "No transport rule in force blocks forwarding and the outbound spam policies that apply lack values: "
