@@ -7,6 +7,7 @@ Each case changes one property of the golden cmdlet output; a NoDecision names t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -187,12 +188,24 @@ def custom_safe_attachments(c: Cmdlets, state: Any) -> Cmdlets:
     return c
 
 
-WALKED: list[tuple[str, Callable[[Cmdlets, Any], Cmdlets], Callable[[Cmdlets], Decision], str, Status]] = [
-    ("4.10", custom_anti_phish, anti_phish, "Execs", Status.NON_COMPLIANT),
-    ("4.7", custom_safe_links, safe_links, "Strict Safe Links", Status.COMPLIANT),
-    ("2.3", custom_safe_links, safe_links_office, "Strict Safe Links", Status.COMPLIANT),
-    ("4.8", custom_safe_attachments, safe_attachments, "Strict Safe Attachments", Status.COMPLIANT),
-    (
+@dataclass(frozen=True)
+class Walked:
+    """A recommendation decided over the policies that apply, one of its rules changed, and the verdict with it
+    Enabled."""
+
+    rec: str
+    change: Callable[[Cmdlets, Any], Cmdlets]
+    decide: Callable[[Cmdlets], Decision]
+    rule: str
+    enabled: Status
+
+
+WALKED = [
+    Walked("4.10", custom_anti_phish, anti_phish, "Execs", Status.NON_COMPLIANT),
+    Walked("4.7", custom_safe_links, safe_links, "Strict Safe Links", Status.COMPLIANT),
+    Walked("2.3", custom_safe_links, safe_links_office, "Strict Safe Links", Status.COMPLIANT),
+    Walked("4.8", custom_safe_attachments, safe_attachments, "Strict Safe Attachments", Status.COMPLIANT),
+    Walked(
         "4.6",
         custom_outbound,
         lambda c: client_rules(blocking_rule_state(c, "Disabled", "Off")),
@@ -202,29 +215,15 @@ WALKED: list[tuple[str, Callable[[Cmdlets, Any], Cmdlets], Callable[[Cmdlets], D
 ]
 
 
-@pytest.mark.parametrize("state", UNREADABLE_STATES, ids=STATE_IDS)
-@pytest.mark.parametrize(("rec", "change", "decide", "rule", "_"), WALKED, ids=[w[0] for w in WALKED])
-def test_a_rule_whose_state_cannot_be_read_leaves_the_policies_that_apply_unknown(
-    rec: str,
-    change: Callable[[Cmdlets, Any], Cmdlets],
-    decide: Callable[[Cmdlets], Decision],
-    rule: str,
-    _: Status,
-    state: Any,
-) -> None:
-    # Before: the rule was read as disabled (its policy did not apply, the later policies did).
-    assert_names(decide(change(golden(), state)), rule, "State")
+@pytest.mark.parametrize("state", [*UNREADABLE_STATES, "Enabled"], ids=[*STATE_IDS, "enabled"])
+@pytest.mark.parametrize("case", WALKED, ids=[w.rec for w in WALKED])
+def test_a_rule_whose_state_cannot_be_read_leaves_the_policies_that_apply_unknown(case: Walked, state: Any) -> None:
+    decision = case.decide(case.change(golden(), state))
 
-
-@pytest.mark.parametrize(("rec", "change", "decide", "rule", "expected"), WALKED, ids=[w[0] for w in WALKED])
-def test_the_same_rule_enabled_keeps_its_verdict(
-    rec: str,
-    change: Callable[[Cmdlets, Any], Cmdlets],
-    decide: Callable[[Cmdlets], Decision],
-    rule: str,
-    expected: Status,
-) -> None:
-    assert status(decide(change(golden(), "Enabled"))) is expected
+    if state == "Enabled":  # the well-formed neighbour keeps its verdict
+        assert status(decision) is case.enabled
+    else:  # before: the rule was read as disabled (its policy did not apply, the later policies did)
+        assert_names(decision, case.rule, "State")
 
 
 def test_a_preset_rule_whose_state_cannot_be_read_is_no_decision() -> None:
