@@ -6,8 +6,10 @@ or of the wrong type never passes and is never read as the safe value: when noth
 read the source does not decide (NoDecision naming the object and property), unless the rule names another outcome.
 
 Two kinds of reader: prop_bool / prop_int return None, and prop_text / prop_is "" / False, for unreadable values, so
-a call site must say what None means; need_bool / need_int / need_text / need_is raise Unreadable instead, which a
-rule wrapped in @decides_unless_unreadable turns into that NoDecision.
+a call site must say what None means; need_bool / need_int / need_text / need_is (and rule_enabled, a rule's State)
+raise Unreadable instead, which a rule wrapped in @decides_unless_unreadable turns into that NoDecision. A rule over
+many objects, where one object read and failing must still decide, catches Unreadable per object and ends with
+cannot_decide(...) when nothing failed.
 """
 
 from __future__ import annotations
