@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.fake_exchange.wide import WideMailboxes  # noqa: E402
+from tests.fake_tenant import paths  # noqa: E402
 from tests.harness.scan import fake_cloud, scan_command, statuses, write_config  # noqa: E402
 from tests.harness.tenants import full_golden_config, full_golden_tenant  # noqa: E402
-from tests.fake_tenant import paths  # noqa: E402
 
 
 def run(users: int) -> dict[str, object]:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from o365cis.exchange.cmdlets import COMPLIANCE_CMDLETS
+from o365cis.exchange.cmdlets import COMPLIANCE_CMDLETS, declared_keep
 from o365cis.exchange.errors import (
     BUDGET_CODE,
     NOT_IN_SNAPSHOT_CODE,
@@ -44,6 +44,7 @@ from o365cis.http import (
     same_origin,
     send,
 )
+from o365cis.projection import Projection, project
 from o365cis.settings import Secret
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
@@ -182,6 +183,8 @@ class ExchangeAdminClient:
         url: str | None = f"{host}{invoke_path(self.tenant_id)}"
         payload = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}}
         items: Items = []
+        # No $select in InvokeCommand: objects are cut to what the rules read as each page arrives.
+        projection = Projection(declared_keep(cmdlet, parameters))
         paging = PagingLimits(f"{cmdlet} on {urlsplit(host).hostname}")
         while url:
             try:
@@ -233,7 +236,7 @@ class ExchangeAdminClient:
                 return 0, {
                     "error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}
                 }
-            items.extend(item for item in body["value"] if isinstance(item, dict))
+            items.extend(projection(item for item in body["value"] if isinstance(item, dict)))
             next_link = body.get("@odata.nextLink")
             url = next_link if isinstance(next_link, str) and next_link else None
             if url and not same_origin(url, host):
@@ -276,7 +279,9 @@ class ExchangeReplay:
         else:
             status, body = int(recorded.status), recorded.body
         if status == 200 and isinstance(body, dict) and isinstance(body.get("value"), list):
-            return [dict(item) for item in body["value"] if isinstance(item, dict)]
+            # Projected as a live read is, so a snapshot saved whole (older ones) decides the same way.
+            objects = (dict(item) for item in body["value"] if isinstance(item, dict))
+            return project(objects, declared_keep(cmdlet, parameters))
         if status == 200:
             raise ReadError(FailureKind.SERVICE, label, "the snapshot's answer has no value list")
         raise classify_exchange_failure(status, body, label, compliance=cmdlet in COMPLIANCE_CMDLETS)
