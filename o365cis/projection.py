@@ -7,8 +7,10 @@ collection. Graph's `$select` already narrows what the service sends where a rea
 InvokeCommand has no `$select`, so this is where its objects shrink.
 
 The JSON decoder makes a new string for every value, so 100,000 mailboxes would also hold 100,000 copies of
-"UserMailbox" and of each audit action list; a projection shares equal short strings and equal string lists across
-the objects of one read. Rules are pure (they never mutate what they are given), so sharing is invisible to them.
+"UserMailbox" and of each audit action list, and a user's id, name and UPN would be held once by /users, once by
+its registration row and once by its mailbox. A projection interns strings of up to 64 characters (sys.intern: one
+copy per process, dropped when nothing holds it any more) and shares equal string lists across the objects of one
+read. Rules are pure (they never mutate what they are given), so sharing is invisible to them.
 
 A property left out here is absent for the rules, which read absence as "not proven": a missing name changes
 verdicts, and the verdict tests (tests/e2e/test_projection.py, test_verdict_identity.py) catch it.
@@ -17,6 +19,7 @@ verdicts, and the verdict tests (tests/e2e/test_projection.py, test_verdict_iden
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,12 +30,12 @@ Keep = tuple[str, ...] | None
 #: to save a snapshot with every property. Read when a read starts, so a scan is one way or the other throughout.
 KEEP_WHOLE_VARIABLE = "O365CIS_KEEP_WHOLE_OBJECTS"
 
-#: Strings up to this length are shared (enums, names, action names); longer ones (ids, DNs) are mostly unique.
-_SHARED_LENGTH = 32
+#: Strings up to this length are interned (enums, names, ids, UPNs); longer ones (DNs, descriptions) rarely repeat.
+_SHARED_LENGTH = 64
 
 
 class Projection:
-    """Cuts the objects of one read to `keep`, sharing equal short strings and string lists across its pages."""
+    """Cuts the objects of one read to `keep`, interning short strings and sharing string lists across its pages."""
 
     def __init__(self, keep: Keep) -> None:
         self.keep = None if os.environ.get(KEEP_WHOLE_VARIABLE, "") not in ("", "0") else keep
@@ -50,7 +53,7 @@ class Projection:
 
     def _share(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self._shared.setdefault(value, value) if len(value) <= _SHARED_LENGTH else value
+            return sys.intern(value) if len(value) <= _SHARED_LENGTH and type(value) is str else value
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             key = ("list", *value)
             shared = self._shared.get(key)
