@@ -20,6 +20,8 @@ class GraphRead:
     headers: tuple[tuple[str, str], ...] = ()
     #: Other permissions Graph also accepts for this call (besides the broader ones catalogue.satisfied_by knows).
     alternatives: tuple[str, ...] = ()
+    #: The properties the rules read, kept from each page as it arrives (o365cis.projection); None keeps all.
+    keep: tuple[str, ...] | None = None
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -28,6 +30,10 @@ class GraphRead:
 
 _TOP = ("$top", "999")
 USER_FIELDS = "id,displayName,userPrincipalName,mail,userType,accountEnabled,createdDateTime,externalUserState"
+#: What the rules read of a userRegistrationDetails row (1.1.1/1.1.2 isMfaCapable, 1.1.4 userType and
+#: isSsprEnabled, the id to join /users, the UPN for evidence); the other twelve properties are left out. The read
+#: has no $select, so this is applied as the pages arrive. Five names fit CPython's smallest dict table.
+REGISTRATION_FIELDS = ("id", "userPrincipalName", "userType", "isMfaCapable", "isSsprEnabled")
 
 # Evolvable enums (e.g. the riskRemediation grant) arrive as unknownFutureValue unless asked for by name:
 # https://learn.microsoft.com/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations
@@ -40,9 +46,16 @@ CONDITIONAL_ACCESS_POLICIES = GraphRead(
     headers=_UNKNOWN_ENUMS,
 )
 REGISTRATION_DETAILS = GraphRead(
-    "registration_details", "/v1.0/reports/authenticationMethods/userRegistrationDetails", "AuditLog.Read.All", (_TOP,)
+    "registration_details",
+    "/v1.0/reports/authenticationMethods/userRegistrationDetails",
+    "AuditLog.Read.All",
+    (_TOP,),
+    keep=REGISTRATION_FIELDS,
 )
-USERS = GraphRead("users", "/v1.0/users", "User.Read.All", (("$select", USER_FIELDS), _TOP))
+# keep repeats $select: a service (or a proxy, or an old snapshot) that ignores $select costs no memory either.
+USERS = GraphRead(
+    "users", "/v1.0/users", "User.Read.All", (("$select", USER_FIELDS), _TOP), keep=tuple(USER_FIELDS.split(","))
+)
 SECURE_SCORES = GraphRead("secure_scores", "/v1.0/security/secureScores", "SecurityEvents.Read.All", (("$top", "1"),))
 SECURE_SCORE_PROFILES = GraphRead(
     "secure_score_profiles", "/v1.0/security/secureScoreControlProfiles", "SecurityEvents.Read.All"

@@ -62,7 +62,9 @@ class TenantReader:
                 params = dict(read.params)
                 headers = dict(read.headers)
                 if read.collection:
-                    data: Any = self.client.get_all(read.path, params, headers=headers, permission=read.permission)
+                    data: Any = self.client.get_all(
+                        read.path, params, headers=headers, permission=read.permission, keep=read.keep
+                    )
                 else:
                     data = self.client.get(read.path, params, headers=headers, permission=read.permission)
             except ReadError as failure:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from o365cis.exchange.cmdlets import COMPLIANCE_CMDLETS
+from o365cis.exchange.cmdlets import COMPLIANCE_CMDLETS, declared_keep
 from o365cis.exchange.errors import (
     BUDGET_CODE,
     NOT_IN_SNAPSHOT_CODE,
@@ -44,6 +44,7 @@ from o365cis.http import (
     same_origin,
     send,
 )
+from o365cis.projection import Projection, project
 from o365cis.settings import Secret
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
@@ -105,7 +106,10 @@ class _Memo:
             done = self._done[key]
         if isinstance(done, ReadError):
             raise done
-        return [dict(item) for item in done]
+        # A new list of the cached objects, not copies of them: rules never mutate what they read (ARCHITECTURE,
+        # as TenantReader hands out Graph data), and copying 100,000 mailboxes for each rule that reads them cost
+        # tens of megabytes at the scan's peak.
+        return list(done)
 
 
 class ExchangeAdminClient:
@@ -182,6 +186,8 @@ class ExchangeAdminClient:
         url: str | None = f"{host}{invoke_path(self.tenant_id)}"
         payload = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}}
         items: Items = []
+        # No $select in InvokeCommand: objects are cut to what the rules read as each page arrives.
+        projection = Projection(declared_keep(cmdlet, parameters))
         paging = PagingLimits(f"{cmdlet} on {urlsplit(host).hostname}")
         while url:
             try:
@@ -227,14 +233,17 @@ class ExchangeAdminClient:
             except requests.RequestException as exc:
                 return 0, {"error": {"code": type(exc).__name__, "message": "request failed"}}
             status, body = decoded(response)
+            # The raw page (megabytes for wide objects) must not stay alive while the next one is read.
+            del response
             if status >= 400 or status == 0:
                 return status, body
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 return 0, {
                     "error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}
                 }
-            items.extend(item for item in body["value"] if isinstance(item, dict))
-            next_link = body.get("@odata.nextLink")
+            items.extend(projection(item for item in body["value"] if isinstance(item, dict)))
+            next_link, page_items = body.get("@odata.nextLink"), len(body["value"])
+            del body  # the whole decoded page: only its projection is kept
             url = next_link if isinstance(next_link, str) and next_link else None
             if url and not same_origin(url, host):
                 # Never send the token to another host than the one it was issued for.
@@ -244,7 +253,7 @@ class ExchangeAdminClient:
                         "message": f"nextLink points to another host ({urlsplit(url).netloc})",
                     }
                 }
-            problem = paging.problem(url, len(body["value"])) if url else None
+            problem = paging.problem(url, page_items) if url else None
             if problem:
                 return 0, {"error": {"code": "PagingStopped", "message": problem}}
         return 200, {"value": items}
@@ -276,7 +285,9 @@ class ExchangeReplay:
         else:
             status, body = int(recorded.status), recorded.body
         if status == 200 and isinstance(body, dict) and isinstance(body.get("value"), list):
-            return [dict(item) for item in body["value"] if isinstance(item, dict)]
+            # Projected as a live read is, so a snapshot saved whole (older ones) decides the same way.
+            objects = (dict(item) for item in body["value"] if isinstance(item, dict))
+            return project(objects, declared_keep(cmdlet, parameters))
         if status == 200:
             raise ReadError(FailureKind.SERVICE, label, "the snapshot's answer has no value list")
         raise classify_exchange_failure(status, body, label, compliance=cmdlet in COMPLIANCE_CMDLETS)

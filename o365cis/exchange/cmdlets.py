@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,9 @@ class CmdletCall:
 
     name: str
     parameters: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    #: The properties the rules read, kept from each page as it arrives (o365cis.projection); None keeps all.
+    #: Not part of the call's identity: a call parsed from the catalogue is the same call (see declared_keep).
+    keep: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def compliance(self) -> bool:
@@ -28,6 +31,39 @@ class CmdletCall:
 
 
 UNLIMITED = {"ResultSize": "Unlimited"}
+
+#: How rules and evidence name and identify a cmdlet object (rules/_exchange.py object_name and object_id
+#: with their fall-backs; the mailbox evidence of 5.2 and 5.7).
+IDENTITY_FIELDS = (
+    "Name",
+    "DisplayName",
+    "Identity",
+    "Id",
+    "Guid",
+    "ExchangeObjectId",
+    "ImmutableId",
+    "ExternalDirectoryObjectId",
+    "UserPrincipalName",
+    "PrimarySmtpAddress",
+)
+#: What the rules read of a mailbox (of about two hundred properties): 5.2 audit settings, 5.7 forwarding,
+#: 2.8 the role assignment policy in use, and the kind of mailbox.
+MAILBOX_FIELDS = (
+    *IDENTITY_FIELDS,
+    "RecipientTypeDetails",
+    "AuditEnabled",
+    "AuditAdmin",
+    "AuditDelegate",
+    "AuditOwner",
+    "AuditBypassEnabled",
+    "ForwardingSmtpAddress",
+    "ForwardingAddress",
+    "DeliverToMailboxAndForward",
+    "RoleAssignmentPolicy",
+)
+#: 5.2 reads which accounts bypass mailbox auditing; the cmdlet answers one object per account. Rules match
+#: policies and rules by name with object_names, which also reads DistinguishedName (kept here for that use).
+AUDIT_BYPASS_FIELDS = (*IDENTITY_FIELDS, "DistinguishedName", "AuditBypassEnabled")
 
 ORGANIZATION_CONFIG = CmdletCall("Get-OrganizationConfig")
 SHARING_POLICY = CmdletCall("Get-SharingPolicy")
@@ -51,8 +87,8 @@ ANTI_PHISH_POLICY = CmdletCall("Get-AntiPhishPolicy")
 ANTI_PHISH_RULE = CmdletCall("Get-AntiPhishRule")
 DKIM_SIGNING_CONFIG = CmdletCall("Get-DkimSigningConfig")
 ADMIN_AUDIT_LOG_CONFIG = CmdletCall("Get-AdminAuditLogConfig")
-MAILBOX_AUDIT_BYPASS = CmdletCall("Get-MailboxAuditBypassAssociation", dict(UNLIMITED))
-MAILBOX = CmdletCall("Get-Mailbox", dict(UNLIMITED))
+MAILBOX_AUDIT_BYPASS = CmdletCall("Get-MailboxAuditBypassAssociation", dict(UNLIMITED), keep=AUDIT_BYPASS_FIELDS)
+MAILBOX = CmdletCall("Get-Mailbox", dict(UNLIMITED), keep=MAILBOX_FIELDS)
 OWA_MAILBOX_POLICY = CmdletCall("Get-OwaMailboxPolicy")
 MOBILE_DEVICE_MAILBOX_POLICY = CmdletCall("Get-MobileDeviceMailboxPolicy")
 SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
@@ -62,6 +98,19 @@ BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
 ATP_PROTECTION_POLICY_RULE = CmdletCall("Get-ATPProtectionPolicyRule")
 EOP_PROTECTION_POLICY_RULE = CmdletCall("Get-EOPProtectionPolicyRule")
 OUTBOUND_SPAM_RULE = CmdletCall("Get-HostedOutboundSpamFilterRule")
+
+
+def declared_keep(name: str, parameters: Mapping[str, Any] | None = None) -> tuple[str, ...] | None:
+    """The `keep` of the declared call with this name and these parameters (None: keep objects whole).
+
+    The clients look it up by name and parameters, so every caller of a cmdlet (the prefetch, which parses the
+    catalogue's requests, and the tests) gets the same objects from the one cached call.
+    """
+    return _KEEP.get((name, _parameters_key(parameters or {})))
+
+
+def _parameters_key(parameters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, str(v)) for k, v in parameters.items()))
 
 
 @dataclass(frozen=True)
@@ -106,3 +155,11 @@ def cmdlets_for_requests(requests: Iterable[str], *, evidence: bool = False) -> 
     """The cmdlets among a recommendation's catalogue requests: the decisive ones, or else the evidence-only ones."""
     parsed = (parse_cmdlet_request(request) for request in requests)
     return list(dict.fromkeys(r.call for r in parsed if r is not None and r.evidence is evidence))
+
+
+#: (name, parameters) -> keep of every declared call that keeps less than the whole object.
+_KEEP: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {
+    (call.name, _parameters_key(call.parameters)): call.keep
+    for call in list(globals().values())
+    if isinstance(call, CmdletCall) and call.keep is not None
+}

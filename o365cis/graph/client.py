@@ -24,6 +24,7 @@ from o365cis.http import (
     same_origin,
     send,
 )
+from o365cis.projection import Keep, Projection
 from o365cis.settings import Secret
 from o365cis.snapshot import Snapshot
 
@@ -140,17 +141,29 @@ class GraphClient:
             raise ReadError(FailureKind.SERVICE, label, "service failure: nextLink is neither absolute nor a path")
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def _get(self, relative_url: str, headers: Mapping[str, str], permission: str | None, label: str) -> Any:
+    def _get(
+        self,
+        relative_url: str,
+        headers: Mapping[str, str],
+        permission: str | None,
+        label: str,
+        projection: Projection | None = None,
+    ) -> Any:
         with self._count_lock:
             self._count += 1
         response = self._fetch(relative_url, headers)
+        body = response.body
+        if projection is not None and 200 <= response.status < 300 and isinstance(body, dict):
+            if isinstance(body.get("value"), list):
+                # Projected before it is recorded or kept: snapshots hold only what the rules read, too.
+                body = {**body, "value": projection(body["value"])}
         if self._recorder is not None:
             # Error bodies may echo the request's Authorization header: never store them raw.
-            body = response.body if 200 <= response.status < 300 else redact_body(response.body)
-            self._recorder.record(request_key(relative_url), response.status, body)
+            recorded = body if 200 <= response.status < 300 else redact_body(body)
+            self._recorder.record(request_key(relative_url), response.status, recorded)
         if response.status >= 400 or response.status == 0:
-            raise classify_failure(response.status, response.body, label, permission)
-        return response.body
+            raise classify_failure(response.status, body, label, permission)
+        return body
 
     @staticmethod
     def _url(path: str, params: Mapping[str, str] | None) -> str:
@@ -176,14 +189,19 @@ class GraphClient:
         *,
         headers: Mapping[str, str] | None = None,
         permission: str | None = None,
+        keep: Keep = None,
     ) -> list[dict[str, Any]]:
-        """Every item of a collection: follows @odata.nextLink as given, never rebuilding it."""
+        """Every item of a collection: follows @odata.nextLink as given, never rebuilding it.
+
+        With `keep`, each page's items are cut to those properties as the page arrives (o365cis.projection).
+        """
         items: list[dict[str, Any]] = []
         label = f"GET {path}"
         paging = PagingLimits(label)
         url: str | None = self._url(path, params)
+        projection = Projection(keep) if keep is not None else None  # one per read: it shares values across pages
         while url:
-            body = self._get(url, headers or {}, permission, label)
+            body = self._get(url, headers or {}, permission, label, projection)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 raise ReadError(FailureKind.SERVICE, label, "Graph answered without a value list")
             items.extend(body["value"])
