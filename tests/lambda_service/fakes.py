@@ -11,6 +11,7 @@ from o365cis.auth import AuthError
 from o365cis.catalogue import permission_notes, required_permissions
 from o365cis.lambda_service.events import ScanJob
 from o365cis.lambda_service.invoker import LambdaInvoker
+from o365cis.admin_apis.teams import TEAMS_PERMISSION
 from o365cis.lambda_service.permissions import EXCHANGE_API, GrantedRoles
 from o365cis.lambda_service.scan_step import ScanReport
 
@@ -51,7 +52,8 @@ def all_roles(*, without: tuple[str, ...] = ()) -> GrantedRoles:
     notes = permission_notes()
     graph = {p for p in required_permissions() if notes[p]["api"] != EXCHANGE_API and p not in without}
     exchange = {p for p in required_permissions() if notes[p]["api"] == EXCHANGE_API and p not in without}
-    return GrantedRoles(frozenset(graph), frozenset(exchange))
+    teams = frozenset() if TEAMS_PERMISSION in without else frozenset({TEAMS_PERMISSION})
+    return GrantedRoles(frozenset(graph), frozenset(exchange), teams)
 
 
 @dataclass
