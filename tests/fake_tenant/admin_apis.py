@@ -7,11 +7,13 @@ Teams (`<server url>/teams` stands for https://api.interfaces.records.teams.micr
                       (any JSON: the shape variants are the test's choice); a name not listed answers 404.
     "entra_role":     false -> 403 (the service principal holds no Entra role), as the service answers.
     "application_access": true -> the token must also carry the application_access role (else 403).
+    "fail":           an HTTP status (e.g. 503) answered to every read, a service fault (Retry-After 0).
   A token for another audience (Graph, Exchange) is refused with 401, as the real service does.
 
 SharePoint (`<server url>/sharepoint` stands for https://<prefix>-admin.sharepoint.com; pass it as
 --sharepoint-admin-url): GET /sharepoint/_api/SPO.Tenant.
-  scenario.extra["sharepoint"]: {"tenant": <the SPO.Tenant object>, "verbose": true (default: wrapped in "d")}.
+  scenario.extra["sharepoint"]: {"tenant": <the SPO.Tenant object>, "verbose": true (default: wrapped in "d"),
+  "fail": an HTTP status answered to every read}.
   Only app-only tokens from a certificate sign-in (appidacr "2") are accepted (401 otherwise, as SharePoint answers
   "Unsupported app only token."); the token must be for the SharePoint audience and hold Sites.FullControl.All (403).
 """
@@ -66,6 +68,9 @@ class AdminApis:
         if scenario is None:
             return _error(401, "Unauthorized", "The token was not issued for a known tenant.")
         data: dict[str, Any] = scenario.extra.get("teams") or {}
+        if data.get("fail"):
+            status, headers, body = _error(int(data["fail"]), "ServiceUnavailable", "The service is unavailable.")
+            return status, {**headers, "Retry-After": "0"}, body
         if data.get("entra_role") is False:
             return _error(403, "Forbidden", "The caller does not have an admin role that may read this configuration.")
         if data.get("application_access") and "application_access" not in (claims.get("roles") or []):
@@ -92,6 +97,9 @@ class AdminApis:
             return _spo_error(403, "Access denied. You do not have permission to perform this action or access this resource.")
         scenario = request.scenario
         data: dict[str, Any] = (scenario.extra.get("sharepoint") if scenario else None) or {}
+        if data.get("fail"):
+            status, headers, body = _spo_error(int(data["fail"]), "The service is unavailable.")
+            return status, {**headers, "Retry-After": "0"}, body
         tenant = data.get("tenant", {"DisallowInfectedFileDownload": True})
         if data.get("verbose", True) and isinstance(tenant, dict):
             return 200, dict(_VERBOSE), {"d": {"__metadata": {"type": "Microsoft.Online.SharePoint.TenantAdministration.Tenant"}, **tenant}}
