@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import requests
 
+from o365cis.exchange.errors import BUDGET_CODE, NOT_IN_SNAPSHOT_CODE
 from o365cis.findings import ReadError
 from o365cis.http import (
     BudgetExhausted,
@@ -27,9 +28,7 @@ from o365cis.http import (
 )
 from o365cis.settings import Secret
 
-#: Transport failures carry status 0 and one of these codes (the Graph and Exchange clients' convention).
-BUDGET_CODE = "RetryBudgetExhausted"
-NOT_IN_SNAPSHOT_CODE = "NotInSnapshot"
+#: Transport failures carry status 0 and a code (BUDGET_CODE, NOT_IN_SNAPSHOT_CODE: the Exchange client's convention).
 TOKEN_CODE = "TokenAcquisitionFailed"
 
 #: (status, body) -> the ReadError of a failed answer, per API.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from o365cis.admin_apis.client import BUDGET_CODE, NOT_IN_SNAPSHOT_CODE
+from o365cis.exchange.errors import BUDGET_CODE, NOT_IN_SNAPSHOT_CODE
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import redact
+from o365cis.http import RETRYABLE_STATUSES, redact
 
 
 def _text(value: Any) -> str:
@@ -46,7 +46,8 @@ def transport_failure(status: int, body: Any, request: str) -> ReadError | None:
 
 
 def throttled(status: int, body: Any, request: str) -> ReadError | None:
-    if status in (429, 503, 504):
+    """A retryable status the retry policy gave up on (the Graph and Exchange clients read it the same way)."""
+    if status in RETRYABLE_STATUSES:
         return ReadError(
             FailureKind.BUDGET,
             request,
