@@ -129,9 +129,6 @@ class AdminApiReplay:
         self._lookup = lookup
         self._classify = classify
 
-    def recorded(self, request: str) -> bool:
-        return self._lookup(request) is not None
-
     def get(self, request: str) -> Any:
         recorded = self._lookup(request)
         if recorded is None:

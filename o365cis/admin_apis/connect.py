@@ -21,6 +21,9 @@ from o365cis.admin_apis.teams import (
 )
 from o365cis.findings import ReadError
 
+#: The snapshot body of an opt-in source that was not tried (status 0), holding the one line that says why.
+NOT_TRIED = "notTried"
+
 if TYPE_CHECKING:
     from o365cis.scan import ScanContext
 
@@ -70,16 +73,20 @@ def open_teams(context: ScanContext) -> AdminReader:
 def open_sharepoint(context: ScanContext, initial_domain: str | None) -> SharePointAdmin:
     """The opt-in SharePoint admin source of this scan (see o365cis/admin_apis/sharepoint.py)."""
     if context.replay is not None:
-        replay = AdminApiReplay(context.replay.lookup, classify_sharepoint_failure)
-        return SharePointAdmin(
-            replay,
-            lambda: (
-                None
-                if replay.recorded(SPO_TENANT)
-                else "the snapshot holds no SharePoint admin answer (the recorded scan did not opt in): "
-                "record one with a certificate sign-in and Sites.FullControl.All"
-            ),
-        )
+        snapshot = context.replay
+        replay = AdminApiReplay(snapshot.lookup, classify_sharepoint_failure)
+
+        def replayed_skip() -> str | None:
+            recorded = snapshot.lookup(SPO_TENANT)
+            if recorded is None:
+                return (
+                    "the snapshot holds no SharePoint admin answer: record one with a certificate sign-in and "
+                    "Sites.FullControl.All"
+                )
+            body = recorded.body
+            return str(body[NOT_TRIED]) if isinstance(body, dict) and NOT_TRIED in body else None
+
+        return SharePointAdmin(replay, replayed_skip)
     assert context.settings is not None and context.tokens is not None
     settings, tokens = context.settings, context.tokens
     base = hosts.sharepoint_admin_base(settings, initial_domain)
@@ -101,9 +108,14 @@ def open_sharepoint(context: ScanContext, initial_domain: str | None) -> SharePo
     certificate = settings.client_secret is None and settings.client_certificate is not None
     decided: list[str | None] = []
 
+    recorder = context.recorder
+
     def skipped() -> str | None:
         if not decided:
             decided.append(sharepoint_opt_in(certificate, lambda: tokens.token(resource).roles))
+            if decided[0] is not None and recorder is not None:
+                # A replay must say the same: the snapshot keeps why the opt-in source was not tried.
+                recorder.record(SPO_TENANT, 0, {NOT_TRIED: decided[0]})
         return decided[0]
 
     return SharePointAdmin(client, skipped)

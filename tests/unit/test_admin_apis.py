@@ -181,6 +181,14 @@ def test_a_secret_sign_in_never_tries_sharepoint(server: Any) -> None:
     assert server[1].calls == []
 
 
+def test_a_replay_says_why_sharepoint_was_not_tried_as_the_scan_did(server: Any, tmp_path: Path) -> None:
+    context = scan(server, scenario(), record=True)
+    live = context.sharepoint().skipped()
+    assert live is not None and context.recorder is not None
+    context.recorder.save(tmp_path / "snap.json")
+    assert open_replay_scan(str(tmp_path / "snap.json"), ScanConfig()).sharepoint().skipped() == live
+
+
 def test_a_certificate_without_the_permission_is_not_tried(server: Any, certificate: AppCertificate) -> None:
     source = scan(server, with_certificate(scenario(), certificate), certificate=certificate).sharepoint()
     assert "holds no Sites.FullControl.All" in (source.skipped() or "")
