@@ -16,8 +16,9 @@ TEAMS_HOSTS: dict[str, str] = {
     "usgovdod": "https://api.interfaces.records.gov.teams.microsoft.us",
 }
 
-#: SharePoint Online's DNS suffix per cloud (https://learn.microsoft.com/sharepoint/sharepoint-online-national-clouds
-#: names sharepoint.us for GCC High, sharepoint-mil.us for DoD and sharepoint.cn for 21Vianet).
+#: SharePoint Online's DNS suffix per cloud: sharepoint.us (GCC High), sharepoint-mil.us (DoD), sharepoint.cn
+#: (21Vianet), as SharePoint's own PowerShell tooling names the national clouds. Not checked against a Microsoft page
+#: here: --sharepoint-admin-url overrides it.
 SHAREPOINT_SUFFIXES: dict[str, str] = {
     "global": "sharepoint.com",
     "usgov": "sharepoint.us",
