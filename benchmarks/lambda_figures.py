@@ -102,6 +102,7 @@ def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
     from tests.fake_exchange.dns_server import FakeDnsServer
     from tests.fake_exchange.exchange_handler import mount_exchange
     from tests.fake_exchange.scenarios import golden_dns_zone, golden_exchange_data
+    from tests.fake_tenant.admin_apis import compliant_teams_data, mount_admin_apis
     from tests.fake_tenant.golden import GOLDEN_CLIENT_ID, GOLDEN_CLIENT_SECRET, GOLDEN_TENANT_ID, golden_tenant
     from tests.fake_tenant.server import FakeTenantServer
 
@@ -133,12 +134,14 @@ def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
         domains, initial = ["contoso.com", "fabrikam.com"], "contoso.onmicrosoft.com"
         scenario = golden_tenant(users)
         scenario.extra["exchange"] = golden_exchange_data(domains, initial)
+        scenario.extra["teams"] = compliant_teams_data()
         with (
             FakeTenantServer([scenario]) as tenant,
             FakeDnsServer(golden_dns_zone(domains, initial)) as dns,
             tempfile.TemporaryDirectory() as temp,
         ):
             mount_exchange(tenant)
+            mount_admin_apis(tenant)
             env = {
                 **os.environ,
                 "AWS_ENDPOINT_URL": endpoint,
@@ -155,6 +158,7 @@ def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
                 "O365CIS_AUTHORITY_URL": tenant.url,
                 "O365CIS_GRAPH_URL": tenant.url,
                 "O365CIS_EXCHANGE_URL": tenant.url,
+                "O365CIS_TEAMS_URL": f"{tenant.url}/teams",
                 "O365CIS_CA_BUNDLE": tenant.ca_pem_path,
                 # Every look-up goes to the fake zone: nothing leaves 127.0.0.1.
                 "O365CIS_DNS_SERVERS": dns.address,

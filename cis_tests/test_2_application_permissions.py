@@ -8,6 +8,7 @@ from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.collectors.partial import attempt_invoke
 from o365cis.exchange import cmdlets
+from o365cis.findings import NoDecision
 from o365cis.licensing import MDO
 from o365cis.rules import applications
 
@@ -45,13 +46,20 @@ def test_defender_for_sharepoint_onedrive_teams(cis, exchange, plan_gate):
 
 
 @pytest.mark.cis("2.5")
-def test_infected_file_download_blocked(cis, exchange):
+def test_infected_file_download_blocked(cis, exchange, sharepoint):
     def review():
         evidence = EvidenceReads()
         atp = evidence.exchange("atp_policy_for_o365", exchange, cmdlets.ATP_POLICY_FOR_O365)
         return applications.infected_file_download_review(atp, failures=evidence.failures)
 
-    cis.evaluate(manual=review)
+    def opt_in():
+        # The opt-in source: not tried (no certificate or no Sites.FullControl.All) hands over to the review.
+        skipped = sharepoint.skipped()
+        if skipped is not None:
+            return NoDecision(skipped)
+        return applications.infected_file_download_blocked(sharepoint.tenant())
+
+    cis.evaluate(sharepoint=opt_in, manual=review)
 
 
 @pytest.mark.cis("2.6")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from o365cis.admin_apis import teams as teams_api
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import invoke
 from o365cis.exchange import cmdlets
@@ -29,8 +30,8 @@ def test_sensitivity_labels_published(cis, exchange):
 
 
 @pytest.mark.cis("3.3")
-def test_teams_external_domains_restricted(cis):
-    cis.evaluate(manual=data_management.teams_external_access_review)
+def test_teams_external_domains_restricted(cis, teams):
+    cis.evaluate(teams=lambda: data_management.teams_external_domains_restricted(teams.get(teams_api.FEDERATION)))
 
 
 @pytest.mark.cis("3.4")
@@ -51,5 +52,9 @@ def test_external_users_cannot_reshare(cis, tenant):
 
 
 @pytest.mark.cis("3.7")
-def test_teams_cloud_storage_approved_only(cis):
-    cis.evaluate(manual=data_management.teams_cloud_storage_review)
+def test_teams_cloud_storage_approved_only(cis, teams, cis_config):
+    cis.evaluate(
+        teams=lambda: data_management.teams_cloud_storage_approved(
+            teams.get(teams_api.CLIENT_CONFIGURATION), cis_config.approved_storage_providers
+        )
+    )

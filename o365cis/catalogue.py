@@ -22,7 +22,7 @@ SECTIONS: dict[int, str] = {
 }
 LEVELS = frozenset({1, 2})
 LICENSES = ("E3", "E5")
-SOURCES = ("graph", "dns", "exchange", "securescore", "manual")
+SOURCES = ("graph", "dns", "exchange", "teams", "sharepoint", "securescore", "manual")
 
 
 @dataclass(frozen=True)

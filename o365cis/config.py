@@ -36,6 +36,8 @@ GLOBAL_ADMIN_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RECOMMENDATION_ID = re.compile(r"^\d+(\.\d+){1,2}$")
 _PLATFORMS = ("ios", "android")
+#: The third-party storage providers Teams can offer (3.7), named as the config and CONTRACT.md spell them.
+STORAGE_PROVIDERS = ("dropbox", "box", "googledrive", "sharefile", "egnyte")
 
 
 class ConfigError(ValueError):
@@ -66,6 +68,8 @@ class ScanConfig:
     approved_public_groups: frozenset[str] = frozenset()
     phs_max_age_hours: float = 72.0
     mdm_platforms: tuple[str, ...] = _PLATFORMS
+    #: 3.7: third-party storage providers the organisation approves in Teams (default: none).
+    approved_storage_providers: frozenset[str] = frozenset()
     admin_role_ids: tuple[str, ...] = DEFAULT_ADMIN_ROLE_IDS
     waivers: tuple[Waiver, ...] = field(default=())
 
@@ -83,6 +87,7 @@ _KEYS = {
     "approved_public_groups",
     "phs_max_age_hours",
     "mdm_platforms",
+    "approved_storage_providers",
     "admin_role_ids",
     "waivers",
 }
@@ -144,6 +149,11 @@ def parse_config(data: Any, known_ids: frozenset[str] | None = None) -> ScanConf
     platforms = data.get("mdm_platforms", list(_PLATFORMS))
     if not isinstance(platforms, list) or not all(isinstance(p, str) and p.lower() in _PLATFORMS for p in platforms):
         raise ConfigError("mdm_platforms: expected a list drawn from ios, android")
+    providers = data.get("approved_storage_providers", [])
+    if not isinstance(providers, list) or not all(
+        isinstance(p, str) and p.strip().lower() in STORAGE_PROVIDERS for p in providers
+    ):
+        raise ConfigError(f"approved_storage_providers: expected a list drawn from {', '.join(STORAGE_PROVIDERS)}")
     admin_roles = data.get("admin_role_ids")
     return ScanConfig(
         break_glass_accounts=_guid_list(data.get("break_glass_accounts"), "break_glass_accounts"),
@@ -151,6 +161,7 @@ def parse_config(data: Any, known_ids: frozenset[str] | None = None) -> ScanConf
         approved_public_groups=_guid_list(data.get("approved_public_groups"), "approved_public_groups"),
         phs_max_age_hours=float(hours),
         mdm_platforms=tuple(dict.fromkeys(p.lower() for p in platforms)),
+        approved_storage_providers=frozenset(p.strip().lower() for p in providers),
         admin_role_ids=tuple(sorted(_guid_list(admin_roles, "admin_role_ids")))
         if admin_roles is not None
         else DEFAULT_ADMIN_ROLE_IDS,

@@ -18,6 +18,8 @@ _SOURCE_NAMES = {
     "graph": Source.GRAPH,
     "dns": Source.DNS,
     "exchange": Source.EXCHANGE,
+    "teams": Source.TEAMS,
+    "sharepoint": Source.SHAREPOINT,
     "securescore": Source.SECURESCORE,
     "manual": Source.NONE,
 }
@@ -25,6 +27,8 @@ _SOURCE_LABELS = {
     "graph": "Microsoft Graph",
     "dns": "DNS",
     "exchange": "Exchange Online",
+    "teams": "Teams admin API",
+    "sharepoint": "SharePoint admin API",
     "securescore": "Secure Score",
     "manual": "manual review",
 }

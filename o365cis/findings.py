@@ -37,6 +37,8 @@ class Source(str, enum.Enum):
     GRAPH = "graph"
     DNS = "dns"
     EXCHANGE = "exchange"
+    TEAMS = "teams"
+    SHAREPOINT = "sharepoint"
     SECURESCORE = "securescore"
     CONFIG = "config"
     NONE = "none"

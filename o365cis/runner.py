@@ -30,6 +30,8 @@ class ScanRequest:
     graph_url: str | None = None
     exchange_url: str | None = None
     compliance_url: str | None = None
+    teams_url: str | None = None
+    sharepoint_admin_url: str | None = None
     cloud: str | None = None
     dns_servers: tuple[str, ...] = ()
     level: int = 2

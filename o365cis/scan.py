@@ -8,6 +8,9 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from o365cis.admin_apis.client import AdminReader
+from o365cis.admin_apis.connect import open_sharepoint, open_teams
+from o365cis.admin_apis.sharepoint import SharePointAdmin
 from o365cis.auth import AppToken, TokenProvider, acquire_app_token
 from o365cis.collectors import reads
 from o365cis.collectors.reads import GraphRead
@@ -75,6 +78,8 @@ class ScanContext:
     recorder: Snapshot | None = None
     replay: Snapshot | None = None
     _exchange: ExchangeReader | None = field(default=None, repr=False)
+    _teams: AdminReader | None = field(default=None, repr=False)
+    _sharepoint: SharePointAdmin | None = field(default=None, repr=False)
 
     def prefetch(self, graph_reads: Iterable[GraphRead], cmdlets: Sequence[CmdletCall], workers: int = 4) -> None:
         """Read Graph collections and run Exchange cmdlets, `workers` at a time, before the tests ask for them.
@@ -127,6 +132,18 @@ class ScanContext:
             recorder=self.recorder.record if self.recorder is not None else None,
             refresh_token=new_token_for,
         )
+
+    def teams(self) -> AdminReader:
+        """The Teams admin API (3.3, 3.7), live or replayed; one per scan."""
+        if self._teams is None:
+            self._teams = open_teams(self)
+        return self._teams
+
+    def sharepoint(self) -> SharePointAdmin:
+        """The opt-in SharePoint admin API (2.5), live or replayed; one per scan."""
+        if self._sharepoint is None:
+            self._sharepoint = open_sharepoint(self, initial_domain(self.tenant) if self.replay is None else None)
+        return self._sharepoint
 
     def dns(self) -> DnsLookups:
         """TXT look-ups for this scan (live through --dns-server or the system's resolvers, or replayed)."""

@@ -99,6 +99,9 @@ class ScanSettings:
     graph_url: str = CLOUDS["global"].graph
     exchange_url: str = CLOUDS["global"].exchange
     compliance_url: str = CLOUDS["global"].compliance
+    #: --teams-url / --sharepoint-admin-url base URLs; None: the cloud's default (o365cis/admin_apis/hosts.py).
+    teams_url: str | None = None
+    sharepoint_admin_url: str | None = None
     ca_bundle: str | None = None
     dns_servers: tuple[str, ...] = ()
     rate_limit: float | None = None
@@ -215,6 +218,8 @@ def build_settings(values: Mapping[str, object | None], environ: Mapping[str, st
         pick("exchange_url", "O365CIS_EXCHANGE_URL"),
         pick("compliance_url", "O365CIS_COMPLIANCE_URL"),
     )
+    teams_url = pick("teams_url", "O365CIS_TEAMS_URL")
+    spo_admin_url = pick("sharepoint_admin_url", "O365CIS_SHAREPOINT_ADMIN_URL")
     dns_option = values.get("dns_servers")
     password = pick("client_certificate_password", "AZURE_CLIENT_CERTIFICATE_PASSWORD")
     return ScanSettings(
@@ -228,6 +233,8 @@ def build_settings(values: Mapping[str, object | None], environ: Mapping[str, st
         graph_url=graph,
         exchange_url=exchange,
         compliance_url=compliance,
+        teams_url=_https_url(teams_url, "--teams-url") if teams_url else None,
+        sharepoint_admin_url=_https_url(spo_admin_url, "--sharepoint-admin-url") if spo_admin_url else None,
         ca_bundle=ca_bundle,
         dns_servers=parse_dns_servers(dns_option if dns_option else env.get("O365CIS_DNS_SERVERS")),  # type: ignore[arg-type]
         rate_limit=parse_rate_limit(pick("rate_limit", "O365CIS_RATE_LIMIT"), env.get("USE_RATE_LIMITER")),

@@ -64,6 +64,20 @@ _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("--graph-url", "graph_url", "O365CIS_GRAPH_URL", "Graph host override, e.g. https://graph.microsoft.com"),
     ("--exchange-url", "exchange_url", "O365CIS_EXCHANGE_URL", "Exchange Online admin API host override"),
     ("--compliance-url", "compliance_url", "O365CIS_COMPLIANCE_URL", "Security & Compliance admin API host override"),
+    (
+        "--teams-url",
+        "teams_url",
+        "O365CIS_TEAMS_URL",
+        "Teams admin API base URL override (3.3, 3.7), e.g. https://api.interfaces.records.teams.microsoft.com; "
+        "the catalogue's paths are appended",
+    ),
+    (
+        "--sharepoint-admin-url",
+        "sharepoint_admin_url",
+        "O365CIS_SHAREPOINT_ADMIN_URL",
+        "SharePoint admin base URL override (2.5, opt-in), e.g. https://contoso-admin.sharepoint.com; "
+        "token scope <URL>/.default",
+    ),
     ("--ca-bundle", "ca_bundle", "O365CIS_CA_BUNDLE", "PEM file of CA certificates to trust for every HTTPS call"),
     (
         "--cis-config",

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from o365cis.admin_apis.client import AdminReader
+from o365cis.admin_apis.sharepoint import SharePointAdmin
 from o365cis.auth import AuthError
 from o365cis.catalogue import Recommendation, load_catalogue
 from o365cis.collectors import reads
@@ -160,6 +162,18 @@ def as_of(cis_scan: ScanContext) -> dt.datetime:
 def exchange(cis_scan: ScanContext) -> ExchangeReader:
     """The Exchange Online admin API: `exchange.invoke("Get-OrganizationConfig")`, each cmdlet run once."""
     return cis_scan.exchange()
+
+
+@pytest.fixture(scope="session")
+def teams(cis_scan: ScanContext) -> AdminReader:
+    """The Teams admin API (undocumented by Microsoft): `teams.get(teams_api.FEDERATION)`, each GET sent once."""
+    return cis_scan.teams()
+
+
+@pytest.fixture(scope="session")
+def sharepoint(cis_scan: ScanContext) -> SharePointAdmin:
+    """The opt-in SharePoint admin API: `sharepoint.skipped()` says why it is not tried, else `.tenant()`."""
+    return cis_scan.sharepoint()
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,11 @@ What the conversion does besides copying the per-recommendation fields:
   product does not ship ("Narrower alternatives are named in shared_requests."): the narrower permissions named in
   those request notes are spelled out instead. The `{compliance}` host placeholder is spelled out in notes too
   (it is prose for an administrator; request strings keep their placeholders, the product resolves those).
-* Sources the product cannot read yet are held back. The revision gives 2.5 a SharePoint admin API source and 3.3 /
-  3.7 a Teams admin API source; those clients belong to a later issue (12). Until then the evaluation chain does not
-  know `sharepoint` or `teams`, so those recommendations stay as the product runs them today: evaluation manual, no
-  fallback, their requests on those APIs dropped (what remains is evidence), and the permissions of APIs the product
-  does not call (their `api` is neither Graph nor Exchange Online) are left out of the recommendations and of the
-  permission summary. Without this, the pre-flight would ask for grants the product never uses.
+* Sources the product cannot read are held back (KNOWN_SOURCES / KNOWN_APIS / DEFERRED_REQUEST_PREFIXES): a
+  recommendation whose source is unknown becomes manual, its requests on that API dropped and the API's permissions
+  left out, so the pre-flight never asks for grants the product does not use. Since issue 12 every source of the
+  revision is known (the Teams admin API for 3.3 / 3.7 and the opt-in SharePoint admin API for 2.5), so nothing is
+  held back today; the mechanism stays for the next revision.
 * The Secure Score "all" rule is carried as `"securescore_all": true` (only on the recommendations whose rule text
   says Secure Score reads its controls with "all", e.g. 1.1.8 and 4.10: every listed control that is present must be
   full, instead of the first present alternative). The key is left out elsewhere, so the file only changes there.
@@ -40,11 +39,16 @@ REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "o365cis" / "catalogue.json"
 
 #: The sources the evaluation chain knows (o365cis/catalogue.py SOURCES, o365cis/evaluation.py).
-KNOWN_SOURCES = ("graph", "dns", "exchange", "securescore", "manual")
+KNOWN_SOURCES = ("graph", "dns", "exchange", "teams", "sharepoint", "securescore", "manual")
 #: APIs the product has a client for; permissions on any other API are held back with their source.
-KNOWN_APIS = ("Microsoft Graph", "Office 365 Exchange Online")
+KNOWN_APIS = (
+    "Microsoft Graph",
+    "Office 365 Exchange Online",
+    "Skype and Teams Tenant Admin API",
+    "Office 365 SharePoint Online",
+)
 #: Request prefixes of the APIs held back (the yaml's placeholders for the Teams and SharePoint admin hosts).
-DEFERRED_REQUEST_PREFIXES = ("GET {teams}", "GET {sharepoint_admin}")
+DEFERRED_REQUEST_PREFIXES: tuple[str, ...] = ()
 #: id -> (evaluation, fallback) kept until the rules phase implements the revised chain (see the module docstring).
 PENDING_CHAINS: dict[str, tuple[str, tuple[str, ...]]] = {}
 #: Placeholders spelled out in prose notes (the yaml defines {compliance} above shared_requests).

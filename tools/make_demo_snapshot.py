@@ -2,7 +2,9 @@
 
 The demo is a real scan: the fake identity platform, Graph, Exchange admin API and DNS of tests/ serve
 "Northwind Traders" over HTTPS on loopback, the suite runs against them with --snapshot-save, and the
-snapshot it writes is what `pytest --demo` replays. Rerun after changing the demo tenant:
+snapshot it writes is what `pytest --demo` replays. The scan signs in with a certificate whose app holds
+SharePoint's Sites.FullControl.All, so the snapshot also holds the Teams admin API's answers (3.3, 3.7) and the
+opt-in SharePoint admin API's (2.5). Rerun after changing the demo tenant:
 
     python tools/make_demo_snapshot.py
 """
@@ -19,7 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.fake_tenant.certificates import make_app_certificate  # noqa: E402
 from tests.fake_tenant.named import demo_tenant  # noqa: E402
+from tests.fake_tenant.patching import with_certificate  # noqa: E402
 from tests.harness.scan import fake_cloud, write_config  # noqa: E402
 from tests.harness.tenants import with_exchange_and_dns  # noqa: E402
 
@@ -30,6 +34,8 @@ CONFIG_TARGET = REPO / "o365cis" / "demo" / "demo_config.yaml"
 def demo_config(scenario) -> dict:  # type: ignore[no-untyped-def]
     """The organisation's facts `--demo` evaluates with: its break-glass account, its approved groups, a waiver."""
     config = {key: list(value) for key, value in scenario.extra["config"].items()}
+    # 3.7: the organisation approves Box, which its Teams offers.
+    config["approved_storage_providers"] = ["box"]
     config["waivers"] = [
         {
             "id": "6.1",
@@ -63,13 +69,27 @@ def demo_scenario():  # type: ignore[no-untyped-def]
     zone = scenario.extra["dns"]
     zone.pop("_dmarc.northwindtraders.co.uk", None)
     zone["northwindtraders.co.uk"] = {"TXT": ["v=spf1 include:_spf.mailhost.example -all"]}
+    # Teams: external access open to every domain (3.3 fails); Box offered and approved (3.7 passes).
+    teams = scenario.extra["teams"]["configurations"]
+    teams["TenantFederationSettings"]["AllowedDomains"] = {"AllowAllKnownDomains": {}}
+    teams["TeamsClientConfiguration"]["AllowBox"] = True
+    # SharePoint (opt-in, certificate sign-in): infected files cannot be downloaded (2.5 passes).
+    scenario.sharepoint_roles = ["Sites.FullControl.All"]
+    scenario.extra["sharepoint"] = {"tenant": {"DisallowInfectedFileDownload": True}}
     return scenario
 
 
 def main() -> int:
-    scenario = demo_scenario()
-    with fake_cloud([scenario]) as cloud, tempfile.TemporaryDirectory() as work:
-        out = Path(work)
+    with tempfile.TemporaryDirectory() as work:
+        return record(Path(work))
+
+
+def record(out: Path) -> int:
+    # A certificate sign-in (made for this run only): SharePoint accepts app-only tokens signed with one alone.
+    certificate = make_app_certificate(out / "certificate")
+    scenario = with_certificate(demo_scenario(), certificate)
+    with fake_cloud([scenario]) as cloud:
+        work = str(out)
         config = write_config(CONFIG_TARGET, demo_config(scenario))
         snapshot = out / "snapshot.json"
         command = [
@@ -86,10 +106,10 @@ def main() -> int:
             f"--html={out / 'report.html'}",
             f"--junitxml={out / 'junit.xml'}",
             f"--cis-csv={out / 'results.csv'}",
+            f"--client-certificate={certificate.pem_path}",
         ]
-        run = subprocess.run(
-            command, cwd=work, env={**os.environ, **cloud.env(scenario)}, capture_output=True, text=True
-        )
+        env = {**os.environ, **cloud.env(scenario), "AZURE_CLIENT_SECRET": ""}
+        run = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
         print(run.stdout[-1500:])
         if not snapshot.is_file():
             print(run.stderr[-3000:], file=sys.stderr)

@@ -26,8 +26,10 @@ def permissions_markdown() -> str:
             raise ValueError(f"{name}: the catalogue note still holds a placeholder: {info['note']}")
         decisive = [r.id for r in catalogue.values() if name in r.permissions]
         evidence = [r.id for r in catalogue.values() if name in r.evidence_permissions and name not in r.permissions]
+        # An opt-in permission (2.5's Sites.FullControl.All) is never needed: the table says so where it is named.
+        opt_in = " (opt-in)" if str(info["note"]).lower().startswith("opt-in") else ""
         rows.append(
-            f"| `{name}` | {info['api']} | {', '.join(decisive) or '-'} | "
+            f"| `{name}`{opt_in} | {info['api']} | {', '.join(decisive) or '-'} | "
             f"{', '.join(evidence) or '-'} | {info['note']} |"
         )
     return "\n".join(rows)

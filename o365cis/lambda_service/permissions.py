@@ -2,7 +2,9 @@
 
 Graph permissions arrive as the `roles` claim of a Graph token; Exchange.ManageAsApp is a role on the Exchange
 Online resource, so it shows only in a token for that resource
-(https://learn.microsoft.com/exchange/exchange-online/powershell-v2/app-only-auth-powershell-v2).
+(https://learn.microsoft.com/exchange/exchange-online/powershell-v2/app-only-auth-powershell-v2). The Teams admin
+API needs an Entra role, read from the `wids` claim of a Teams token where Entra includes it. The SharePoint
+permission is opt-in (2.5 stays manual without it), so it is never listed as missing.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o365cis.admin_apis.hosts import TEAMS_RESOURCE
+from o365cis.admin_apis.teams import TEAMS_PERMISSION, role_preflight
 from o365cis.auth import AuthError, TokenProvider, acquire_app_token
 from o365cis.catalogue import permission_notes, required_permissions, satisfied_by
 from o365cis.lambda_service.events import ScanJob
 from o365cis.settings import ScanSettings, build_settings
 
 EXCHANGE_API = "Office 365 Exchange Online"
+TEAMS_API = "Skype and Teams Tenant Admin API"
+SHAREPOINT_API = "Office 365 SharePoint Online"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class GrantedRoles:
 
     graph: frozenset[str]
     exchange: frozenset[str] | None = None
+    #: {"Teams admin API"} when the Teams token's wids hold a reading role (or carry no wids to tell), else empty.
+    teams: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,9 @@ def check_permissions(roles: GrantedRoles, notes: Mapping[str, Mapping[str, Any]
     for permission, ids in required_permissions().items():
         note = notes.get(permission, {})
         api = str(note.get("api", "Microsoft Graph"))
-        granted = roles.exchange if api == EXCHANGE_API else roles.graph
+        if api == SHAREPOINT_API:
+            continue  # opt-in (2.5): without it the scan says what would let 2.5 decide
+        granted = {EXCHANGE_API: roles.exchange, TEAMS_API: roles.teams}.get(api, roles.graph)
         if granted is not None and satisfied_by(permission, granted):
             continue
         missing.append(MissingPermission(permission, api, bool(note.get("baseline", False)), tuple(ids)))
@@ -96,6 +106,12 @@ def probe_roles(job: ScanJob, environ: Mapping[str, str] | None = None) -> Grant
         except AuthError:
             # Exchange Online not provisioned or not consented: Exchange.ManageAsApp then counts as missing.
             exchange = None
+        try:
+            # No wids claim: the role cannot be told here, so it is not listed (the scan names it if refused).
+            refusal = role_preflight(provider.token(TEAMS_RESOURCE).claims)
+            teams: frozenset[str] | None = frozenset() if refusal else frozenset({TEAMS_PERMISSION})
+        except AuthError:
+            teams = None
     finally:
         provider.session.close()
-    return GrantedRoles(graph, exchange)
+    return GrantedRoles(graph, exchange, teams)

@@ -20,6 +20,7 @@ from o365cis.findings import (
     no_decision,
     non_compliant,
 )
+from o365cis.rules._admin_api import find, shape
 from o365cis.rules._exchange import (
     Check,
     default_object,
@@ -212,7 +213,7 @@ def infected_file_download_review(
     """
     review = ManualReview(
         "Review in SharePoint Online PowerShell: Get-SPOTenant | Format-List DisallowInfectedFileDownload must show "
-        "True (neither Graph nor the Exchange admin API exposes this setting)",
+        "True (neither Graph nor the Exchange admin API exposes this setting; the opt-in SharePoint admin API does)",
         failures,
     )
     if atp_policy_for_o365 is None:
@@ -247,6 +248,31 @@ def infected_file_download_review(
     else:
         review.note("Get-AtpPolicyForO365 returned no EnableATPForSPOTeamsODB value")
     return review.finding()
+
+
+def infected_file_download_blocked(spo_tenant: Any) -> Decision:
+    """2.5 (the opt-in SharePoint admin API): DisallowInfectedFileDownload on the SPO.Tenant object.
+
+    With Accept odata=verbose the object may sit under "d"; any other shape cannot decide, named.
+    """
+    tenant = (
+        spo_tenant.get("d")
+        if isinstance(spo_tenant, Mapping) and isinstance(spo_tenant.get("d"), Mapping)
+        else spo_tenant
+    )
+    if not isinstance(tenant, Mapping):
+        return no_decision(f"the SharePoint admin API answered {shape(spo_tenant)} for SPO.Tenant, not an object")
+    present, value = find(tenant, "DisallowInfectedFileDownload")
+    evidence = [Evidence(EvidenceType.SETTING, "SPO.Tenant", "DisallowInfectedFileDownload", json_text(value))]
+    if value is True:
+        return compliant("Files Defender for Office 365 flags as infected cannot be downloaded", evidence)
+    if value is False:
+        return non_compliant("Infected files can be downloaded (DisallowInfectedFileDownload is false)", evidence)
+    return no_decision(
+        "SPO.Tenant carries no DisallowInfectedFileDownload true/false value "
+        f"({shape(value) if present else 'absent'})",
+        evidence,
+    )
 
 
 def sway_sharing_review() -> Finding:

@@ -1,14 +1,17 @@
-"""Section 3 (Data Management): 3.6 from the SharePoint tenant settings, the manual Teams reviews 3.3 and 3.7, and
+"""Section 3 (Data Management): 3.6 from the SharePoint tenant settings, 3.3 and 3.7 from the Teams admin API, and
 3.1 (Customer Lockbox), 3.2 (sensitivity labels), 3.4 and 3.5 (DLP) over Exchange / Security & Compliance output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
+from o365cis.rules._admin_api import find, shape, single_object
 from o365cis.rules._exchange import (
+    bool_value,
     configuration_switch,
     object_evidence,
     object_name,
@@ -47,23 +50,141 @@ def external_resharing_blocked(sharepoint_settings: Mapping[str, Any] | None) ->
     return no_decision("SharePoint settings carry no isResharingByExternalUsersEnabled value", evidence)
 
 
-def teams_external_access_review() -> Finding:
-    """3.3 (manual): Teams federation settings are outside Graph and the Exchange admin API."""
-    return manual(
-        "Review in the Teams admin center > Users > External access (or Get-CsTenantFederationConfiguration): "
-        "AllowFederatedUsers must be False, or True only with an explicit AllowedDomains list of approved domains. "
-        "Teams external access is not exposed by Graph or the Exchange admin API, so nothing was read"
+#: 3.7: the Teams client's third-party storage switches and the provider each one names (config spelling).
+STORAGE_SWITCHES: tuple[tuple[str, str], ...] = (
+    ("AllowDropBox", "dropbox"),
+    ("AllowBox", "box"),
+    ("AllowGoogleDrive", "googledrive"),
+    ("AllowShareFile", "sharefile"),
+    ("AllowEgnyte", "egnyte"),
+)
+#: 3.3: TenantFederationSettings properties shown as evidence beside the decisive ones.
+_FEDERATION_EVIDENCE = ("BlockedDomains", "AllowPublicUsers", "AllowTeamsConsumer", "AllowTeamsConsumerInbound")
+#: The PowerShell rendering of "every known domain is allowed" (Get-CsTenantFederationConfiguration).
+_ALLOW_ALL = "allowallknowndomains"
+
+
+def _teams_setting(source: str, name: str, value: Any) -> Evidence:
+    """One Teams configuration property as evidence (lists and objects as compact JSON)."""
+    shown = json.dumps(value, sort_keys=True)[:300] if isinstance(value, (list, dict)) else json_text(value)
+    return Evidence(EvidenceType.SETTING, source, name, shown)
+
+
+def _domain_entry(item: Any) -> str | None:
+    """An allowed domain: a string, or an object with a Domain string (matched case-insensitively)."""
+    if isinstance(item, str):
+        return item.strip() or None
+    if isinstance(item, Mapping):
+        present, domain = find(item, "Domain")
+        if present and isinstance(domain, str) and domain.strip():
+            return domain.strip()
+    return None
+
+
+def _allowed_domains(value: Any) -> tuple[str, list[str]] | str:
+    """("all", []) for allow-all, ("list", domains) for an allow-list, else the unrecognised shape (a str)."""
+    if isinstance(value, str) and value.strip().lower() == _ALLOW_ALL:
+        return "all", []
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Mapping):
+        if _domain_entry(value[0]) is None:
+            value = value[0]  # a one-element array wrapping the AllowedDomains object
+    if isinstance(value, Mapping):
+        if not value:
+            return "list", []
+        present, _ = find(value, "AllowAllKnownDomains")
+        if present:
+            return "all", []
+        present, entries = find(value, "AllowedDomain")
+        if not present:
+            return f"an object with {', '.join(sorted(str(k) for k in value)[:5])}"
+        value = entries if isinstance(entries, list) else [entries]
+    if isinstance(value, list):
+        domains = [_domain_entry(item) for item in value]
+        if all(domains):
+            return "list", [d for d in domains if d]
+        return f"a list holding {shape(next(item for item, d in zip(value, domains, strict=True) if not d))}"
+    return shape(value)
+
+
+def teams_external_domains_restricted(federation: Any) -> Decision:
+    """3.3: Teams external access is off, or limited to an explicit allow-list of domains.
+
+    `federation` is the Teams admin API's TenantFederationSettings/global answer (undocumented by Microsoft).
+    """
+    source = "TenantFederationSettings"
+    obj = single_object(federation)
+    if obj is None:
+        return no_decision(f"the Teams admin API answered {shape(federation)} for {source}, not one object")
+    evidence = []
+    present, allow = find(obj, "AllowFederatedUsers")
+    evidence.append(_teams_setting(source, "AllowFederatedUsers", allow))
+    has_domains, domains_value = find(obj, "AllowedDomains")
+    if has_domains:
+        evidence.append(_teams_setting(source, "AllowedDomains", domains_value))
+    for name in _FEDERATION_EVIDENCE:
+        seen, value = find(obj, name)
+        if seen:
+            evidence.append(_teams_setting(source, name, value))
+    federated = bool_value(allow) if present else None
+    if federated is None:
+        return no_decision(f"{source} carries no AllowFederatedUsers true/false value ({shape(allow)})", evidence)
+    if federated is False:
+        return compliant("Teams external access is off (AllowFederatedUsers is false)", evidence)
+    if not has_domains or domains_value is None:
+        return no_decision(
+            f"AllowFederatedUsers is true and {source} carries no AllowedDomains value ({shape(domains_value)})",
+            evidence,
+        )
+    parsed = _allowed_domains(domains_value)
+    if isinstance(parsed, str):
+        return no_decision(f"AllowedDomains has a shape this scanner does not recognise: {parsed}", evidence)
+    form, domains = parsed
+    if form == "all":
+        return non_compliant("Teams external access is on for every external domain (AllowAllKnownDomains)", evidence)
+    if not domains:
+        return non_compliant(
+            "Teams external access is on and AllowedDomains is empty: no allow-list limits it (BlockedDomains does "
+            "not count)",
+            evidence,
+        )
+    shown = ", ".join(domains[:10]) + (f" and {len(domains) - 10} more" if len(domains) > 10 else "")
+    return compliant(
+        f"Teams external access is limited to an allow-list of {plural(len(domains), 'domain')}: {shown}", evidence
     )
 
 
-def teams_cloud_storage_review() -> Finding:
-    """3.7 (manual): the Teams client's third-party storage switches are outside Graph and the Exchange admin API."""
-    return manual(
-        "Review in the Teams admin center > Teams settings > Files (or Get-CsTeamsClientConfiguration -Identity "
-        "Global): AllowDropBox, AllowBox, AllowGoogleDrive, AllowShareFile and AllowEgnyte must be False unless the "
-        "provider is on the organisation's approved list. The Teams client configuration is not exposed by Graph or "
-        "the Exchange admin API, so nothing was read"
-    )
+def teams_cloud_storage_approved(client_configuration: Any, approved: Collection[str]) -> Decision:
+    """3.7: every third-party storage switch that is on names a provider in config.approved_storage_providers.
+
+    `client_configuration` is the Teams admin API's TeamsClientConfiguration/Global answer (undocumented by
+    Microsoft). An unapproved switch that is on fails even when another switch is missing.
+    """
+    source = "TeamsClientConfiguration"
+    obj = single_object(client_configuration)
+    if obj is None:
+        return no_decision(f"the Teams admin API answered {shape(client_configuration)} for {source}, not one object")
+    allowed = {p.lower() for p in approved}
+    evidence: list[Evidence] = []
+    failing: list[str] = []
+    missing: list[str] = []
+    for switch, provider in STORAGE_SWITCHES:
+        present, raw = find(obj, switch)
+        value = bool_value(raw) if present else None
+        evidence.append(_teams_setting(source, switch, raw if present else None))
+        if value is None:
+            missing.append(switch)
+        elif value and provider not in allowed:
+            failing.append(f"{switch} ({provider})")
+    approved_text = ", ".join(sorted(allowed)) or "none"
+    evidence.append(Evidence(EvidenceType.SETTING, "config", "approved_storage_providers", approved_text))
+    if failing:
+        return non_compliant(
+            f"Teams offers third-party storage that is not approved: {', '.join(failing)} (approved: {approved_text})",
+            evidence,
+        )
+    if missing:
+        return no_decision(f"{source} carries no true/false value for {', '.join(missing)}", evidence)
+    return compliant(f"Every third-party storage switch that is on is approved (approved: {approved_text})", evidence)
 
 
 def customer_lockbox_enabled(organization_config: JsonList | Json | None) -> Decision:

@@ -489,8 +489,11 @@ def solo_violations_case() -> ScanCase:
 
 
 def nothing_readable_case() -> ScanCase:
-    """Every decisive Graph permission, Secure Score included, and Exchange withheld: nothing can be compliant."""
-    return ScanCase(without_exchange(with_roles(golden(), EVIDENCE_ONLY_KEPT)))
+    """Every decisive Graph permission, Secure Score included, Exchange and the Teams role withheld: nothing can be
+    compliant."""
+    scenario = without_exchange(with_roles(golden(), EVIDENCE_ONLY_KEPT))
+    scenario.extra["teams"]["entra_role"] = False  # the Teams admin API answers 403
+    return ScanCase(scenario)
 
 
 def secure_score_handover_case() -> ScanCase:

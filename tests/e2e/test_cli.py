@@ -66,6 +66,10 @@ def connection_options(
         cloud.server.url,
         "--exchange-url",
         cloud.server.url,
+        "--teams-url",
+        cloud.teams_url,
+        "--sharepoint-admin-url",
+        cloud.sharepoint_admin_url,
         f"--dns-server={cloud.dns.address}",
     ]
 
@@ -326,6 +330,8 @@ def all_variables(cloud: FakeCloud, scenario: Scenario, config: Path) -> dict[st
         "O365CIS_AUTHORITY_URL": cloud.server.url,
         "O365CIS_GRAPH_URL": cloud.server.url,
         "O365CIS_EXCHANGE_URL": cloud.server.url,
+        "O365CIS_TEAMS_URL": cloud.teams_url,
+        "O365CIS_SHAREPOINT_ADMIN_URL": cloud.sharepoint_admin_url,
         "O365CIS_DNS_SERVERS": cloud.dns.address,
         "O365CIS_CONFIG": str(config),
     }
@@ -353,6 +359,7 @@ def credential_runs(
         "O365CIS_AUTHORITY_URL": DEAD_URL,
         "O365CIS_GRAPH_URL": DEAD_URL,
         "O365CIS_EXCHANGE_URL": DEAD_URL,
+        "O365CIS_TEAMS_URL": DEAD_URL,
         "O365CIS_DNS_SERVERS": "127.0.0.1:9",
         "O365CIS_CONFIG": str(write_config(losing / "typo.yaml", {"break_glass_acounts": []})),
         "O365CIS_RATE_LIMIT": "not-a-number",

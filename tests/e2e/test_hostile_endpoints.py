@@ -90,6 +90,8 @@ def settings_for(cloud: FakeCloud, scenario: Scenario, *, authority_url: str | N
         graph_url=url,
         exchange_url=url,
         compliance_url=url,
+        teams_url=f"{url}/teams",
+        sharepoint_admin_url=f"{url}/sharepoint",
         ca_bundle=cloud.server.ca_pem_path,
     )
 

@@ -44,7 +44,7 @@ RESULT_KEYS = {
     "remediation",
 }
 EVIDENCE_KEYS = {"type", "id", "name", "detail"}
-SOURCES = {"graph", "dns", "exchange", "securescore", "config", "none"}
+SOURCES = {"graph", "dns", "exchange", "teams", "sharepoint", "securescore", "config", "none"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$")
 #: The JUnit child element each status's testcase carries (None: none, the test passed).

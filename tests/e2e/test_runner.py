@@ -28,6 +28,8 @@ def request_for(cloud, tenant, **overrides) -> ScanRequest:  # type: ignore[no-u
         authority_url=cloud.server.url,
         graph_url=cloud.server.url,
         exchange_url=cloud.server.url,
+        teams_url=cloud.teams_url,
+        sharepoint_admin_url=cloud.sharepoint_admin_url,
         ca_bundle=cloud.server.ca_pem_path,
         dns_servers=(cloud.dns.address,),
     )

@@ -28,6 +28,11 @@ CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 #: What an access token's audience lets it call.
 GRAPH, EXCHANGE, BOTH = "graph", "exchange", "both"
+#: The Teams admin API (its resource is a GUID) and the SharePoint admin API (<server url>/sharepoint here).
+TEAMS, SHAREPOINT = "teams", "sharepoint"
+TEAMS_RESOURCE = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239"
+#: The path under the server's URL that stands for a tenant's SharePoint admin host.
+SHAREPOINT_PREFIX = "/sharepoint"
 
 #: Resource ids of the real services, accepted so a test can ask for a token shaped like production's.
 #: The server's own URL is BOTH: the scanner is pointed at one URL for Graph and Exchange, so one
@@ -41,6 +46,7 @@ KNOWN_RESOURCES: dict[str, str] = {
     "https://outlook.office.com": EXCHANGE,
     "00000002-0000-0ff1-ce00-000000000000": EXCHANGE,
     "https://ps.compliance.protection.outlook.com": EXCHANGE,
+    TEAMS_RESOURCE: TEAMS,
 }
 
 #: Clock skew Entra tolerates on client assertions (seconds).
@@ -112,6 +118,8 @@ def audience_kind(resource: str, base_url: str) -> str | None:
     base = base_url.lower()
     if resource == base:
         return BOTH
+    if resource == base + SHAREPOINT_PREFIX:
+        return SHAREPOINT
     if resource.startswith(base + "/"):
         return EXCHANGE
     return KNOWN_RESOURCES.get(resource)
@@ -123,6 +131,10 @@ def roles_for(scenario: Scenario, kind: str) -> list[str]:
         return list(scenario.granted_roles)
     if kind == EXCHANGE:
         return list(scenario.exchange_roles)
+    if kind == TEAMS:
+        return list(scenario.teams_roles)
+    if kind == SHAREPOINT:
+        return list(scenario.sharepoint_roles)
     return list(dict.fromkeys([*scenario.granted_roles, *scenario.exchange_roles]))
 
 
@@ -336,6 +348,8 @@ class TokenEndpoint:
         roles = roles_for(scenario, kind)
         if roles:  # Entra leaves the claim out entirely when no application permission has admin consent.
             claims["roles"] = roles
+        if scenario.directory_role_ids is not None and kind not in (GRAPH, BOTH):
+            claims["wids"] = list(scenario.directory_role_ids)
         token, _ = self._issuer.issue(claims)
         body = {
             "token_type": "Bearer",

@@ -40,6 +40,13 @@ class Scenario:
     granted_roles: list[str] = field(default_factory=list)
     #: Office 365 Exchange Online application permissions (the Exchange token's `roles`).
     exchange_roles: list[str] = field(default_factory=list)
+    #: Skype and Teams Tenant Admin API app permissions (the Teams token's `roles`, e.g. application_access).
+    teams_roles: list[str] = field(default_factory=list)
+    #: Office 365 SharePoint Online app permissions (the SharePoint admin token's `roles`).
+    sharepoint_roles: list[str] = field(default_factory=list)
+    #: Entra role template ids of the app's service principal, put in admin API tokens as `wids`; None leaves the
+    #: claim out (Entra does not always include it). extra["teams"]["entra_role"] decides the Teams API's answer.
+    directory_role_ids: list[str] | None = None
     graph: dict[str, Any] = field(default_factory=dict)
     memberships: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, GraphFailure] = field(default_factory=dict)

@@ -13,6 +13,7 @@ import yaml
 
 from tests.fake_exchange.dns_server import FakeDnsServer
 from tests.fake_exchange.exchange_handler import ExchangeHandler, mount_exchange
+from tests.fake_tenant.admin_apis import AdminApis, mount_admin_apis
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.server import FakeTenantServer
 
@@ -24,6 +25,17 @@ class FakeCloud:
     server: FakeTenantServer
     exchange: ExchangeHandler
     dns: FakeDnsServer
+    admin_apis: AdminApis | None = None
+
+    @property
+    def teams_url(self) -> str:
+        """The fake Teams admin API's base URL (--teams-url)."""
+        return f"{self.server.url}/teams"
+
+    @property
+    def sharepoint_admin_url(self) -> str:
+        """The fake SharePoint admin host's base URL (--sharepoint-admin-url)."""
+        return f"{self.server.url}/sharepoint"
 
     def add(self, scenario: Scenario) -> Scenario:
         """Serve another tenant (its DNS records join the shared zone)."""
@@ -48,6 +60,8 @@ class FakeCloud:
             "--authority-url", self.server.url,
             "--graph-url", self.server.url,
             "--exchange-url", self.server.url,
+            "--teams-url", self.teams_url,
+            "--sharepoint-admin-url", self.sharepoint_admin_url,
             f"--ca-bundle={self.server.ca_pem_path}",
             f"--dns-server={self.dns.address}",
         ]
@@ -61,7 +75,7 @@ class FakeCloud:
 def fake_cloud(scenarios: Iterable[Scenario] = (), *, page_size: int = 25) -> Iterator[FakeCloud]:
     """Start the fake services, serving the given tenants."""
     with FakeTenantServer(page_size=page_size) as server, FakeDnsServer() as dns:
-        cloud = FakeCloud(server, mount_exchange(server), dns)
+        cloud = FakeCloud(server, mount_exchange(server), dns, mount_admin_apis(server))
         for scenario in scenarios:
             cloud.add(scenario)
         yield cloud

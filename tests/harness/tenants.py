@@ -1,4 +1,5 @@
-"""Whole fake tenants for end-to-end scans: Graph (fake_tenant) + Exchange cmdlets + DNS zone (fake_exchange)."""
+"""Whole fake tenants for end-to-end scans: Graph (fake_tenant) + Exchange cmdlets + DNS zone (fake_exchange) +
+the Teams admin API's configuration (fake_tenant/admin_apis.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import copy
 from typing import Any
 
 from tests.fake_exchange.scenarios import golden_dns_zone, golden_exchange_data
+from tests.fake_tenant.admin_apis import compliant_teams_data
 from tests.fake_tenant.golden import golden_config, golden_tenant
 from tests.fake_tenant.model import Scenario
 
@@ -42,6 +44,7 @@ def with_exchange_and_dns(scenario: Scenario) -> Scenario:
     exchange.setdefault("cmdlets", {})["Get-MobileDeviceMailboxPolicy"] = [dict(COMPLIANT_MOBILE_POLICY)]
     result.extra["exchange"] = exchange
     result.extra["dns"] = golden_dns_zone(custom, initial)
+    result.extra.setdefault("teams", compliant_teams_data())
     if not result.exchange_roles and result.granted_roles:
         # A tenant that consented to Graph permissions consented to Exchange.ManageAsApp too; one with no
         # consent at all (no_consent_tenant) stays without any.

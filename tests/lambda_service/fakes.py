@@ -11,7 +11,8 @@ from o365cis.auth import AuthError
 from o365cis.catalogue import permission_notes, required_permissions
 from o365cis.lambda_service.events import ScanJob
 from o365cis.lambda_service.invoker import LambdaInvoker
-from o365cis.lambda_service.permissions import EXCHANGE_API, GrantedRoles
+from o365cis.admin_apis.teams import TEAMS_PERMISSION
+from o365cis.lambda_service.permissions import EXCHANGE_API, SHAREPOINT_API, TEAMS_API, GrantedRoles
 from o365cis.lambda_service.scan_step import ScanReport
 
 TENANT = "0b7c6a5e-8f3d-4c21-9a6b-3e2f1d0c9b8a"
@@ -49,9 +50,11 @@ def scan_event(request_id: str = "req-0001", **access: str) -> dict[str, Any]:
 def all_roles(*, without: tuple[str, ...] = ()) -> GrantedRoles:
     """Every permission the full scan needs, split by resource, less `without`."""
     notes = permission_notes()
-    graph = {p for p in required_permissions() if notes[p]["api"] != EXCHANGE_API and p not in without}
+    other_apis = (EXCHANGE_API, TEAMS_API, SHAREPOINT_API)
+    graph = {p for p in required_permissions() if notes[p]["api"] not in other_apis and p not in without}
     exchange = {p for p in required_permissions() if notes[p]["api"] == EXCHANGE_API and p not in without}
-    return GrantedRoles(frozenset(graph), frozenset(exchange))
+    teams = frozenset() if TEAMS_PERMISSION in without else frozenset({TEAMS_PERMISSION})
+    return GrantedRoles(frozenset(graph), frozenset(exchange), teams)
 
 
 @dataclass

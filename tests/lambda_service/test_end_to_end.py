@@ -22,6 +22,7 @@ from o365cis.lambda_service.handlers import RequestServices, handle_request
 from o365cis.lambda_service.status import StatusStore
 from tests.fake_exchange.dns_server import FakeDnsServer
 from tests.fake_exchange.exchange_handler import mount_exchange
+from tests.fake_tenant.admin_apis import compliant_teams_data, mount_admin_apis
 from tests.fake_exchange.scenarios import golden_dns_zone, golden_exchange_data
 from tests.fake_tenant import paths
 from tests.fake_tenant.errors import Response, graph_error
@@ -184,6 +185,7 @@ def two_tenants() -> tuple[Scenario, Scenario]:
         item["displayName"] = "Fabrikam Inc"
     for scenario in (contoso, fabrikam):
         scenario.extra["exchange"] = golden_exchange_data(DOMAINS, INITIAL_DOMAIN)
+        scenario.extra["teams"] = compliant_teams_data()
     return contoso, fabrikam
 
 
@@ -194,6 +196,7 @@ def scan_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fak
     config.write_text(json.dumps(golden_config()))  # JSON is YAML
     with FakeTenantServer(two_tenants()) as tenant, FakeDnsServer(golden_dns_zone(DOMAINS, INITIAL_DOMAIN)) as dns:
         mount_exchange(tenant)
+        mount_admin_apis(tenant)
         yield tenant, dns, config
 
 
@@ -218,6 +221,7 @@ def scan_env(
         "O365CIS_AUTHORITY_URL": tenant.url,
         "O365CIS_GRAPH_URL": tenant.url,
         "O365CIS_EXCHANGE_URL": tenant.url,
+        "O365CIS_TEAMS_URL": f"{tenant.url}/teams",
         "O365CIS_CA_BUNDLE": tenant.ca_pem_path,
         "O365CIS_DNS_SERVERS": dns.address,
         "O365CIS_CONFIG": str(config),

@@ -112,7 +112,7 @@ def test_the_compliance_placeholder_is_spelled_out_in_notes_but_not_in_requests(
     assert converted["recommendations"][0]["requests"] == [request]
 
 
-def test_a_source_the_product_cannot_read_is_held_back_as_manual() -> None:
+def test_the_teams_and_sharepoint_sources_pass_through_with_their_permissions() -> None:
     teams = control(
         "3.3",
         evaluation="teams",
@@ -150,26 +150,19 @@ def test_a_source_the_product_cannot_read_is_held_back_as_manual() -> None:
     ]
     converted = tool.convert(spec(teams, sharepoint, summary=summary))
     by_id = {r["id"]: r for r in converted["recommendations"]}
-    assert (
-        by_id["3.3"]["evaluation"],
-        by_id["3.3"]["fallback"],
-        by_id["3.3"]["permissions"],
-        by_id["3.3"]["requests"],
-    ) == (
-        "manual",
-        [],
-        [],
-        [],
+    assert (by_id["3.3"]["evaluation"], by_id["3.3"]["fallback"], by_id["3.3"]["permissions"]) == (
+        "teams",
+        ["manual"],
+        ["Teams admin API"],
     )
-    assert by_id["2.5"]["requests"] == [
-        "POST {exchange}/adminapi/beta/{tenant}/InvokeCommand Get-AtpPolicyForO365 (evidence)"
-    ]
-    assert by_id["2.5"]["evaluation"] == "manual" and by_id["2.5"]["permissions"] == []
-    assert converted["permissions"] == []
+    assert by_id["3.3"]["requests"] == teams["requests"]
+    assert by_id["2.5"]["evaluation"] == "sharepoint" and by_id["2.5"]["permissions"] == ["Sites.FullControl.All"]
+    assert by_id["2.5"]["requests"] == sharepoint["requests"]
+    assert [p["permission"] for p in converted["permissions"]] == ["Teams admin API", "Sites.FullControl.All"]
 
 
 def test_an_unknown_source_with_decisive_reads_left_is_refused() -> None:
-    odd = control("3.3", evaluation="teams", requests=["GET /v1.0/organization"])
+    odd = control("3.3", evaluation="purview", requests=["GET /v1.0/organization"])
     with pytest.raises(SystemExit, match="decisive requests left"):
         tool.convert(spec(odd))
 

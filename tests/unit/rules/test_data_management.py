@@ -11,8 +11,6 @@ import pytest
 from o365cis.findings import Finding, NoDecision, Status
 from o365cis.rules.data_management import (
     external_resharing_blocked,
-    teams_cloud_storage_review,
-    teams_external_access_review,
 )
 
 # GET /v1.0/admin/sharepoint/settings (singleton, no "value" wrapper), trimmed; compliant for 3.6.
@@ -63,17 +61,3 @@ def test_resharing_evidence_lists_both_values() -> None:
 
 def test_missing_settings_never_comply() -> None:
     assert isinstance(external_resharing_blocked(None), NoDecision)
-
-
-@pytest.mark.parametrize(
-    ("review", "where", "what"),
-    [
-        (teams_external_access_review, "Teams admin center > Users > External access", "AllowedDomains"),
-        (teams_cloud_storage_review, "Teams admin center > Teams settings > Files", "AllowGoogleDrive"),
-    ],
-)
-def test_teams_reviews_are_manual_and_say_where(review: Callable[[], Finding], where: str, what: str) -> None:
-    finding = review()
-    assert finding.status is Status.MANUAL
-    assert where in finding.reason and what in finding.reason
-    assert finding.evidence == ()
