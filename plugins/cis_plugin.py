@@ -33,7 +33,8 @@ from o365cis.runner import REQUEST_PLUGIN
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
 from o365cis.settings import SettingsError, build_settings
 from o365cis.snapshot import SnapshotError
-from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords
+from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords, waiver_field
+from plugins.reporting.baseline import FAIL_ON_CHOICES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CIS_TESTS = REPO_ROOT / "cis_tests"
@@ -94,6 +95,9 @@ _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ),
     ("--cis-json", "cis_json", None, "write the results document to this path"),
     ("--cis-csv", "cis_csv", None, "write one CSV row per recommendation to this path"),
+    ("--cis-csv-evidence", "cis_csv_evidence", None, "write one CSV row per evidence item to this path"),
+    ("--cis-id", "cis_id", None, "select recommendations by id: comma list, * and section prefixes (1.1.1,4.*)"),
+    ("--cis-baseline", "cis_baseline", None, "an earlier results.json of this tenant: each result gets a change"),
     ("--snapshot-save", "snapshot_save", None, "also write every response read to this JSON file"),
     ("--snapshot", "snapshot", None, "collect nothing: evaluate a saved snapshot offline"),
     (
@@ -107,7 +111,12 @@ _CIS_FLAGS = {opt for opt, *_ in _OPTIONS} | {"--demo", "--dns-server", "--cis-l
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("cis", "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan")
+    # First in --help, right after the usage line ("_anonymous" is pytest's first group), and --demo named there.
+    group = parser.getgroup(
+        "cis",
+        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan (try `pytest --demo`: no credentials needed)",
+        after="_anonymous",
+    )
     for option, dest, variable, text in _OPTIONS:
         group.addoption(option, dest=dest, default=None, help=f"{text}" + (f" [env {variable}]" if variable else ""))
     group.addoption(
@@ -138,6 +147,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=LICENSES,
         default="E5",
         help="E3 leaves out E5-only recommendations; E5 (default) runs all",
+    )
+    group.addoption(
+        "--cis-fail-on",
+        dest="cis_fail_on",
+        choices=FAIL_ON_CHOICES,
+        default="non-compliant",
+        help="what makes the exit status 1: non-compliant (default; or error), regression (needs --cis-baseline), "
+        "error",
     )
 
 
@@ -206,6 +223,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(option, "self_contained_html"):
         option.self_contained_html = True
     config.stash[SCAN_RECORDS] = ScanRecords(scanner_version=__version__)
+    _configure_selection_and_baseline(config)
     from plugins.reporting import html_report
 
     if getattr(option, "htmlpath", None) and config.pluginmanager.hasplugin("html"):
@@ -213,6 +231,37 @@ def pytest_configure(config: pytest.Config) -> None:
     if option.collectonly:
         return
     config.stash[SCAN_CONTEXT] = _open_scan(config)
+    _check_baseline_tenant(config)
+
+
+def _configure_selection_and_baseline(config: pytest.Config) -> None:
+    """--cis-id, the terminal's CIS words and --cis-baseline: each a usage error (exit 4) before any connection."""
+    from plugins import selection
+    from plugins.reporting import baseline, document, terminal
+
+    wanted = None
+    if config.option.cis_id is not None:
+        wanted = selection.selected_ids(selection.parse_patterns(config.option.cis_id), load_catalogue())
+    config.pluginmanager.register(selection.CisSelection(wanted), "o365cis-selection")
+    terminal.configure_terminal(config)
+    baseline.configure_baseline(config, document.benchmark_info()["version"])
+
+
+def _check_baseline_tenant(config: pytest.Config) -> None:
+    """A baseline of another tenant is refused once the scan knows its tenant; the run description is completed."""
+    from plugins.reporting.baseline import BASELINE, BaselineError, check_tenant
+    from plugins.run_info import RunCompletion
+
+    context = config.stash[SCAN_CONTEXT]
+    config.pluginmanager.register(RunCompletion(config.stash[SCAN_RECORDS], context), "o365cis-run")
+    baseline = config.stash.get(BASELINE, None)
+    if baseline is None:
+        return
+    try:
+        check_tenant(baseline, context.tenant_id)
+    except BaselineError as exc:
+        context.close()
+        raise pytest.UsageError(f"o365-cis: {exc}") from None
 
 
 def _option_values(config: pytest.Config) -> dict[str, Any]:
@@ -248,6 +297,16 @@ def _open_scan(config: pytest.Config) -> ScanContext:
     records.tenant_id = context.tenant_id
     records.tenant_name = context.tenant_name
     records.started = _now()
+    from plugins.run_info import describe_run, iso_utc
+
+    records.run = describe_run(
+        mode="demo" if config.option.cis_demo else "snapshot" if values["snapshot"] else "live",
+        # A replayed snapshot's data is as old as its recording; a live scan reads as it runs.
+        data_as_of=iso_utc(context.as_of) if context.replay is not None else records.started,
+        level=config.option.cis_level,
+        license=config.option.cis_license,
+        config_path=config_path,
+    )
     return context
 
 
@@ -504,6 +563,12 @@ def pytest_runtest_makereport(
         remediation=recommendation.remediation,
         nodeid=item.nodeid,
     )
+    context = item.config.stash.get(SCAN_CONTEXT, None)
+    if context is not None:
+        record.waiver = waiver_field(context.config.waiver_for(record.id), record.status)
+    from plugins.reporting.baseline import compare
+
+    compare(item.config, [record])  # the change is known as the row is made: the HTML row shows it
     report.cis_record = record  # type: ignore[attr-defined]
     properties = [("cis_id", record.id), ("cis_level", str(record.level)), ("cis_status", record.status.value)]
     # JUnit XML writes the teardown report's properties, which pytest copies from the item.
@@ -535,6 +600,10 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     }
     categories = {Status.COMPLIANT: "passed", Status.NON_COMPLIANT: "failed", Status.ERROR: "error"}
     category = categories.get(record.status, "skipped")
+    if config.get_verbosity() > 0:
+        from plugins.reporting.terminal import verbose_word
+
+        return category, letters[record.status], verbose_word(record)
     return category, letters[record.status], record.status.value.upper()
 
 
@@ -549,17 +618,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     request = config.pluginmanager.get_plugin(REQUEST_PLUGIN)
     if request is not None and request.error is None and context.tokens is not None and context.tokens.failures:
         request.error = f"sign-in failed during the scan: {context.tokens.failures[-1]}"
+    if not session.items:  # nothing selected: exit 5, and the reports of an earlier run stay as they were
+        context.close()
+        return
     records.records.sort(key=lambda r: sort_key(r.id))
+    from plugins.reporting.baseline import gate_exit_status
     from plugins.reporting.csv_report import write_csv
     from plugins.reporting.document import write_json
+    from plugins.reporting.evidence_csv import write_evidence_csv
 
+    gate_exit_status(session, records.records)
     if config.option.cis_json:
         write_json(config.option.cis_json, records)
     if config.option.cis_csv:
         write_csv(config.option.cis_csv, records)
+    if config.option.cis_csv_evidence:
+        write_evidence_csv(config.option.cis_csv_evidence, records)
     xmlpath = getattr(config.option, "xmlpath", None)
     if xmlpath and Path(xmlpath).is_file():
         junit_errors_as_errors(Path(xmlpath))
+        from plugins.reporting.junit import name_testcases_by_recommendation
+
+        name_testcases_by_recommendation(Path(xmlpath), records.records)
     if context.recorder is not None and config.option.snapshot_save:
         context.recorder.created = context.as_of.isoformat(timespec="seconds")
         context.recorder.save(config.option.snapshot_save)
@@ -600,6 +680,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tenant = records.tenant_name or records.tenant_id or "?"
     terminalreporter.write_sep("=", f"CIS Microsoft 365 Foundations v1.3.0: {tenant}")
     terminalreporter.write_line(", ".join(f"{n} {s.value}" for s, n in counts.items()))
+    from plugins.reporting.terminal import write_changes, write_gate, write_summary
+
+    write_changes(terminalreporter, records)
+    write_gate(terminalreporter, config, records.records)
+    write_summary(terminalreporter, config, records.records)
     for label, path in (
         ("JSON", config.option.cis_json),
         ("CSV", config.option.cis_csv),

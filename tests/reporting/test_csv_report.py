@@ -14,14 +14,14 @@ from .samples import FORMULA_NAME, IMG_NAME, SCRIPT_NAME, make_record
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as stream:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.DictReader(stream))
 
 
 def test_header_and_one_row_per_recommendation_in_order(tmp_path: Path, sample_scan: ScanRecords) -> None:
     target = write_csv(tmp_path / "sub" / "results.csv", sample_scan)
 
-    with target.open(encoding="utf-8", newline="") as stream:
+    with target.open(encoding="utf-8-sig", newline="") as stream:
         header = next(csv.reader(stream))
     rows = read_rows(target)
     assert header == list(CSV_COLUMNS)
@@ -67,7 +67,7 @@ def test_commas_quotes_and_newlines_survive_a_round_trip(tmp_path: Path, sample_
 
     rows = read_rows(target)
     assert rows[2]["reason"] == 'Policy "Block legacy auth", report-only\nno enforcement'
-    assert '"Policy ""Block legacy auth"", report-only\nno enforcement"' in target.read_text(encoding="utf-8")
+    assert '"Policy ""Block legacy auth"", report-only\nno enforcement"' in target.read_text(encoding="utf-8-sig")
 
 
 def test_evidence_is_a_compact_readable_join(tmp_path: Path, sample_scan: ScanRecords) -> None:
@@ -99,14 +99,14 @@ def test_a_formula_from_the_tenant_stays_text(tmp_path: Path, sample_scan: ScanR
     assert row["reason"] == "'=cmd|' /C calc'!A0"
 
 
-def test_csv_is_utf8_without_a_byte_order_mark(tmp_path: Path, sample_scan: ScanRecords) -> None:
+def test_csv_is_utf8_with_a_byte_order_mark_for_excel(tmp_path: Path, sample_scan: ScanRecords) -> None:
     raw = write_csv(tmp_path / "results.csv", sample_scan).read_bytes()
 
-    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert raw.startswith(b"\xef\xbb\xbf") and not raw[3:].startswith(b"\xef\xbb\xbf")
     assert "Zoë Café – admin".encode() in raw
 
 
 def test_an_empty_scan_writes_only_the_header(tmp_path: Path) -> None:
     target = write_csv(tmp_path / "empty.csv", ScanRecords())
 
-    assert target.read_text(encoding="utf-8").splitlines() == [",".join(CSV_COLUMNS)]
+    assert target.read_text(encoding="utf-8-sig").splitlines() == [",".join(CSV_COLUMNS)]
