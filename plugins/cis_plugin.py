@@ -227,7 +227,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from plugins.reporting import html_report
 
     if getattr(option, "htmlpath", None) and config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(html_report, "o365cis-html")
+        config.pluginmanager.register(html_report.CisHtmlReport(config), "o365cis-html")
     if option.collectonly:
         return
     config.stash[SCAN_CONTEXT] = _open_scan(config)

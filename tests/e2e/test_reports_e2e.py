@@ -252,7 +252,7 @@ def test_rendered_report_has_the_cis_columns_and_a_row_per_result(rendered: Rend
     results = mixed_scan.run.results()
     columns = [rendered.elements[i][1].get("data-column-type") for i in rendered.find("th", "sortable")]
 
-    assert columns[:4] == ["result", "cisId", "cisLevel", "cisStatus"]
+    assert columns == ["result", "cisId", "cisTitle", "cisLevel", "cisStatus", "cisSource"]
     row_ids = [rendered.texts[i].strip() for i in rendered.find("td", "col-cisId")]
     assert sorted(row_ids) == sorted(results)
     levels = [rendered.texts[i].strip() for i in rendered.find("td", "col-cisLevel")]
@@ -277,7 +277,8 @@ def test_rendered_report_has_the_chart_and_the_counts(rendered: RenderedDom, mix
     label = rendered.elements[charts[0]][1]["aria-label"]
     assert f"{summary['compliant']} compliant" in label and f"{summary['waived']} waived" in label
     assert rendered.find("rect", "cis-chart-segment")
-    assert [rendered.texts[i].strip() for i in rendered.find("td", "cis-count")] == [str(summary[s]) for s in STATUSES]
+    tiles = [rendered.texts[i].strip() for i in rendered.find("span", "cis-count-tile__number")]
+    assert tiles == [str(summary[s]) for s in STATUSES]
 
 
 def test_rendered_details_hold_the_evidence_table(rendered: RenderedDom, mixed_scan: SavedScan) -> None:
