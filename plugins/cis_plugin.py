@@ -570,6 +570,8 @@ def pytest_runtest_makereport(
 
     compare(item.config, [record])  # the change is known as the row is made: the HTML row shows it
     report.cis_record = record  # type: ignore[attr-defined]
+    # The FAILURES section heads each failure with the location's last part: the recommendation, not the function.
+    report.location = (report.location[0], report.location[1], f"{record.id} {record.title}")
     properties = [("cis_id", record.id), ("cis_level", str(record.level)), ("cis_status", record.status.value)]
     # JUnit XML writes the teardown report's properties, which pytest copies from the item.
     item.user_properties.extend(properties)
@@ -599,7 +601,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
         Status.WAIVED: "w",
     }
     categories = {Status.COMPLIANT: "passed", Status.NON_COMPLIANT: "failed", Status.ERROR: "error"}
-    category = categories.get(record.status, "skipped")
+    # The closing line counts the skipped statuses by name: "21 manual, 1 waived", not "22 skipped".
+    category = categories.get(record.status, record.status.value)
     if config.get_verbosity() > 0:
         from plugins.reporting.terminal import verbose_word
 
