@@ -159,8 +159,10 @@ def compare(config: pytest.Config, records: list[CisRecord]) -> dict[str, Any] |
 def gate_exit_status(session: pytest.Session, records: list[CisRecord]) -> None:
     """Set the exit status --cis-fail-on asks for (CONTRACT.md section 2).
 
-    Only a run that completed is re-judged: an interrupted run or an internal error keeps pytest's status.
+    Only a run that completed is re-judged: an interrupted run or an internal error keeps pytest's status, and
+    under the default (non-compliant) pytest's own status stands, since it already fails on both statuses.
     """
-    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        failed = fails_run(records, session.config.option.cis_fail_on)
+    fail_on = session.config.option.cis_fail_on
+    if fail_on != "non-compliant" and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        failed = fails_run(records, fail_on)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
