@@ -1,4 +1,5 @@
-"""AWS Lambda entry points (CONTRACT.md section 4): `request_handler` queues a scan, `scan_handler` runs it.
+"""AWS Lambda entry points (CONTRACT.md section 4): `request_handler` queues a scan, `scan_handler` runs it,
+`failure_handler` records FAILED what the platform stopped (the scan function's on-failure destination).
 
 Both functions are deployed from one package (deploy/template.yaml). Nothing is kept at module level: every
 invocation reads its environment and builds its clients afresh, so a warm process cannot leak one tenant's
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from o365cis.lambda_service.handlers import handle_request, handle_scan
+from o365cis.lambda_service.handlers import handle_failure, handle_request, handle_scan
 
 
 def request_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -20,3 +21,8 @@ def request_handler(event: Any, context: Any) -> dict[str, Any]:
 def scan_handler(event: Any, context: Any) -> dict[str, Any]:
     """Run the scan, email the reports and record COMPLETED or FAILED."""
     return handle_scan(event, context)
+
+
+def failure_handler(event: Any, context: Any) -> dict[str, Any]:
+    """The scan function's on-failure destination: record FAILED a scan the platform stopped (timeout, memory)."""
+    return handle_failure(event, context)

@@ -8,8 +8,9 @@
 * cold start: `python -X importtime -c "import lambda_handler"` in a fresh interpreter, N times; the median of
   the cumulative import time Python reports for lambda_handler, and of the whole process's wall time;
 * peak memory: one scan of the fake golden tenant (10,000 users by default) by `lambda_handler.scan_handler` in a child
-  process, its `resource.getrusage(RUSAGE_SELF).ru_maxrss` (the fake tenant, DNS, moto and the SMTP server run
-  in this process, so they do not count).
+  process: the handler's own peak (`RUSAGE_SELF`) and the peak of the scan process it spawns (`RUSAGE_CHILDREN`,
+  the largest child it waited for); the function needs about their sum. The fake tenant, DNS, moto and the SMTP
+  server run in this process, so they do not count.
 
 Not a test: the figures depend on the machine. Everything runs on 127.0.0.1.
 """
@@ -38,8 +39,10 @@ sys.path.insert(0, {repo!r})
 import lambda_handler
 result = lambda_handler.scan_handler(json.loads(sys.stdin.read()), None)
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+scan_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({{"status": result.get("status"), "summary": result.get("summary"),
-                  "error": result.get("error"), "peak_kb": peak_kb}}), file=sys.__stderr__)
+                  "error": result.get("error"), "peak_kb": peak_kb, "scan_peak_kb": scan_peak_kb}}),
+      file=sys.__stderr__)
 """
 
 
@@ -146,6 +149,8 @@ def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
                 "TEMP_PATH": temp,
                 "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": str(smtp_port),
+                # The sink speaks plain SMTP on loopback: the one case MAIL_ALLOW_PLAINTEXT is for.
+                "MAIL_ALLOW_PLAINTEXT": "True",
                 "FROM_ADDR": "figures@example.org",
                 "O365CIS_AUTHORITY_URL": tenant.url,
                 "O365CIS_GRAPH_URL": tenant.url,
@@ -179,7 +184,8 @@ def scan_peak_memory(users: int = 10_000) -> dict[str, Any]:
         smtp.stop()
         moto.stop()
     figures = json.loads(child.stderr.strip().splitlines()[-1])
-    figures["peak_mb"] = round(figures.pop("peak_kb") / 1024, 1)
+    figures["handler_peak_mb"] = round(figures.pop("peak_kb") / 1024, 1)
+    figures["scan_process_peak_mb"] = round(figures.pop("scan_peak_kb") / 1024, 1)
     figures["scan_seconds"] = round(wall, 1)
     return figures
 

@@ -13,17 +13,8 @@ from o365cis.findings import manual, no_decision
 from o365cis.rules import account, email_security
 from o365cis.rules.licensing import AAD_PREMIUM_P2
 
-SECTION = "1 Account / Authentication"
 
-
-@pytest.mark.cis(
-    id="1.1.1",
-    title="Ensure multifactor authentication is enabled for all users in administrative roles",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.1.1")
 def test_admins_require_mfa(cis, tenant, cis_config):
     def graph():
         partial = PartialReads(tenant)
@@ -40,14 +31,7 @@ def test_admins_require_mfa(cis, tenant, cis_config):
     cis.evaluate(graph=graph)
 
 
-@pytest.mark.cis(
-    id="1.1.2",
-    title="Ensure multifactor authentication is enabled for all users in all roles",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.2")
 def test_all_users_require_mfa(cis, tenant, cis_config):
     def graph():
         # Only the policy read decides; users and registrations are evidence (their failure is not an error).
@@ -59,14 +43,7 @@ def test_all_users_require_mfa(cis, tenant, cis_config):
     cis.evaluate(graph=graph)
 
 
-@pytest.mark.cis(
-    id="1.1.3",
-    title="Ensure that between two and four global admins are designated",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.1.3")
 def test_between_two_and_four_global_admins(cis, tenant):
     def graph():
         partial = PartialReads(tenant)
@@ -83,28 +60,14 @@ def test_between_two_and_four_global_admins(cis, tenant):
     cis.evaluate(graph=graph)
 
 
-@pytest.mark.cis(
-    id="1.1.4",
-    title="Ensure self-service password reset is enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.1.4")
 def test_self_service_password_reset_enabled(cis, tenant):
     cis.evaluate(
         graph=lambda: account.sspr_enabled_for_all(tenant.read(reads.REGISTRATION_DETAILS), tenant.read(reads.USERS))
     )
 
 
-@pytest.mark.cis(
-    id="1.1.5",
-    title="Ensure that password protection is enabled for Active Directory",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.5")
 def test_password_protection_enforced_on_premises(cis, tenant):
     cis.evaluate(
         graph=lambda: account.password_protection_enforced_on_premises(
@@ -113,38 +76,17 @@ def test_password_protection_enforced_on_premises(cis, tenant):
     )
 
 
-@pytest.mark.cis(
-    id="1.1.6",
-    title="Enable Conditional Access policies to block legacy authentication",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.1.6")
 def test_conditional_access_blocks_legacy_authentication(cis, tenant, cis_config):
     cis.evaluate(graph=lambda: account.legacy_auth_blocked(tenant.read(reads.CONDITIONAL_ACCESS_POLICIES), cis_config))
 
 
-@pytest.mark.cis(
-    id="1.1.7",
-    title="Ensure that password hash sync is enabled for resiliency and leaked credential detection",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.7")
 def test_password_hash_sync_recent(cis, tenant, cis_config, as_of):
     cis.evaluate(graph=lambda: account.password_hash_sync_recent(tenant.read(reads.ORGANIZATION), cis_config, as_of))
 
 
-@pytest.mark.cis(
-    id="1.1.8",
-    title="Enable Identity Protection to identify anomalous logon behavior",
-    section=SECTION,
-    level=1,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("1.1.8")
 def test_identity_protection_risk_policies(cis, tenant, cis_config, plan_gate):
     cis.evaluate(
         gate=plan_gate(AAD_PREMIUM_P2),
@@ -152,14 +94,7 @@ def test_identity_protection_risk_policies(cis, tenant, cis_config, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="1.1.9",
-    title="Enable Azure AD Identity Protection sign-in risk policies",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("1.1.9")
 def test_sign_in_risk_policy(cis, tenant, cis_config, plan_gate):
     cis.evaluate(
         gate=plan_gate(AAD_PREMIUM_P2),
@@ -167,14 +102,7 @@ def test_sign_in_risk_policy(cis, tenant, cis_config, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="1.1.10",
-    title="Enable Azure AD Identity Protection user risk policies",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("1.1.10")
 def test_user_risk_policy(cis, tenant, cis_config, plan_gate):
     cis.evaluate(
         gate=plan_gate(AAD_PREMIUM_P2),
@@ -182,14 +110,7 @@ def test_user_risk_policy(cis, tenant, cis_config, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="1.1.11",
-    title="Use Just In Time privileged access to Office 365 roles",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("1.1.11")
 def test_admin_roles_just_in_time(cis, tenant, cis_config, plan_gate):
     cis.evaluate(
         gate=plan_gate(AAD_PREMIUM_P2),
@@ -199,14 +120,7 @@ def test_admin_roles_just_in_time(cis, tenant, cis_config, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="1.1.12",
-    title="Ensure Security Defaults is disabled on Azure Active Directory",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.12")
 def test_security_defaults_disabled(cis, tenant):
     def graph():
         ca_policies, _ = tenant.attempt(reads.CONDITIONAL_ACCESS_POLICIES)  # evidence only
@@ -215,65 +129,30 @@ def test_security_defaults_disabled(cis, tenant):
     cis.evaluate(graph=graph)
 
 
-@pytest.mark.cis(
-    id="1.1.13",
-    title="Ensure that only organizationally managed/approved public groups exist",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.13")
 def test_only_approved_public_groups(cis, tenant, cis_config):
     cis.evaluate(graph=lambda: account.public_groups_approved(tenant.read(reads.UNIFIED_GROUPS), cis_config))
 
 
-@pytest.mark.cis(
-    id="1.1.14",
-    title="Ensure that collaboration invitations are sent to allowed domains only",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("1.1.14")
 def test_invitations_to_allowed_domains_only(cis, tenant):
     cis.evaluate(graph=lambda: account.invitations_allowed_domains_only(tenant.read(reads.B2B_MANAGEMENT_POLICIES)))
 
 
-@pytest.mark.cis(
-    id="1.1.15",
-    title="Ensure that LinkedIn contact synchronization is disabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.1.15")
 def test_linkedin_contact_sync_disabled(cis):
     # Graph has no property for LinkedIn account connections: Secure Score is the primary source.
     cis.evaluate()
 
 
-@pytest.mark.cis(
-    id="1.2",
-    title="Ensure modern authentication for Exchange Online is enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.2")
 def test_exchange_online_modern_authentication(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.exchange_modern_auth_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG))
     )
 
 
-@pytest.mark.cis(
-    id="1.3",
-    title="Ensure modern authentication for Skype for Business Online is enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.3")
 def test_skype_for_business_modern_authentication(cis):
     cis.evaluate(
         manual=lambda: manual(
@@ -283,25 +162,11 @@ def test_skype_for_business_modern_authentication(cis):
     )
 
 
-@pytest.mark.cis(
-    id="1.4",
-    title="Ensure modern authentication for SharePoint applications is required",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.4")
 def test_sharepoint_requires_modern_authentication(cis, tenant):
     cis.evaluate(graph=lambda: account.sharepoint_modern_auth_required(tenant.read(reads.SHAREPOINT_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="1.5",
-    title="Ensure that Office 365 Passwords Are Not Set to Expire",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("1.5")
 def test_passwords_never_expire(cis, tenant):
     cis.evaluate(graph=lambda: account.passwords_never_expire(tenant.read(reads.DOMAINS)))

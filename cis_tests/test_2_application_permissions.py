@@ -10,41 +10,18 @@ from o365cis.exchange import cmdlets
 from o365cis.rules import applications, email_security
 from o365cis.rules.licensing import MDO
 
-SECTION = "2 Application Permissions"
 
-
-@pytest.mark.cis(
-    id="2.1",
-    title="Ensure third party integrated applications are not allowed",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("2.1")
 def test_users_cannot_register_applications(cis, tenant):
     cis.evaluate(graph=lambda: applications.users_cannot_register_apps(tenant.read(reads.AUTHORIZATION_POLICY)))
 
 
-@pytest.mark.cis(
-    id="2.2",
-    title="Ensure calendar details sharing with external users is disabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("2.2")
 def test_external_calendar_sharing_disabled(cis, exchange):
     cis.evaluate(exchange=lambda: email_security.calendar_sharing_disabled(invoke(exchange, cmdlets.SHARING_POLICY)))
 
 
-@pytest.mark.cis(
-    id="2.3",
-    title="Ensure O365 ATP SafeLinks for Office Applications is Enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("2.3")
 def test_safe_links_for_office_applications(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
@@ -56,14 +33,7 @@ def test_safe_links_for_office_applications(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="2.4",
-    title="Ensure Office 365 ATP for SharePoint, OneDrive, and Microsoft Teams is Enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("2.4")
 def test_defender_for_sharepoint_onedrive_teams(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
@@ -71,14 +41,7 @@ def test_defender_for_sharepoint_onedrive_teams(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="2.5",
-    title="Ensure Office 365 SharePoint infected files are disallowed for download",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("2.5")
 def test_infected_file_download_blocked(cis, exchange):
     def review():
         evidence = EvidenceReads()
@@ -88,75 +51,33 @@ def test_infected_file_download_blocked(cis, exchange):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="2.6",
-    title="Ensure user consent to apps accessing company data on their behalf is not allowed",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("2.6")
 def test_user_consent_to_apps_not_allowed(cis, tenant):
     cis.evaluate(graph=lambda: applications.user_consent_not_allowed(tenant.read(reads.AUTHORIZATION_POLICY)))
 
 
-@pytest.mark.cis(
-    id="2.7",
-    title="Ensure the admin consent workflow is enabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("2.7")
 def test_admin_consent_workflow_enabled(cis, tenant):
     cis.evaluate(graph=lambda: applications.admin_consent_workflow_enabled(tenant.read(reads.ADMIN_CONSENT_POLICY)))
 
 
-@pytest.mark.cis(
-    id="2.8",
-    title="Ensure users installing Outlook add-ins is not allowed",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("2.8")
 def test_users_cannot_install_outlook_addins(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.outlook_addins_blocked(invoke(exchange, cmdlets.ROLE_ASSIGNMENT_POLICY))
     )
 
 
-@pytest.mark.cis(
-    id="2.9",
-    title="Ensure users installing Word, Excel, and PowerPoint add-ins is not allowed",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("2.9")
 def test_office_store_blocked(cis, tenant):
     cis.evaluate(graph=lambda: applications.office_store_blocked(tenant.read(reads.APPS_AND_SERVICES)))
 
 
-@pytest.mark.cis(
-    id="2.10",
-    title="Ensure internal phishing protection for Forms is enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("2.10")
 def test_forms_phishing_protection_enabled(cis, tenant):
     cis.evaluate(graph=lambda: applications.forms_phishing_protection_enabled(tenant.read(reads.FORMS_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="2.11",
-    title="Ensure that Sways cannot be shared with people outside of your organization",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("2.11")
 def test_sway_external_sharing_blocked(cis):
     cis.evaluate(manual=applications.sway_sharing_review)

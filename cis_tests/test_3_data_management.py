@@ -10,17 +10,8 @@ from o365cis.exchange import cmdlets
 from o365cis.rules import data_management, email_security
 from o365cis.rules.licensing import LOCKBOX
 
-SECTION = "3 Data Management"
 
-
-@pytest.mark.cis(
-    id="3.1",
-    title="Ensure the customer lockbox feature is enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("3.1")
 def test_customer_lockbox_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(LOCKBOX),
@@ -28,14 +19,7 @@ def test_customer_lockbox_enabled(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="3.2",
-    title="Ensure SharePoint Online Information Protection policies are set up and used",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("3.2")
 def test_sensitivity_labels_published(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.sensitivity_labels_published(
@@ -44,58 +28,28 @@ def test_sensitivity_labels_published(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="3.3",
-    title="Ensure external domains are not allowed in Skype or Teams",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("3.3")
 def test_teams_external_domains_restricted(cis):
     cis.evaluate(manual=data_management.teams_external_access_review)
 
 
-@pytest.mark.cis(
-    id="3.4", title="Ensure DLP policies are enabled", section=SECTION, level=1, license="E3", automated=True
-)
+@pytest.mark.cis("3.4")
 def test_dlp_policies_enabled(cis, exchange):
     cis.evaluate(exchange=lambda: email_security.dlp_policies_enabled(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY)))
 
 
-@pytest.mark.cis(
-    id="3.5",
-    title="Ensure DLP policies are enabled for Microsoft Teams",
-    section=SECTION,
-    level=1,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("3.5")
 def test_dlp_policies_cover_teams(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.dlp_policies_for_teams(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY))
     )
 
 
-@pytest.mark.cis(
-    id="3.6",
-    title="Ensure that external users cannot share files, folders, and sites they do not own",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("3.6")
 def test_external_users_cannot_reshare(cis, tenant):
     cis.evaluate(graph=lambda: data_management.external_resharing_blocked(tenant.read(reads.SHAREPOINT_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="3.7",
-    title="Ensure external file sharing in Teams is enabled for only approved cloud storage services",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("3.7")
 def test_teams_cloud_storage_approved_only(cis):
     cis.evaluate(manual=data_management.teams_cloud_storage_review)

@@ -11,8 +11,6 @@ from o365cis.exchange import cmdlets
 from o365cis.rules import email_security
 from o365cis.rules.licensing import MDO
 
-SECTION = "4 Email Security / Exchange Online"
-
 
 @pytest.fixture(scope="module")
 def domains_for_mail(tenant):
@@ -20,14 +18,7 @@ def domains_for_mail(tenant):
     return lambda: mail_domains(tenant.read(reads.DOMAINS))
 
 
-@pytest.mark.cis(
-    id="4.1",
-    title="Ensure the Common Attachment Types Filter is enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.1")
 def test_common_attachment_filter_enabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.common_attachment_filter_enabled(
@@ -36,28 +27,14 @@ def test_common_attachment_filter_enabled(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.2",
-    title="Ensure Exchange Online Spam Policies are set correctly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.2")
 def test_outbound_spam_notifications(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.outbound_spam_notifications_set(invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY))
     )
 
 
-@pytest.mark.cis(
-    id="4.3",
-    title="Ensure mail transport rules do not forward email to external domains",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.3")
 def test_transport_rules_do_not_forward_externally(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.transport_rules_do_not_forward_externally(
@@ -66,14 +43,7 @@ def test_transport_rules_do_not_forward_externally(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.4",
-    title="Ensure automatic forwarding options are disabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.4")
 def test_automatic_forwarding_disabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.automatic_forwarding_disabled(
@@ -82,14 +52,7 @@ def test_automatic_forwarding_disabled(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.5",
-    title="Ensure mail transport rules do not whitelist specific domains",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.5")
 def test_transport_rules_do_not_allowlist_domains(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.transport_rules_do_not_allowlist_domains(
@@ -98,14 +61,7 @@ def test_transport_rules_do_not_allowlist_domains(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.6",
-    title="Ensure the Client Rules Forwarding Block is enabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.6")
 def test_client_rules_forwarding_blocked(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.client_rules_forwarding_blocked(
@@ -114,14 +70,7 @@ def test_client_rules_forwarding_blocked(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.7",
-    title="Ensure the Advanced Threat Protection Safe Links policy is enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("4.7")
 def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
@@ -131,14 +80,7 @@ def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="4.8",
-    title="Ensure the Advanced Threat Protection Safe Attachments policy is enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("4.8")
 def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
@@ -148,14 +90,7 @@ def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="4.9",
-    title="Ensure basic authentication for Exchange Online is disabled",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.9")
 def test_basic_authentication_disabled(cis, exchange):
     def decide():
         transport = EvidenceReads().exchange("transport_config", exchange, cmdlets.TRANSPORT_CONFIG)  # evidence only
@@ -166,14 +101,7 @@ def test_basic_authentication_disabled(cis, exchange):
     cis.evaluate(exchange=decide)
 
 
-@pytest.mark.cis(
-    id="4.10",
-    title="Ensure that an anti-phishing policy has been created",
-    section=SECTION,
-    level=1,
-    license="E5",
-    automated=True,
-)
+@pytest.mark.cis("4.10")
 def test_anti_phishing_policy(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
@@ -183,14 +111,7 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
     )
 
 
-@pytest.mark.cis(
-    id="4.11",
-    title="Ensure that DKIM is enabled for all Exchange Online Domains",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.11")
 def test_dkim_enabled_for_all_domains(cis, exchange, dns_lookups, domains_for_mail):
     def dns():
         domains = domains_for_mail()
@@ -206,14 +127,7 @@ def test_dkim_enabled_for_all_domains(cis, exchange, dns_lookups, domains_for_ma
     cis.evaluate(dns=dns, exchange=exchange_fallback)
 
 
-@pytest.mark.cis(
-    id="4.12",
-    title="Ensure that SPF records are published for all Exchange Domains",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("4.12")
 def test_spf_records_published(cis, tenant, dns_lookups, domains_for_mail):
     def dns():
         domains = domains_for_mail()
@@ -228,14 +142,7 @@ def test_spf_records_published(cis, tenant, dns_lookups, domains_for_mail):
     cis.evaluate(dns=dns)
 
 
-@pytest.mark.cis(
-    id="4.13",
-    title="Ensure DMARC Records for all Exchange Online domains are published",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("4.13")
 def test_dmarc_records_published(cis, dns_lookups, domains_for_mail):
     def dns():
         domains = domains_for_mail()
@@ -244,14 +151,7 @@ def test_dmarc_records_published(cis, dns_lookups, domains_for_mail):
     cis.evaluate(dns=dns)
 
 
-@pytest.mark.cis(
-    id="4.14",
-    title="Ensure notifications for internal users sending malware is Enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("4.14")
 def test_internal_malware_notifications(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.internal_malware_notifications_enabled(
@@ -260,8 +160,6 @@ def test_internal_malware_notifications(cis, exchange):
     )
 
 
-@pytest.mark.cis(
-    id="4.15", title="Ensure MailTips are enabled for end users", section=SECTION, level=2, license="E3", automated=True
-)
+@pytest.mark.cis("4.15")
 def test_mailtips_enabled(cis, exchange):
     cis.evaluate(exchange=lambda: email_security.mailtips_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))

@@ -7,36 +7,18 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
-from o365cis.exchange.cmdlets import CmdletCall
+from o365cis.exchange.cmdlets import BLOCKED_SENDER_ADDRESS, SPOOF_INTELLIGENCE_INSIGHT
 from o365cis.rules import auditing, email_security
 
-SECTION = "5 Auditing"
-SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
-BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
 
-
-@pytest.mark.cis(
-    id="5.1",
-    title="Ensure Microsoft 365 audit log search is Enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("5.1")
 def test_audit_log_search_enabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG))
     )
 
 
-@pytest.mark.cis(
-    id="5.2",
-    title="Ensure mailbox auditing for all users is Enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("5.2")
 def test_mailbox_auditing_enabled(cis, exchange):
     def decide():
         evidence = EvidenceReads()
@@ -48,14 +30,7 @@ def test_mailbox_auditing_enabled(cis, exchange):
     cis.evaluate(exchange=decide)
 
 
-@pytest.mark.cis(
-    id="5.3",
-    title="Ensure the Azure AD 'Risky sign-ins' report is reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("5.3")
 def test_risky_sign_ins_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -67,14 +42,7 @@ def test_risky_sign_ins_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.4",
-    title="Ensure the Application Usage report is reviewed at least weekly",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.4")
 def test_application_usage_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()
@@ -84,14 +52,7 @@ def test_application_usage_reviewed(cis, tenant):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.5",
-    title="Ensure the self-service password reset activity report is reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("5.5")
 def test_sspr_activity_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -107,14 +68,7 @@ def test_sspr_activity_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.6",
-    title="Ensure user role group changes are reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.6")
 def test_role_group_changes_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -126,14 +80,7 @@ def test_role_group_changes_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.7",
-    title="Ensure mail forwarding rules are reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.7")
 def test_mail_forwarding_rules_reviewed(cis, exchange, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -146,14 +93,7 @@ def test_mail_forwarding_rules_reviewed(cis, exchange, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.8",
-    title="Ensure the Mailbox Access by Non-Owners Report is reviewed at least biweekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.8")
 def test_non_owner_mailbox_access_reviewed(cis, exchange, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -165,14 +105,7 @@ def test_non_owner_mailbox_access_reviewed(cis, exchange, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.9",
-    title="Ensure the Malware Detections report is reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.9")
 def test_malware_detections_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -184,14 +117,7 @@ def test_malware_detections_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.10",
-    title="Ensure the Account Provisioning Activity report is reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.10")
 def test_account_provisioning_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -208,14 +134,7 @@ def test_account_provisioning_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.11",
-    title="Ensure non-global administrator role group assignments are reviewed at least weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.11")
 def test_non_global_admin_assignments_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -230,14 +149,7 @@ def test_non_global_admin_assignments_reviewed(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.12",
-    title="Ensure the spoofed domains report is review weekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.12")
 def test_spoofed_domains_reviewed(cis, exchange):
     def review():
         evidence = EvidenceReads()
@@ -247,14 +159,7 @@ def test_spoofed_domains_reviewed(cis, exchange):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.13",
-    title="Ensure Microsoft Cloud App Security is Enabled",
-    section=SECTION,
-    level=2,
-    license="E5",
-    automated=False,
-)
+@pytest.mark.cis("5.13")
 def test_cloud_app_security_enabled(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -267,14 +172,7 @@ def test_cloud_app_security_enabled(cis, tenant, secure_score):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.14",
-    title="Ensure the report of users who have had their email privileges restricted due to spamming is reviewed",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.14")
 def test_restricted_senders_reviewed(cis, tenant, exchange):
     def review():
         evidence = EvidenceReads()
@@ -285,14 +183,7 @@ def test_restricted_senders_reviewed(cis, tenant, exchange):
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="5.15",
-    title="Ensure Guest Users are reviewed at least biweekly",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("5.15")
 def test_guest_users_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()

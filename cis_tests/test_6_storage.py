@@ -9,53 +9,23 @@ from o365cis.collectors.evidence import invoke
 from o365cis.exchange import cmdlets
 from o365cis.rules import email_security, storage
 
-SECTION = "6 Storage"
 
-
-@pytest.mark.cis(
-    id="6.1",
-    title="Ensure document sharing is being controlled by domains with whitelist or blacklist",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("6.1")
 def test_sharing_limited_by_domain_list(cis, tenant):
     cis.evaluate(graph=lambda: storage.sharing_limited_by_domain(tenant.read(reads.SHAREPOINT_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="6.2",
-    title="Block OneDrive for Business sync from unmanaged devices",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("6.2")
 def test_onedrive_sync_blocked_on_unmanaged_devices(cis, tenant):
     cis.evaluate(graph=lambda: storage.unmanaged_sync_blocked(tenant.read(reads.SHAREPOINT_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="6.3",
-    title="Ensure expiration time for external sharing links is set",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("6.3")
 def test_external_sharing_links_expire(cis, tenant):
     cis.evaluate(graph=lambda: storage.anyone_link_expiry_applies(tenant.read(reads.SHAREPOINT_SETTINGS)))
 
 
-@pytest.mark.cis(
-    id="6.4",
-    title="Ensure external storage providers available in Outlook on the Web are restricted",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=True,
-)
+@pytest.mark.cis("6.4")
 def test_outlook_web_storage_providers_restricted(cis, exchange):
     cis.evaluate(
         exchange=lambda: email_security.owa_storage_providers_restricted(invoke(exchange, cmdlets.OWA_MAILBOX_POLICY))

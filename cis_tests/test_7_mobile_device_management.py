@@ -7,11 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.collectors.intune import read_intune
-from o365cis.exchange.cmdlets import CmdletCall
+from o365cis.exchange.cmdlets import MOBILE_DEVICE_MAILBOX_POLICY
 from o365cis.rules import mobile_devices
-
-SECTION = "7 Mobile Device Management"
-MOBILE_DEVICE_MAILBOX_POLICY = CmdletCall("Get-MobileDeviceMailboxPolicy")
 
 
 @pytest.fixture
@@ -32,14 +29,7 @@ def intune(tenant, cis_config):
     )
 
 
-@pytest.mark.cis(
-    id="7.1",
-    title="Ensure mobile device management polices are set to require advanced security configurations to protect from basic internet attacks",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.1")
 def test_mdm_policies_require_advanced_security(cis, tenant, cis_config, secure_score):
     def review():
         evidence = EvidenceReads()
@@ -52,38 +42,17 @@ def test_mdm_policies_require_advanced_security(cis, tenant, cis_config, secure_
     cis.evaluate(manual=review)
 
 
-@pytest.mark.cis(
-    id="7.2",
-    title="Ensure that mobile device password reuse is prohibited",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.2")
 def test_mobile_password_reuse_prohibited(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.password_reuse_prohibited), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.3",
-    title="Ensure that mobile devices are set to never expire passwords",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.3")
 def test_mobile_passwords_never_expire(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.passwords_never_expire), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.4",
-    title="Ensure that users cannot connect from devices that are jail broken or rooted",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.4")
 def test_jailbroken_devices_blocked(cis, tenant, cis_config):
     cis.evaluate(
         graph=lambda: mobile_devices.jailbroken_devices_blocked(
@@ -92,14 +61,7 @@ def test_jailbroken_devices_blocked(cis, tenant, cis_config):
     )
 
 
-@pytest.mark.cis(
-    id="7.5",
-    title="Ensure mobile devices are set to wipe on multiple sign-in failures to prevent brute force compromise",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.5")
 def test_mobile_wipe_on_failed_sign_ins(cis, tenant, cis_config, activesync):
     cis.evaluate(
         graph=lambda: mobile_devices.wipe_on_failed_sign_ins(
@@ -109,74 +71,32 @@ def test_mobile_wipe_on_failed_sign_ins(cis, tenant, cis_config, activesync):
     )
 
 
-@pytest.mark.cis(
-    id="7.6",
-    title="Ensure that mobile devices require a minimum password length to prevent brute force attacks",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.6")
 def test_mobile_minimum_password_length(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.minimum_password_length), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.7",
-    title="Ensure that settings are enable to lock devices after a period of inactivity to prevent unauthorized access",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.7")
 def test_mobile_inactivity_lock(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.inactivity_lock), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.8",
-    title="Ensure that mobile device encryption is enabled to prevent unauthorized access to mobile data",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.8")
 def test_mobile_encryption_required(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.encryption_required), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.9",
-    title="Ensure that mobile devices require complex passwords (Type = Alphanumeric)",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.9")
 def test_mobile_alphanumeric_password(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.alphanumeric_password_required), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.10",
-    title="Ensure that mobile devices require complex passwords (Simple Passwords = Blocked)",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.10")
 def test_mobile_simple_passwords_blocked(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.simple_passwords_blocked), exchange=activesync)
 
 
-@pytest.mark.cis(
-    id="7.11",
-    title="Ensure that devices connecting have AV and a local firewall enabled",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.11")
 def test_devices_require_antivirus_and_firewall(cis, tenant):
     cis.evaluate(
         graph=lambda: mobile_devices.windows_firewall_and_antivirus_required(
@@ -185,14 +105,7 @@ def test_devices_require_antivirus_and_firewall(cis, tenant):
     )
 
 
-@pytest.mark.cis(
-    id="7.12",
-    title="Ensure mobile device management policies are required for email profiles",
-    section=SECTION,
-    level=2,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.12")
 def test_mdm_required_for_email_profiles(cis, tenant, cis_config):
     cis.evaluate(
         graph=lambda: mobile_devices.managed_email_profile_required(
@@ -201,13 +114,6 @@ def test_mdm_required_for_email_profiles(cis, tenant, cis_config):
     )
 
 
-@pytest.mark.cis(
-    id="7.13",
-    title="Ensure mobile devices require the use of a password",
-    section=SECTION,
-    level=1,
-    license="E3",
-    automated=False,
-)
+@pytest.mark.cis("7.13")
 def test_mobile_password_required(cis, intune, activesync):
     cis.evaluate(graph=lambda: intune(mobile_devices.password_required), exchange=activesync)

@@ -13,7 +13,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CIS_TESTS = REPO_ROOT / "cis_tests"
-REQUEST_PLUGIN = "o365cis-scan-request"
 
 
 @dataclass(frozen=True)
@@ -50,23 +49,45 @@ class ScanOutcome:
     error: str | None = None
 
 
+@dataclass
+class ScanHandover:
+    """What run_scan hands the cis plugin inside the process (never in argv), and the error it hands back."""
+
+    values: dict[str, Any] = field(repr=False)
+    error: str | None = None
+
+    def report_error(self, message: str) -> None:
+        """Keep the first error: a later one is usually a consequence of it."""
+        if self.error is None:
+            self.error = message
+
+
+#: config.stash key under which a programmatic run's ScanHandover reaches the cis plugin.
+SCAN_HANDOVER = pytest.StashKey[ScanHandover]()
+
+
 class RequestPlugin:
-    """Hands the credentials to the cis plugin inside the process (never in argv), and stops a run at its
-    time limit so that a Lambda invocation can still record and email what was evaluated."""
+    """Puts the request in the config's stash, and stops a run at its time limit so that a Lambda
+    invocation can still record and email what was evaluated."""
 
     def __init__(self, request: ScanRequest, time_limit: float | None = None) -> None:
-        self.__name__ = REQUEST_PLUGIN  # pluggy registers a plugin object under its __name__
         self.time_limit = time_limit
         self._session: pytest.Session | None = None
         self._started = time.monotonic()
-        self.values: dict[str, Any] = {
+        values: dict[str, Any] = {
             f.name: getattr(request, f.name) for f in fields(request) if f.name not in ("level", "license")
         }
-        self.values["dns_servers"] = list(request.dns_servers) or None
-        self.error: str | None = None
+        values["dns_servers"] = list(request.dns_servers) or None
+        self.handover = ScanHandover(values)
 
     def __repr__(self) -> str:
         return "RequestPlugin(***)"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> None:
+        # pytest runs its main after parsing the command line and before any plugin's pytest_configure,
+        # where the cis plugin opens the scan; returning None lets the run go on.
+        config.stash[SCAN_HANDOVER] = self.handover
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self._session = session
@@ -77,7 +98,7 @@ class RequestPlugin:
             return
         if time.monotonic() - self._started > self.time_limit and not self._session.shouldstop:
             self._session.shouldstop = f"time limit of {self.time_limit:g} s reached"
-            self.error = (
+            self.handover.report_error(
                 f"timeout: the scan reached its time limit of {self.time_limit:g} s after {nodeid.split('::')[-1]}"
             )
 
@@ -122,7 +143,7 @@ def run_scan(request: ScanRequest, workdir: Path, *, time_limit: float | None = 
     summary: dict[str, int] = {}
     if paths["json"].is_file():
         summary = json.loads(paths["json"].read_text(encoding="utf-8")).get("summary", {})
-    error = plugin.error
+    error = plugin.handover.error
     if error is None and exit_code not in (0, 1):
         error = f"the scan ended with pytest exit status {exit_code}"
     return ScanOutcome(

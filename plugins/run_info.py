@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from o365cis.scan import ScanContext, initial_domain
-from plugins.records import ScanRecords
 from plugins.reporting.baseline import compare
+from plugins.reporting.records import ScanRecords
 from plugins.selection import cis_id_of, narrowed_by_user
 
 

@@ -1,7 +1,10 @@
-"""The cmdlets the scan runs through InvokeCommand, and which recommendations read which."""
+"""The cmdlets the scan runs through InvokeCommand, and which ones the catalogue says a recommendation reads."""
 
 from __future__ import annotations
 
+import re
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,38 +54,50 @@ ADMIN_AUDIT_LOG_CONFIG = CmdletCall("Get-AdminAuditLogConfig")
 MAILBOX_AUDIT_BYPASS = CmdletCall("Get-MailboxAuditBypassAssociation", dict(UNLIMITED))
 MAILBOX = CmdletCall("Get-Mailbox", dict(UNLIMITED))
 OWA_MAILBOX_POLICY = CmdletCall("Get-OwaMailboxPolicy")
+MOBILE_DEVICE_MAILBOX_POLICY = CmdletCall("Get-MobileDeviceMailboxPolicy")
+SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
+BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
 
-#: Decisive cmdlets per recommendation decided in o365cis.rules.email_security (evidence reads separate).
-DECISIVE_CMDLETS: dict[str, tuple[CmdletCall, ...]] = {
-    "1.2": (ORGANIZATION_CONFIG,),
-    "2.2": (SHARING_POLICY,),
-    "2.3": (SAFE_LINKS_POLICY, SAFE_LINKS_RULE, ATP_POLICY_FOR_O365),
-    "2.4": (ATP_POLICY_FOR_O365,),
-    "2.8": (ROLE_ASSIGNMENT_POLICY,),
-    "3.1": (ORGANIZATION_CONFIG,),
-    "3.2": (LABEL, LABEL_POLICY),
-    "3.4": (DLP_COMPLIANCE_POLICY,),
-    "3.5": (DLP_COMPLIANCE_POLICY,),
-    "4.1": (MALWARE_FILTER_POLICY,),
-    "4.2": (OUTBOUND_SPAM_POLICY,),
-    "4.3": (TRANSPORT_RULE, ACCEPTED_DOMAIN),
-    "4.4": (REMOTE_DOMAIN, OUTBOUND_SPAM_POLICY),
-    "4.5": (TRANSPORT_RULE,),
-    "4.6": (TRANSPORT_RULE, OUTBOUND_SPAM_POLICY),
-    "4.7": (SAFE_LINKS_POLICY, SAFE_LINKS_RULE),
-    "4.8": (SAFE_ATTACHMENT_POLICY, SAFE_ATTACHMENT_RULE),
-    "4.9": (ORGANIZATION_CONFIG, AUTHENTICATION_POLICY),
-    "4.10": (ANTI_PHISH_POLICY, ANTI_PHISH_RULE),
-    "4.11": (DKIM_SIGNING_CONFIG,),  # only when some domain's DNS look-ups failed
-    "4.14": (MALWARE_FILTER_POLICY,),
-    "4.15": (ORGANIZATION_CONFIG,),
-    "5.1": (ADMIN_AUDIT_LOG_CONFIG,),
-    "5.2": (ORGANIZATION_CONFIG, MAILBOX_AUDIT_BYPASS),
-    "6.4": (OWA_MAILBOX_POLICY,),
-}
 
-#: Evidence-only cmdlets per recommendation (their failure never makes the result error).
-EVIDENCE_CMDLETS: dict[str, tuple[CmdletCall, ...]] = {
-    "4.9": (TRANSPORT_CONFIG,),
-    "5.2": (MAILBOX,),
-}
+@dataclass(frozen=True)
+class CmdletRequest:
+    """A catalogue request for a cmdlet: the call, the host it is sent to, and whether it only shows evidence."""
+
+    call: CmdletCall
+    host: str
+    evidence: bool
+
+
+# "POST {exchange}/adminapi/beta/{tenant}/InvokeCommand Get-Mailbox -ResultSize Unlimited (evidence)"
+_INVOKE_COMMAND = re.compile(
+    r"POST \{(?P<host>\w+)\}/adminapi/beta/\{tenant\}/InvokeCommand\s+(?P<command>.+?)(?P<evidence>\s+\(evidence\))?"
+)
+_CMDLET_NAME = re.compile(r"[A-Z][A-Za-z]*-[A-Za-z0-9]+")
+
+
+def parse_cmdlet_request(request: str) -> CmdletRequest | None:
+    """The cmdlet a catalogue request runs, with its `-Name value` parameters (a bare `-Switch` is True).
+
+    None for a request that is not an InvokeCommand (a Graph GET, a DNS look-up).
+    """
+    match = _INVOKE_COMMAND.fullmatch(request.strip())
+    if match is None:
+        return None
+    name, *words = shlex.split(match["command"])  # a quoted value may hold spaces
+    if not _CMDLET_NAME.fullmatch(name):
+        raise ValueError(f"catalogue request {request!r}: {name!r} is not a cmdlet name")
+    parameters: dict[str, Any] = {}
+    for word in words:
+        if word.startswith("-"):
+            parameters[word[1:]] = True
+        elif parameters and parameters[last := next(reversed(parameters))] is True:
+            parameters[last] = word
+        else:
+            raise ValueError(f"catalogue request {request!r}: {word!r} follows no -Parameter")
+    return CmdletRequest(CmdletCall(name, parameters), match["host"], bool(match["evidence"]))
+
+
+def cmdlets_for_requests(requests: Iterable[str], *, evidence: bool = False) -> list[CmdletCall]:
+    """The cmdlets among a recommendation's catalogue requests: the decisive ones, or else the evidence-only ones."""
+    parsed = (parse_cmdlet_request(request) for request in requests)
+    return list(dict.fromkeys(r.call for r in parsed if r is not None and r.evidence is evidence))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,8 @@ from o365cis.settings import Secret, SettingsError, parse_rate_limit, truthy
 DEFAULT_STATUS_TTL_DAYS = 30
 #: Time kept back from the Lambda timeout to record the outcome and send the email after a scan.
 DEFAULT_FINISH_MARGIN_SECONDS = 60.0
+#: The scan function's timeout when SCAN_TIMEOUT_SECONDS is not set: Lambda's maximum, which no scan outlives.
+DEFAULT_SCAN_TIMEOUT_SECONDS = 900.0
 
 
 class ConfigurationError(ValueError):
@@ -21,7 +23,10 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True)
 class MailSettings:
-    """How to reach the SMTP server: MAIL_* variables, plus the optional MAIL_CA_BUNDLE and MAIL_TIMEOUT."""
+    """How to reach the SMTP server: MAIL_* variables, plus the optional MAIL_CA_BUNDLE and MAIL_TIMEOUT.
+
+    `allow_plaintext` (MAIL_ALLOW_PLAINTEXT=True) is the only way to log in or send without TLS.
+    """
 
     server: str
     port: int
@@ -32,10 +37,15 @@ class MailSettings:
     from_addr: str
     ca_bundle: str | None = None
     timeout: float = 30.0
+    allow_plaintext: bool = False
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> MailSettings:
-        """Read the MAIL_* variables; the port defaults to 465 (SSL), 587 (STARTTLS) or 25."""
+    def from_env(cls, environ: Mapping[str, str], read_secret: Callable[[str], str] | None = None) -> MailSettings:
+        """Read the MAIL_* variables; the port defaults to 465 (SSL), 587 (STARTTLS) or 25.
+
+        With MAIL_PASSWORD_SECRET_ARN, the password is `read_secret(arn)` (Secrets Manager) and MAIL_PASSWORD
+        is ignored; `read_secret` raises ConfigurationError (or SecretError) naming only AWS's error code.
+        """
         server = environ.get("MAIL_SERVER", "").strip()
         if not server:
             raise ConfigurationError("MAIL_SERVER is not set: the scan function cannot send its report")
@@ -51,7 +61,13 @@ class MailSettings:
         if not 0 < port < 65536:
             raise ConfigurationError(f"MAIL_PORT must be a port number, got {port_text!r}")
         username = environ.get("MAIL_USERNAME", "").strip() or None
-        password = environ.get("MAIL_PASSWORD") or None
+        secret_arn = environ.get("MAIL_PASSWORD_SECRET_ARN", "").strip()
+        if secret_arn:
+            if read_secret is None:
+                raise ConfigurationError("MAIL_PASSWORD_SECRET_ARN is set but no Secrets Manager client is available")
+            password: str | None = read_secret(secret_arn)
+        else:
+            password = environ.get("MAIL_PASSWORD") or None
         from_addr = environ.get("FROM_ADDR", "").strip() or (username if username and "@" in username else "")
         if not from_addr:
             raise ConfigurationError("FROM_ADDR is not set: the report needs a sender address")
@@ -73,6 +89,7 @@ class MailSettings:
             from_addr=from_addr,
             ca_bundle=ca_bundle,
             timeout=timeout,
+            allow_plaintext=truthy(environ.get("MAIL_ALLOW_PLAINTEXT")),
         )
 
 
@@ -86,10 +103,14 @@ class ServiceConfig:
     rate_limit: float | None
     status_ttl_days: int = DEFAULT_STATUS_TTL_DAYS
     finish_margin_seconds: float = DEFAULT_FINISH_MARGIN_SECONDS
+    #: The scan function's timeout: a record RUNNING longer than this reads as FAILED (stale).
+    scan_timeout_seconds: float = DEFAULT_SCAN_TIMEOUT_SECONDS
+    #: The KMS key the request function seals client secrets with (SECRET_KMS_KEY_ID); None sends them plain.
+    secret_kms_key_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
-        """DB_TABLE_NAME, SCAN_FUNCTION_NAME, TEMP_PATH, and the rate cap (O365CIS_RATE_LIMIT / USE_RATE_LIMITER)."""
+        """DB_TABLE_NAME, SCAN_FUNCTION_NAME, TEMP_PATH, SCAN_TIMEOUT_SECONDS, SECRET_KMS_KEY_ID and the rate cap."""
         env = os.environ if environ is None else environ
         table = env.get("DB_TABLE_NAME", "").strip()
         if not table:
@@ -100,11 +121,17 @@ class ServiceConfig:
             raise ConfigurationError(str(exc).replace("--rate-limit", "O365CIS_RATE_LIMIT")) from None
         ttl_text = env.get("STATUS_TTL_DAYS", "").strip()
         margin_text = env.get("SCAN_FINISH_MARGIN_SECONDS", "").strip()
+        timeout_text = env.get("SCAN_TIMEOUT_SECONDS", "").strip()
         try:
             ttl_days = int(ttl_text) if ttl_text else DEFAULT_STATUS_TTL_DAYS
             margin = float(margin_text) if margin_text else DEFAULT_FINISH_MARGIN_SECONDS
+            scan_timeout = float(timeout_text) if timeout_text else DEFAULT_SCAN_TIMEOUT_SECONDS
         except ValueError:
-            raise ConfigurationError("STATUS_TTL_DAYS and SCAN_FINISH_MARGIN_SECONDS must be numbers") from None
+            raise ConfigurationError(
+                "STATUS_TTL_DAYS, SCAN_FINISH_MARGIN_SECONDS and SCAN_TIMEOUT_SECONDS must be numbers"
+            ) from None
+        if scan_timeout <= 0:
+            raise ConfigurationError("SCAN_TIMEOUT_SECONDS must be positive")
         return cls(
             table_name=table,
             scan_function_name=env.get("SCAN_FUNCTION_NAME", "").strip() or None,
@@ -113,4 +140,6 @@ class ServiceConfig:
             rate_limit=rate_limit,
             status_ttl_days=ttl_days,
             finish_margin_seconds=margin,
+            scan_timeout_seconds=scan_timeout,
+            secret_kms_key_id=env.get("SECRET_KMS_KEY_ID", "").strip() or None,
         )

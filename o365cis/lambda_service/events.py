@@ -23,6 +23,8 @@ _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EMAIL_MAX = 254
 SECRET_MAX = 1024
+#: A KMS ciphertext of a SECRET_MAX-byte secret is about 1.2 KB; base64 makes it 4/3 of that.
+SEALED_SECRET_MAX = 4096
 BODY_MAX = 64 * 1024
 
 
@@ -47,17 +49,16 @@ class ScanJob:
     client_secret: Secret
     email: str
     access_type: str = "credentials"
+    #: The secret as the request function sealed it (base64 KMS ciphertext); client_secret is empty until opened.
+    client_secret_kms: str | None = None
 
-    def scan_event(self) -> dict[str, Any]:
-        """The scan function's event (CONTRACT.md section 4); it carries the secret, so it is never logged."""
+    def scan_event(self, sealed_secret: str | None = None) -> dict[str, Any]:
+        """The scan function's event (CONTRACT.md section 4): with `sealed_secret`, no plain secret in it."""
+        secret = {"client_secret_kms": sealed_secret} if sealed_secret else {"client_secret": str(self.client_secret)}
         return {
             "requestId": self.request_id,
             "access_type": self.access_type,
-            "access_input": {
-                "client_id": self.client_id,
-                "client_secret": str(self.client_secret),
-                "tenant_id": self.tenant_id,
-            },
+            "access_input": {"client_id": self.client_id, **secret, "tenant_id": self.tenant_id},
             "email": self.email,
         }
 
@@ -128,7 +129,15 @@ def _check_secret(value: Any, where: str) -> list[Problem]:
     return []
 
 
-def _check_access(access_type: Any, access_input: Any, where: str) -> list[Problem]:
+def _check_sealed_secret(value: Any, where: str) -> list[Problem]:
+    if not isinstance(value, str) or not value:
+        return [Problem(where, "must be a base64 string")]
+    if len(value) > SEALED_SECRET_MAX or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        return [Problem(where, f"must be base64, at most {SEALED_SECRET_MAX} characters")]
+    return []
+
+
+def _check_access(access_type: Any, access_input: Any, where: str, *, sealed_allowed: bool = False) -> list[Problem]:
     problems: list[Problem] = []
     type_where = f"{where}access_type"
     if access_type is None or access_type == "":
@@ -141,7 +150,14 @@ def _check_access(access_type: Any, access_input: Any, where: str) -> list[Probl
         return problems
     problems += _check_tenant(access_input.get("tenant_id"), f"{input_where}.tenant_id")
     problems += _check_guid(access_input.get("client_id"), f"{input_where}.client_id", "the application (client) id")
-    problems += _check_secret(access_input.get("client_secret"), f"{input_where}.client_secret")
+    if sealed_allowed and "client_secret_kms" in access_input:
+        if access_input.get("client_secret") not in (None, ""):
+            problems.append(
+                Problem(f"{input_where}.client_secret", "give client_secret or client_secret_kms, not both")
+            )
+        problems += _check_sealed_secret(access_input["client_secret_kms"], f"{input_where}.client_secret_kms")
+    else:
+        problems += _check_secret(access_input.get("client_secret"), f"{input_where}.client_secret")
     return problems
 
 
@@ -150,9 +166,10 @@ def _job(request_id: str, access_type: str, access_input: dict[str, Any], email:
         request_id=request_id,
         tenant_id=access_input["tenant_id"],
         client_id=access_input["client_id"].lower(),
-        client_secret=Secret(access_input["client_secret"]),
+        client_secret=Secret(access_input.get("client_secret") or ""),
         email=email,
         access_type=access_type,
+        client_secret_kms=access_input.get("client_secret_kms"),
     )
 
 
@@ -215,12 +232,16 @@ def parse_request_event(event: Any) -> ScanJob:
 
 
 def parse_scan_event(event: Any) -> ScanJob:
-    """Validate the scan function's event (the request function's hand-over, or a direct call)."""
+    """Validate the scan function's event (the request function's hand-over, or a direct call).
+
+    The secret is `client_secret` (direct use) or `client_secret_kms` (the request function's hand-over); the
+    latter is opened by the handler with the requestId as KMS encryption context.
+    """
     if not isinstance(event, dict):
         raise InvalidEvent([Problem("event", "must be a JSON object")])
     request_id = event.get("requestId")
     problems = check_request_id(request_id, "requestId")
-    problems += _check_access(event.get("access_type"), event.get("access_input"), "")
+    problems += _check_access(event.get("access_type"), event.get("access_input"), "", sealed_allowed=True)
     problems += check_email(event.get("email"), "email")
     if problems:
         raise InvalidEvent(problems, _safe_request_id(request_id))

@@ -15,6 +15,20 @@ from typing import Any, TextIO
 #: Field names whose values are never written, whatever they hold.
 _SECRET_NAMES = ("secret", "password", "token", "authorization", "credential")
 MASK = "***"
+#: Secrets shorter than this are not masked by substring. Entra ID issues 40-character client secrets; a secret
+#: of a few characters protects nothing, and replacing every "a" in a message would make it unreadable.
+MIN_MASKED_LENGTH = 8
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret masked, also in its whitespace-collapsed form (one-line messages collapse it)."""
+    for secret in secrets:
+        if len(secret) < MIN_MASKED_LENGTH:
+            continue
+        for form in (secret, " ".join(secret.split())):
+            if form:
+                text = text.replace(form, MASK)
+    return text
 
 
 def _is_secret_name(name: str) -> bool:
@@ -62,10 +76,7 @@ class EventLog:
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
-            for secret in self._secrets:
-                if secret in value:
-                    value = value.replace(secret, MASK)
-            return value
+            return mask_secrets(value, self._secrets)
         if isinstance(value, dict):
             return {str(k): (MASK if _is_secret_name(str(k)) else self._clean(v)) for k, v in value.items()}
         if isinstance(value, (list, tuple, set, frozenset)):

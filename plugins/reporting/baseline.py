@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from o365cis.findings import Status
-from plugins.records import CisRecord
+from plugins.reporting.records import CisRecord
 
 FAIL_ON_CHOICES: tuple[str, ...] = ("non-compliant", "regression", "error")
 #: The changes of CONTRACT.md section 3, in the order a reader wants them.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import escape
 
 from o365cis.findings import STATUS_ORDER
-from plugins.records import ScanRecords
 from plugins.reporting.document import counts_by_section, summary_counts
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS
+from plugins.reporting.records import ScanRecords
 
 CHART_TITLE = "CIS recommendations by section and status"
 

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from o365cis.findings import Status
-from plugins.records import CisRecord, ScanRecords
 from plugins.reporting.evidence import evidence_summary
+from plugins.reporting.records import CisRecord, ScanRecords
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",

@@ -12,7 +12,7 @@ from typing import Any
 
 import o365cis
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import CisRecord, ScanRecords
+from plugins.reporting.records import CisRecord, ScanRecords
 
 
 @functools.cache

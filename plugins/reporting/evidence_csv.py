@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 from o365cis.findings import Status
-from plugins.records import CisRecord, ScanRecords
 from plugins.reporting.csv_report import CSV_ENCODING, as_text
 from plugins.reporting.evidence import evidence_rows
+from plugins.reporting.records import CisRecord, ScanRecords
 
 EVIDENCE_CSV_COLUMNS: tuple[str, ...] = ("id", "status", "evidence_type", "object_id", "name", "detail")
 

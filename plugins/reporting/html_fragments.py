@@ -10,10 +10,10 @@ import re
 from html import escape
 
 from o365cis.findings import Status
-from plugins.records import CisRecord, ScanRecords
 from plugins.reporting.document import benchmark_info
 from plugins.reporting.evidence import EVIDENCE_KEYS, evidence_rows
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS, attention_rank
+from plugins.reporting.records import CisRecord, ScanRecords
 
 #: The `data-column-type` names of the CIS columns (pytest-html sorts on them), and of the baseline's column.
 CIS_COLUMNS: tuple[str, ...] = ("cisId", "cisTitle", "cisLevel", "cisStatus", "cisSource")

@@ -13,12 +13,12 @@ from typing import Any
 
 from o365cis.catalogue import SECTIONS
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import ScanRecords
 from plugins.reporting.baseline import change_counts
 from plugins.reporting.chart import status_chart_svg
 from plugins.reporting.document import benchmark_info, summary_counts
 from plugins.reporting.html_fragments import text_html
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS
+from plugins.reporting.records import ScanRecords
 
 _MODE_WORDS = {"live": "live scan", "snapshot": "saved snapshot", "demo": "demo tenant (a saved snapshot)"}
 

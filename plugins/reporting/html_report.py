@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from plugins.records import SCAN_RECORDS, ScanRecords, record_of
 from plugins.reporting import html_fragments, html_page
 from plugins.reporting.baseline import BASELINE
+from plugins.reporting.records import SCAN_RECORDS, ScanRecords, record_of
 
 _NO_LOG_PLACEHOLDER = "No log output captured."
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from o365cis.findings import Status
-from plugins.records import CisRecord
+from plugins.reporting.records import CisRecord
 
 
 def testcase_name(record: CisRecord) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from o365cis.findings import Status
-from plugins.records import CisRecord, ScanRecords
 from plugins.reporting.baseline import change_counts, fails_run
 from plugins.reporting.palette import attention_rank
+from plugins.reporting.records import CisRecord, ScanRecords
 
 #: The `-r` letters whose lines the CIS summary replaces (F and S are pytest's old spellings of f and s).
 _REPLACED_CHARS = frozenset("fEsFS")

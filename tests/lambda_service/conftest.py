@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -13,14 +14,17 @@ from aiosmtpd.controller import Controller
 from moto.server import ThreadedMotoServer
 
 from o365cis.lambda_service.config import ServiceConfig
+from o365cis.lambda_service.handlers import ScanServices
 from o365cis.lambda_service.status import StatusStore
 
+from .fakes import FakeScan
 from .servers import (
     REGION,
     SCAN_FUNCTION,
     MotoEndpoint,
     RecordingHandler,
     SmtpServer,
+    StallingHandler,
     authenticator,
     dummy_zip,
     free_port,
@@ -122,43 +126,82 @@ def smtp_ca_path(smtp_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) 
     return path
 
 
-@pytest.fixture
-def smtp_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer]:
-    """SMTP requiring STARTTLS, with AUTH (PLAIN/LOGIN) allowed only after it, on a loopback port."""
-    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
-    controller = Controller(
-        RecordingHandler(server),
-        hostname="127.0.0.1",
-        port=server.port,
-        tls_context=server_tls_context(smtp_ca),
-        require_starttls=True,
-        authenticator=authenticator(server),
-        auth_require_tls=True,
-        auth_required=True,
-    )
+def _serving(server: SmtpServer, handler: RecordingHandler, **options: Any) -> Iterator[SmtpServer]:
+    """Run an aiosmtpd controller for `server` with these options until the test is over."""
+    controller = Controller(handler, hostname=server.host, port=server.port, **options)
     controller.start()
     try:
         yield server
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def fake_scan() -> FakeScan:
+    """A scan step that writes both reports."""
+    return FakeScan()
+
+
+@pytest.fixture
+def scan_services(
+    service_config: ServiceConfig, store: StatusStore, smtp_server: SmtpServer, fake_scan: FakeScan
+) -> ScanServices:
+    """The scan function's collaborators: moto's DynamoDB, the STARTTLS+AUTH SMTP server, the fake scan."""
+    return ScanServices(config=service_config, store=store, mail=smtp_server.settings(), scan=fake_scan)
+
+
+def _starttls_options(server: SmtpServer, ca: trustme.CA) -> dict[str, Any]:
+    """STARTTLS required, AUTH (PLAIN/LOGIN) required and allowed only after it."""
+    return {
+        "tls_context": server_tls_context(ca),
+        "require_starttls": True,
+        "authenticator": authenticator(server),
+        "auth_require_tls": True,
+        "auth_required": True,
+    }
+
+
+@pytest.fixture
+def smtp_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer]:
+    """SMTP requiring STARTTLS, with AUTH (PLAIN/LOGIN) allowed only after it, on a loopback port."""
+    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
+    yield from _serving(server, RecordingHandler(server), **_starttls_options(server, smtp_ca))
 
 
 @pytest.fixture
 def smtps_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer]:
     """SMTP over implicit TLS (the MAIL_USE_SSL case), with AUTH required."""
     server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
-    controller = Controller(
+    yield from _serving(
+        server,
         RecordingHandler(server),
-        hostname="127.0.0.1",
-        port=server.port,
         ssl_context=server_tls_context(smtp_ca),
         authenticator=authenticator(server),
         # aiosmtpd 1.4 counts only STARTTLS as TLS for AUTH; this whole connection is TLS already.
         auth_require_tls=False,
         auth_required=True,
     )
-    controller.start()
-    try:
-        yield server
-    finally:
-        controller.stop()
+
+
+@pytest.fixture
+def plain_smtp_server(smtp_ca_path: Path) -> Iterator[SmtpServer]:
+    """SMTP without any TLS (a local relay or sink), AUTH accepted in the clear."""
+    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
+    yield from _serving(server, RecordingHandler(server), authenticator=authenticator(server), auth_require_tls=False)
+
+
+#: How long the stalling SMTP server sits on a message before answering.
+STALL_SECONDS = 30.0
+
+
+@pytest.fixture
+def stalling_smtp_server(smtp_ca: trustme.CA, smtp_ca_path: Path) -> Iterator[SmtpServer]:
+    """SMTP with STARTTLS and AUTH that answers the message only after STALL_SECONDS."""
+    server = SmtpServer("127.0.0.1", free_port(), smtp_ca_path)
+    yield from _serving(server, StallingHandler(server, STALL_SECONDS), **_starttls_options(server, smtp_ca))
+
+
+@pytest.fixture
+def kms_key(moto_server: MotoEndpoint) -> str:
+    """A symmetric KMS key on moto, as deploy/template.yaml's SecretKey."""
+    return str(moto_server.client("kms").create_key(Description="o365cis client secrets")["KeyMetadata"]["Arn"])

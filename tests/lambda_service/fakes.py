@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,7 @@ class FakeProbe:
 class RecordingInvoker(LambdaInvoker):
     """The real invoker (moto answers it), remembering each job it handed over and Lambda's echo of it."""
 
-    def __init__(self, client: Any, function_name: str) -> None:
+    def __init__(self, client: Any, function_name: str, seal: Any = None) -> None:
         self.echoes: list[dict[str, Any]] = []
         self.invocation_types: list[str] = []
         self.jobs: list[ScanJob] = []
@@ -82,7 +81,7 @@ class RecordingInvoker(LambdaInvoker):
             self.invocation_types.append(request.headers.get("X-Amz-Invocation-Type", b"").decode())
 
         client.meta.events.register("before-send.lambda.Invoke", capture_headers)
-        super().__init__(_EchoingClient(client, self.echoes), function_name)
+        super().__init__(_EchoingClient(client, self.echoes), function_name, seal)
 
     def start(self, job: ScanJob) -> None:
         super().start(job)
@@ -126,22 +125,6 @@ class FakeScan:
         html_path = workdir / "report.html"
         html_path.write_text(f"<html><body>Report for {job.tenant_id}</body></html>", encoding="utf-8")
         return ScanReport(summary=dict(self.summary), json_path=json_path, html_path=html_path, error=self.error)
-
-
-@dataclass
-class BlockedScan:
-    """A scan step that never finishes on its own (released by the test), to exercise the timeout."""
-
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def __call__(self, job: ScanJob, workdir: Path, allowance: float | None) -> ScanReport:
-        from o365cis.lambda_service.scan_step import run_with_allowance
-
-        def work() -> ScanReport:
-            self.release.wait(30)
-            return ScanReport(error="released")
-
-        return run_with_allowance(work, allowance)
 
 
 @dataclass

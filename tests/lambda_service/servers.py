@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import io
@@ -71,9 +72,17 @@ class SmtpServer:
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
 
-    def environ(self, *, use_ssl: bool = False, use_tls: bool = True, password: str = SMTP_PASSWORD) -> dict[str, str]:
+    def environ(
+        self,
+        *,
+        use_ssl: bool = False,
+        use_tls: bool = True,
+        password: str = SMTP_PASSWORD,
+        allow_plaintext: bool = False,
+    ) -> dict[str, str]:
         """The MAIL_* variables that reach this server."""
         return {
+            "MAIL_ALLOW_PLAINTEXT": str(allow_plaintext),
             "MAIL_SERVER": self.host,
             "MAIL_PORT": str(self.port),
             "MAIL_USE_SSL": str(use_ssl),
@@ -103,6 +112,18 @@ class RecordingHandler:
         assert isinstance(message, EmailMessage)
         self.server.messages.append(message)
         return "250 Message accepted for delivery"
+
+
+class StallingHandler(RecordingHandler):
+    """Takes the message, then answers only after `delay` seconds: an SMTP send that outlives its deadline."""
+
+    def __init__(self, server: SmtpServer, delay: float) -> None:
+        super().__init__(server)
+        self.delay = delay
+
+    async def handle_DATA(self, smtp: Any, session: Session, envelope: Envelope) -> str:
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(smtp, session, envelope)
 
 
 def authenticator(server: SmtpServer) -> Callable[..., AuthResult]:

@@ -18,10 +18,16 @@ from cfnlint.decode import decode
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "deploy" / "template.yaml"
+#: The scan function's contract variables; the SMTP password comes from Secrets Manager, never MAIL_PASSWORD.
 CONTRACT_VARIABLES = {
-    "DB_TABLE_NAME", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_PORT", "MAIL_SERVER", "MAIL_USE_SSL",
-    "MAIL_USE_TLS", "TEMP_PATH", "USE_RATE_LIMITER", "FROM_ADDR",
+    "DB_TABLE_NAME", "MAIL_USERNAME", "MAIL_PASSWORD_SECRET_ARN", "MAIL_PORT", "MAIL_SERVER", "MAIL_USE_SSL",
+    "MAIL_USE_TLS", "MAIL_ALLOW_PLAINTEXT", "TEMP_PATH", "USE_RATE_LIMITER", "FROM_ADDR", "SCAN_TIMEOUT_SECONDS",
 }  # fmt: skip
+#: Both KMS grants require a requestId, and only a requestId, as encryption context.
+REQUEST_ID_CONTEXT = {
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["requestId"]},
+    "Null": {"kms:EncryptionContextKeys": "false"},
+}
 
 
 def _load_build_zip() -> Any:
@@ -44,9 +50,10 @@ def template() -> dict[str, Any]:
 
 
 def statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    """Every policy statement of one IAM role."""
+    """Every policy statement of one IAM role (a conditional one as it is when its condition holds)."""
     policies = template["Resources"][role]["Properties"]["Policies"]
-    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+    found = [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+    return [s["Fn::If"][1] if "Fn::If" in s else s for s in found]
 
 
 def actions(statement: dict[str, Any]) -> set[str]:
@@ -77,17 +84,35 @@ def test_request_role_may_only_write_its_table_and_invoke_the_scan(template: dic
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "lambda:InvokeFunction",
+        "kms:Encrypt",
     }
     assert granted["lambda:InvokeFunction"] == {"Fn::GetAtt": ["ScanFunction", "Arn"]}
+    assert granted["kms:Encrypt"] == {"Fn::GetAtt": ["SecretKey", "Arn"]}
+    (seal,) = [s for s in statements(template, "RequestFunctionRole") if "kms:Encrypt" in actions(s)]
+    assert seal["Condition"] == REQUEST_ID_CONTEXT
     assert granted["dynamodb:PutItem"] == granted["dynamodb:UpdateItem"] == {"Fn::GetAtt": ["StatusTable", "Arn"]}
     assert granted["logs:PutLogEvents"] == {"Fn::Sub": "${RequestLogGroup.Arn}:*"}
 
 
-def test_scan_role_may_only_update_its_table(template: dict[str, Any]) -> None:
+def test_scan_role_may_only_update_its_table_open_secrets_and_report_failures(template: dict[str, Any]) -> None:
     granted = {action: dict(s["Resource"]) for s in statements(template, "ScanFunctionRole") for action in actions(s)}
-    assert set(granted) == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:UpdateItem"}
+    assert set(granted) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "lambda:InvokeFunction",
+        "secretsmanager:GetSecretValue",
+    }
     assert granted["dynamodb:UpdateItem"] == {"Fn::GetAtt": ["StatusTable", "Arn"]}
-    for role in ("RequestFunctionRole", "ScanFunctionRole"):
+    assert granted["kms:Decrypt"] == {"Fn::GetAtt": ["SecretKey", "Arn"]}
+    assert granted["lambda:InvokeFunction"] == {"Fn::GetAtt": ["FailureFunction", "Arn"]}
+    assert granted["secretsmanager:GetSecretValue"] == {"Ref": "MailPasswordSecretArn"}
+    (unseal,) = [s for s in statements(template, "ScanFunctionRole") if "kms:Decrypt" in actions(s)]
+    assert unseal["Condition"] == REQUEST_ID_CONTEXT
+    failure = {a: dict(s["Resource"]) for s in statements(template, "FailureFunctionRole") for a in actions(s)}
+    assert set(failure) == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:UpdateItem"}
+    for role in ("RequestFunctionRole", "ScanFunctionRole", "FailureFunctionRole"):
         assert all("*" not in str(a) for s in statements(template, role) for a in actions(s))
         assert "ManagedPolicyArns" not in template["Resources"][role]["Properties"]
 
@@ -100,8 +125,20 @@ def test_functions_have_their_handlers_and_environment(template: dict[str, Any])
     assert scan["Handler"] == "lambda_handler.scan_handler"
     assert set(request["Environment"]["Variables"]) >= {"DB_TABLE_NAME", "SCAN_FUNCTION_NAME", "USE_RATE_LIMITER"}
     assert set(scan["Environment"]["Variables"]) >= CONTRACT_VARIABLES
+    assert "MAIL_PASSWORD" not in scan["Environment"]["Variables"] and "MailPassword" not in template["Parameters"]
+    assert request["Environment"]["Variables"]["SECRET_KMS_KEY_ID"] == {"Fn::GetAtt": ["SecretKey", "Arn"]}
+    # Stale means RUNNING longer than the scan function can live.
+    for function in ("RequestFunction", "ScanFunction", "FailureFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["SCAN_TIMEOUT_SECONDS"] == str(scan["Timeout"])
     assert scan["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
-    assert template["Parameters"]["MailPassword"]["NoEcho"] is True
+    assert scan["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
+        "Type": "Lambda",
+        "Destination": {"Fn::GetAtt": ["FailureFunction", "Arn"]},
+    }
+    failure = resources["FailureFunction"]["Properties"]
+    assert failure["Handler"] == "lambda_handler.failure_handler"
+    assert failure["Environment"]["Variables"]["DB_TABLE_NAME"] == {"Ref": "StatusTable"}
 
 
 @pytest.fixture

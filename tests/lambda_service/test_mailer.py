@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -90,10 +91,34 @@ def test_untrusted_certificate_fails_tls(smtp_server: SmtpServer, reports: list[
 def test_plain_connection_to_a_starttls_only_server_is_refused(
     smtp_server: SmtpServer, reports: list[mailer.Attachment]
 ) -> None:
-    settings = smtp_server.settings(use_tls=False)
+    settings = smtp_server.settings(use_tls=False, allow_plaintext=True)
     with pytest.raises(mailer.MailError, match="SMTP server"):
         mailer.send(settings, build(settings, reports))
     assert smtp_server.messages == []
+
+
+def test_plaintext_smtp_is_refused_before_any_login_unless_allowed(
+    plain_smtp_server: SmtpServer, reports: list[mailer.Attachment]
+) -> None:
+    settings = plain_smtp_server.settings(use_tls=False)
+    with pytest.raises(mailer.MailError, match="refusing to send over SMTP without TLS .* MAIL_ALLOW_PLAINTEXT=True"):
+        mailer.send(settings, build(settings, reports))
+    assert plain_smtp_server.logins == [] and plain_smtp_server.messages == []
+
+    allowed = plain_smtp_server.settings(use_tls=False, allow_plaintext=True)
+    assert allowed.allow_plaintext
+    mailer.send(allowed, build(allowed, reports))
+    assert plain_smtp_server.logins == [SMTP_USER] and len(plain_smtp_server.messages) == 1
+
+
+def test_a_stalling_server_is_cut_at_the_deadline(
+    stalling_smtp_server: SmtpServer, reports: list[mailer.Attachment]
+) -> None:
+    settings = stalling_smtp_server.settings()  # MAIL_TIMEOUT 10 s per read; the deadline is shorter
+    started = time.monotonic()
+    with pytest.raises(mailer.MailError, match=r"did not accept the message within 2 s"):
+        mailer.send(settings, build(settings, reports), deadline=2.0)
+    assert time.monotonic() - started < 2.0 + 1.0
 
 
 def test_failure_message_names_the_cause() -> None:
@@ -111,6 +136,27 @@ def test_all_clear_subject() -> None:
         settings, "a@b.co", tenant_id="t.com", request_id="r", summary={"compliant": 3}, attachments=[]
     )
     assert message["Subject"].endswith("all evaluated recommendations pass")
+
+
+@pytest.mark.parametrize(
+    ("summary", "note", "verdict"),
+    [
+        ({"compliant": 3}, "The scan did not finish cleanly: timeout", "the scan did not finish; partial results"),
+        ({}, None, "no results"),
+        (
+            {"compliant": 3, "error": 2},
+            "The scan did not finish cleanly: x",
+            "2 need attention; the scan did not finish",
+        ),
+    ],
+)
+def test_errored_or_empty_runs_never_say_pass(summary: dict[str, int], note: str | None, verdict: str) -> None:
+    settings = MailSettings("smtp.example.org", 587, False, True, None, None, FROM_ADDR)
+    message = mailer.report_message(
+        settings, "a@b.co", tenant_id="t.com", request_id="r", summary=summary, attachments=[], note=note
+    )
+    assert message["Subject"].endswith(verdict)
+    assert "pass" not in message["Subject"] + message.get_content()
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ fake identity platform instead).
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -17,6 +18,7 @@ from o365cis.auth import AuthError
 from o365cis.lambda_service.config import ServiceConfig
 from o365cis.lambda_service.handlers import RequestServices, handle_request
 from o365cis.lambda_service.invoker import LambdaInvoker
+from o365cis.lambda_service.secrets import SecretBox
 from o365cis.lambda_service.status import StatusStore
 
 from .fakes import CLIENT, RECIPIENT, SECRET, TENANT, FakeContext, FakeProbe, RecordingInvoker, all_roles, request_event
@@ -216,3 +218,67 @@ def test_misconfigured_function_answers_500(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("DB_TABLE_NAME", raising=False)
     status, body = answer(handle_request(request_event("req-conf"), None))
     assert status == 500 and "DB_TABLE_NAME" in body["error"]
+
+
+def test_with_a_kms_key_the_invoke_payload_carries_no_plain_secret(
+    monkeypatch: pytest.MonkeyPatch,
+    moto_server: MotoEndpoint,
+    kms_key: str,
+    table_name: str,
+    scan_function: str,
+    probe: FakeProbe,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {
+        "DB_TABLE_NAME": table_name,
+        "SCAN_FUNCTION_NAME": scan_function,
+        "SECRET_KMS_KEY_ID": kms_key,
+    }.items():
+        monkeypatch.setenv(name, value)
+    services = RequestServices.from_env()
+    services.probe = probe
+    # The production invoker (bounded boto3 client, KMS seal) with moto's echo of what Lambda received.
+    services.invoker = recorder = RecordingInvoker(moto_server.client("lambda"), scan_function, services.invoker.seal)
+    assert answer(handle_request(request_event("req-kms"), FakeContext(), services))[0] == 202
+    (payload,) = recorder.echoes
+    access = payload["access_input"]
+    assert set(access) == {"client_id", "tenant_id", "client_secret_kms"}
+    assert SECRET not in json.dumps(payload) and SECRET not in capsys.readouterr().out
+    opened = moto_server.client("kms").decrypt(
+        CiphertextBlob=base64.b64decode(access["client_secret_kms"]), EncryptionContext={"requestId": "req-kms"}
+    )
+    assert opened["Plaintext"].decode() == SECRET
+
+
+def test_kms_failure_fails_the_queued_record(
+    service_config: ServiceConfig, store: StatusStore, probe: FakeProbe, moto_server: MotoEndpoint, scan_function: str
+) -> None:
+    box = SecretBox(moto_server.client("kms"), "arn:aws:kms:us-east-1:123456789012:key/no-such-key")
+    invoker = RecordingInvoker(moto_server.client("lambda"), scan_function, box.seal)
+    services = RequestServices(config=service_config, store=store, probe=probe, invoker=invoker)
+    status, body = answer(handle_request(request_event("req-nokey"), None, services))
+    assert (status, body["status"]) == (502, "FAILED") and invoker.echoes == []
+    record = store.get("req-nokey")
+    assert record is not None and record["status"] == "FAILED"
+    assert record["error"].startswith("the scan could not be started: cannot encrypt the client secret with KMS: ")
+
+
+def test_a_stale_running_record_is_recorded_failed_by_the_next_request(
+    service_config: ServiceConfig, probe: FakeProbe, invoker: RecordingInvoker, moto_server: MotoEndpoint
+) -> None:
+    store = StatusStore(moto_server.client("dynamodb"), service_config.table_name, stale_after_seconds=900)
+    services = RequestServices(config=service_config, store=store, probe=probe, invoker=invoker)
+    store.start("req-stuck", TENANT, RECIPIENT)
+    old = "2026-01-01T00:00:00Z"  # what a scan killed by the platform long ago leaves behind
+    moto_server.client("dynamodb").update_item(
+        TableName=service_config.table_name,
+        Key={"requestId": {"S": "req-stuck"}},
+        UpdateExpression="SET startedAt = :old",
+        ExpressionAttributeValues={":old": {"S": old}},
+    )
+    status, body = answer(handle_request(request_event("req-stuck"), None, services))
+    assert (status, body["status"]) == (409, "DUPLICATE") and invoker.jobs == []
+    raw = moto_server.client("dynamodb").get_item(
+        TableName=service_config.table_name, Key={"requestId": {"S": "req-stuck"}}
+    )["Item"]
+    assert raw["status"] == {"S": "FAILED"} and raw["error"]["S"].startswith("stale: ")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from plugins.records import ScanRecords
+from plugins.reporting.records import ScanRecords
 
 from .fake_scan import FakeScanOutputs, FakeScanRun, write_fake_scan
 from .headless_browser import HeadlessChromium
@@ -36,7 +36,7 @@ def sample_scan() -> ScanRecords:
 def run_fake_scan(pytester: pytest.Pytester) -> Callable[..., FakeScanRun]:
     """Run six fake recommendations (one per status) through pytest with every report turned on.
 
-    A throwaway plugin stands in for plugins/cis_plugin.py, doing what it promises: records on the
+    A throwaway plugin stands in for plugins/reporting/reporter.py, doing what it promises: records on the
     reports, JUnit properties, the html plugin registered under --html, JSON and CSV at session end.
     """
     write_fake_scan(pytester.path)

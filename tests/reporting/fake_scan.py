@@ -1,6 +1,6 @@
 """Source of the throwaway plugin and fake recommendations that the end-to-end tests run with pytester.
 
-The plugin does what plugins/cis_plugin.py promises the reporters: a CisRecord on the report that
+The plugin does what plugins/reporting/reporter.py promises the reporters: a CisRecord on the report that
 decides a test's outcome, the cis_* JUnit properties, the html plugin registered under --html, and the
 JSON and CSV written at session end. Each fake recommendation ends in one of the six statuses.
 """
@@ -42,7 +42,7 @@ from __future__ import annotations
 import pytest
 
 from o365cis.findings import Status
-from plugins.records import SCAN_RECORDS, CisRecord, ScanRecords
+from plugins.reporting.records import SCAN_RECORDS, CisRecord, ScanRecords
 from plugins.reporting import html_report
 from plugins.reporting.csv_report import write_csv
 from plugins.reporting.document import write_json

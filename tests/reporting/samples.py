@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from o365cis.findings import Status
-from plugins.records import CisRecord
+from plugins.reporting.records import CisRecord
 
 #: Tenant-chosen names that would run script if a report forgot to escape them.
 SCRIPT_NAME = "<script>document.title='pwned'</script>"

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import ScanRecords
 from plugins.reporting.chart import CHART_TITLE, status_chart_svg
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS, attention_rank
+from plugins.reporting.records import ScanRecords
 
 from .samples import SCRIPT_NAME, make_record
 

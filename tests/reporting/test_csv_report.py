@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 from o365cis.findings import Status
-from plugins.records import ScanRecords
 from plugins.reporting.csv_report import CSV_COLUMNS, write_csv
 from plugins.reporting.evidence import evidence_summary
+from plugins.reporting.records import ScanRecords
 
 from .samples import FORMULA_NAME, IMG_NAME, SCRIPT_NAME, make_record
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import ScanRecords
 from plugins.reporting.document import build_document, counts_by_section, summary_counts, write_json
+from plugins.reporting.records import ScanRecords
 
 from .samples import SCRIPT_NAME, make_record
 

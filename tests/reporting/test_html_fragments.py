@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 
 from o365cis.findings import STATUS_ORDER, Status
-from plugins.records import ScanRecords
 from plugins.reporting import html_fragments
 from plugins.reporting.palette import STATUS_COLOURS
+from plugins.reporting.records import ScanRecords
 
 from .samples import IMG_NAME, SCRIPT_NAME, make_record, sample_records
 

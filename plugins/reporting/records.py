@@ -13,7 +13,7 @@ from o365cis.findings import Status
 
 @dataclass
 class CisRecord:
-    """A recommendation's metadata (from its `cis` marker) joined with its finding."""
+    """A recommendation's metadata (from the catalogue) joined with its finding."""
 
     id: str
     title: str
