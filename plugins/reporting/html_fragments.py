@@ -1,4 +1,4 @@
-"""HTML pieces for the pytest-html report: CIS columns, status badges, detail rows and the summary.
+"""HTML pieces for the pytest-html report: CIS columns, status badges and detail rows.
 
 Every piece is one line (no newline): pytest-html 4.x puts the detail HTML in the log box, whose
 script wraps each line starting with "E" in a span. All text from the tenant is escaped here.
@@ -10,6 +10,7 @@ import re
 from html import escape
 
 from o365cis.findings import Status
+from o365cis.settings import GUID_PATTERN
 from plugins.reporting.document import benchmark_info
 from plugins.reporting.evidence import EVIDENCE_KEYS, evidence_rows
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS, attention_rank
@@ -39,15 +40,14 @@ _SOURCE_LABELS = {
 #: How the change column sorts: what got worse first.
 _CHANGE_RANK = {"regressed": 0, "new": 1, "fixed": 2, "changed": 3, "unchanged": 4}
 
-# Entra admin center deep links (entra.microsoft.com, the blades Microsoft's own portal links use) for the
-# evidence types that name a directory object by its object id. Other evidence (Exchange policies, settings,
+# Entra admin center deep links (entra.microsoft.com: the blade addresses the admin center itself shows) for
+# the evidence types that name a directory object by its object id. Other evidence (Exchange policies, settings,
 # Secure Score controls, sign-in summaries of Microsoft's own apps) has no per-object page to open.
 ADMIN_PORTAL_LINKS: dict[str, str] = {
     "policy": "https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/PolicyBlade/policyId/{id}",
     "user": "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/{id}",
     "group": "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/{id}",
 }
-_OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def text_html(value: object) -> str:
@@ -134,7 +134,7 @@ def detail_html(record: CisRecord) -> str:
 def admin_portal_link(evidence_type: str, object_id: str) -> str | None:
     """The Entra admin center page of the object this evidence names, when it has one."""
     template = ADMIN_PORTAL_LINKS.get(evidence_type)
-    if template is None or not _OBJECT_ID.fullmatch(object_id):
+    if template is None or not GUID_PATTERN.fullmatch(object_id):
         return None
     return template.format(id=object_id)
 
