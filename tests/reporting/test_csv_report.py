@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from o365cis.findings import Status
-from plugins.reporting.csv_report import CSV_COLUMNS, write_csv
+from plugins.reporting.csv_report import CELL_LIMIT, CSV_COLUMNS, write_csv
 from plugins.reporting.evidence import evidence_summary
 from plugins.reporting.records import ScanRecords
 
@@ -110,3 +111,17 @@ def test_an_empty_scan_writes_only_the_header(tmp_path: Path) -> None:
     target = write_csv(tmp_path / "empty.csv", ScanRecords())
 
     assert target.read_text(encoding="utf-8-sig").splitlines() == [",".join(CSV_COLUMNS)]
+
+
+def test_long_evidence_is_capped_below_excels_cell_limit(tmp_path: Path) -> None:
+    evidence = [
+        {"type": "user", "id": f"u-{i}", "name": f"user{i}@contoso.com", "detail": "x" * 40} for i in range(900)
+    ]
+    scan = ScanRecords(records=[make_record("1.1.2", Status.NON_COMPLIANT, evidence=evidence)])
+
+    cell = read_rows(write_csv(tmp_path / "results.csv", scan))[0]["evidence"]
+
+    assert len(evidence_summary(evidence)) > 32_767
+    assert len(cell) <= CELL_LIMIT < 32_767
+    assert cell.startswith("user:user0@contoso.com [u-0]")
+    assert re.search(r" … \([\d,]+ more characters: see the JSON results\)$", cell)
