@@ -82,6 +82,9 @@ def test_document_has_exactly_the_contract_keys(scan: PytestRun) -> None:
     assert document["benchmark"] == {"name": "CIS Microsoft 365 Foundations Benchmark", "version": "1.3.0"}
     assert set(document["tenant"]) == {"id", "name", "initial_domain"} and set(document["scanner"]) == {"version"}
     assert set(document["run"]) == RUN_KEYS and document["run"]["mode"] == "live"
+    # A live scan reads its data as it runs; only a snapshot's data is older than the scan.
+    assert document["run"]["data_as_of"] == document["started"]
+    assert re.fullmatch(r"[0-9a-f]{64}", document["run"]["config_sha256"])
     assert len(document["results"]) == 84
     for result in document["results"]:
         # `waiver` is on waived results (and non_compliant ones whose waiver expired) only.
