@@ -16,12 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT, PytestRun, benchmark_key, ids_where, report_options, run_concurrently, run_pytest
+from .conftest import (
+    DEMO_BASELINE,
+    REPO_ROOT,
+    PytestRun,
+    benchmark_key,
+    ids_where,
+    report_options,
+    run_concurrently,
+    run_pytest,
+)
 
 DEMO_SNAPSHOT = REPO_ROOT / "o365cis" / "demo" / "demo_tenant.json"
 DEMO_CONFIG = REPO_ROOT / "o365cis" / "demo" / "demo_config.yaml"
-#: An older results document of the demo tenant, edited so that a comparison shows every kind of change.
-DEMO_BASELINE = REPO_ROOT / "tests" / "data" / "demo_results_2026-10-30.json"
 #: What the edits in DEMO_BASELINE make of today's demo results.
 BASELINE_CHANGES = {
     "1.1.1": ("regressed", "compliant"),

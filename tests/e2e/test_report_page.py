@@ -17,8 +17,7 @@ import pytest
 
 from tests.reporting.headless_browser import chromium_for_tests, unavailable
 
-from .conftest import PytestRun, benchmark_key, report_options, run_concurrently, run_pytest
-from .test_demo_selection_and_ci import DEMO_BASELINE
+from .conftest import DEMO_BASELINE, PytestRun, benchmark_key, report_options, run_concurrently, run_pytest
 
 LAPTOP = {"width": 1366, "height": 768}
 #: The launch flags every browser run here uses: headless, no sandbox (root in containers), no background traffic.
@@ -103,7 +102,7 @@ def tile(page: Any, label: str) -> Any:
     return page.locator(".cis-count-tile", has_text=label).filter(has=page.get_by_text(label, exact=True))
 
 
-# The first screen ---------------------------------------------------------------------------------------------------
+# The first screen -------------------------------------------------------------------------------------------------
 
 
 def test_first_screen_shows_score_counts_and_chart(open_report: Any, tmp_path: Path) -> None:
@@ -136,7 +135,7 @@ def test_pytest_scaffolding_is_not_shown(open_report: Any) -> None:
     assert "test_admins_require_mfa" not in body and "cis_tests/" not in body
 
 
-# The table -----------------------------------------------------------------------------------------------------------
+# The table --------------------------------------------------------------------------------------------------------
 
 
 def test_rows_show_recommendations_in_benchmark_order(open_report: Any) -> None:
@@ -243,7 +242,7 @@ def test_waived_detail_shows_the_waiver(open_report: Any) -> None:
     assert "Waiver: Partner extranet migration: domain allow list goes live in Q1 (expires 2027-03-31)" in text
 
 
-# With a baseline -------------------------------------------------------------------------------------------------------
+# With a baseline --------------------------------------------------------------------------------------------------
 
 
 def test_baseline_column_and_change_summary(open_report: Any, tmp_path: Path) -> None:
@@ -272,7 +271,7 @@ def test_plain_report_has_no_baseline_column(open_report: Any) -> None:
     assert "Since" not in page.locator("#results-table-head").inner_text()
 
 
-# Offline, dark -----------------------------------------------------------------------------------------------------------
+# Offline, dark ----------------------------------------------------------------------------------------------------
 
 
 def test_page_works_offline(open_report: Any) -> None:
