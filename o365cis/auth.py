@@ -17,8 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from o365cis.http import HttpSession
-from o365cis.settings import ScanSettings
+from o365cis.http import HttpSession, TransportError
+from o365cis.settings import ScanSettings, Secret
 
 
 class AuthError(Exception):
@@ -49,6 +49,11 @@ _AADSTS_KINDS = {
         "the resource principal was not found in the tenant (service not provisioned or no consent)",
     ),
 }
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """Why a request failed, in one secret-free line: the scanner's own refusals say it, the rest by type."""
+    return str(exc) if isinstance(exc, TransportError) else type(exc).__name__
 
 
 def _first_line(text: str) -> str:
@@ -163,7 +168,7 @@ class TokenProvider:
             ) from None
         except requests.RequestException as exc:
             raise AuthError(
-                "unreachable", f"cannot reach the identity platform at {s.authority_url}: {type(exc).__name__}"
+                "unreachable", f"cannot reach the identity platform at {s.authority_url}: {_reason(exc)}"
             ) from None
         return self._app
 
@@ -179,7 +184,7 @@ class TokenProvider:
             except requests.RequestException as exc:
                 raise AuthError(
                     "unreachable",
-                    f"cannot reach the identity platform at {self.settings.authority_url}: {type(exc).__name__}",
+                    f"cannot reach the identity platform at {self.settings.authority_url}: {_reason(exc)}",
                 ) from None
             except ValueError as exc:
                 raise AuthError(
@@ -189,7 +194,9 @@ class TokenProvider:
             error = self._error_from(result)
             self.failures.append(str(error))
             raise error
-        return AppToken(result["access_token"], decode_claims(result["access_token"]))
+        # Out of the plain dict at once: a traceback shown with locals (pytest -l) must not print the token.
+        access_token = Secret(result.pop("access_token"))
+        return AppToken(access_token, decode_claims(access_token))
 
     def _error_from(self, result: dict[str, Any]) -> AuthError:
         codes = result.get("error_codes") or []

@@ -3,46 +3,252 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 #: Statuses worth retrying: throttling and the transient gateway errors Graph documents
 #: (https://learn.microsoft.com/graph/throttling and /graph/best-practices-concept#handling-expected-errors).
 RETRYABLE_STATUSES = frozenset({429, 503, 504})
 
+#: Seconds to open a connection, TLS handshake included (urllib3 keeps the connect timeout on the socket
+#: until the handshake is done, so a server that accepts TCP and never answers the ClientHello is bounded).
+CONNECT_TIMEOUT = 10.0
+#: Seconds of silence tolerated while waiting for a response's headers or its next body bytes.
+READ_TIMEOUT = 60.0
+#: Seconds one request may take from sending to the last body byte: a server dripping bytes cannot extend it.
+REQUEST_DEADLINE = 120.0
+#: Largest response body read, in bytes: far above Graph's largest page (999 objects) and Exchange's (1000).
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class TransportError(requests.RequestException):
+    """A response refused by this scanner's own rules; the message is one line, names the cause, holds no secret."""
+
+
+class RedirectRefused(TransportError):
+    """A 3xx answer: never followed, since the token, the Exchange body or a client secret would go along."""
+
+
+class BodyTooLarge(TransportError):
+    """The response body exceeds the configured cap."""
+
+
+class UndecodableBody(TransportError):
+    """The body is not JSON the scanner can read (invalid, badly encoded, or nested too deep for the decoder)."""
+
+
+class DeadlineExceeded(TransportError, requests.Timeout):
+    """The request outlived its overall deadline (a slow drip); retried like any timeout, within the budget."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds every request of a scan lives within (O365CIS_* variables override them, see scan.py)."""
+
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    request_deadline: float = REQUEST_DEADLINE
+    max_body_bytes: int = MAX_BODY_BYTES
+
 
 class HttpSession(requests.Session):
-    """A requests session that trusts one CA bundle on every request.
+    """A requests session that trusts one CA bundle, follows no redirect and bounds every request.
 
     requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override `Session.verify` (it merges the
     environment per request), so a configured bundle is passed explicitly on each call instead.
-    Proxy variables from the environment still apply.
+    Proxy variables from the environment still apply. msal is handed this session and ignores its own
+    timeout then, so the bounds live here and hold for the token endpoint and OpenID discovery too.
     """
 
-    def __init__(self, ca_bundle: str | None = None, user_agent: str = "o365-cis") -> None:
+    def __init__(
+        self, ca_bundle: str | None = None, user_agent: str = "o365-cis", limits: Limits | None = None
+    ) -> None:
         super().__init__()
         self.ca_bundle = ca_bundle
+        self.limits = limits or Limits()
         self.headers["User-Agent"] = user_agent
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(  # type: ignore[override]
+        self, method: str | bytes, url: str | bytes, *args: Any, deadline: float | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """Send one request; `deadline` (time.monotonic()) may shorten the overall per-request deadline."""
         if self.ca_bundle and kwargs.get("verify") is None:
             kwargs["verify"] = self.ca_bundle
-        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        limits = self.limits
+        ends = time.monotonic() + limits.request_deadline
+        ends = min(ends, deadline) if deadline is not None else ends
+        remaining = max(0.1, ends - time.monotonic())
+        # The caller's timeout may only be shorter; msal passes none, or its own.
+        kwargs["timeout"] = _tighter(kwargs.get("timeout"), (limits.connect_timeout, limits.read_timeout), remaining)
+        kwargs["allow_redirects"] = False
+        kwargs["stream"] = True
+        response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        try:
+            if 300 <= response.status_code < 400:
+                raise RedirectRefused(
+                    f"{_host(str(url))} answered {response.status_code} redirecting to "
+                    f"{_host(response.headers.get('Location') or '') or 'a path'}; redirects are never followed"
+                )
+            _read_bounded(response, ends, limits.max_body_bytes)
+        finally:
+            response.close()
+        return response
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, without any user information (which could hold a credential)."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    except ValueError:  # a malformed port
+        return "(malformed URL)"
+
+
+def _tighter(given: Any, default: tuple[float, float], remaining: float) -> tuple[float, float]:
+    """(connect, read) timeouts no longer than the defaults, the caller's, and the time left."""
+    connect, read = default
+    if isinstance(given, (int, float)):
+        connect, read = min(connect, given), min(read, given)
+    elif isinstance(given, tuple) and len(given) == 2:
+        connect = min(connect, given[0]) if given[0] is not None else connect
+        read = min(read, given[1]) if given[1] is not None else read
+    return min(connect, remaining), min(read, remaining)
+
+
+def _read_bounded(response: requests.Response, ends: float, max_bytes: int) -> None:
+    """Read the body in chunks, checking the deadline and the size cap between chunks; store it on `response`."""
+    host = _host(response.url or "")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"{host} announced a {int(declared)}-byte body; the cap is {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := _read_some(response, host):
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"{host} sent a body over the {max_bytes}-byte cap")
+        if time.monotonic() > ends:
+            raise DeadlineExceeded(f"{host} was still sending after the request deadline")
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+
+
+def _read_some(response: requests.Response, host: str) -> bytes:
+    """The bytes one socket read brings (b"" at the end), each read bounded by the read timeout.
+
+    read1, not read(n): read(n) waits for all n bytes, so a drip of a byte a second would only be looked at
+    every n seconds, and the deadline could not be checked in between.
+    """
+    try:
+        return bytes(response.raw.read1(_CHUNK, decode_content=True))
+    except urllib3.exceptions.ReadTimeoutError:
+        raise requests.exceptions.ReadTimeout(f"{host} sent nothing for the read timeout") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise TransportError(f"{host} sent a broken body ({type(exc).__name__})") from None
 
 
 def json_body(response: requests.Response) -> Any:
-    """The JSON body of an answer (None when empty); a non-JSON answer becomes a Graph-shaped error body."""
+    """The JSON body of an answer (None when empty); raises UndecodableBody for anything else.
+
+    Every decode failure counts: invalid JSON, bad encodings and nesting too deep for the decoder
+    (RecursionError from `[` x 100,000). The read then fails: an answer the scanner cannot read is never data.
+    """
     try:
-        return response.json() if response.content else None
-    except ValueError:
+        return json.loads(response.content) if response.content else None
+    except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type", "?")
-        return {"error": {"code": "InvalidJson", "message": f"non-JSON answer ({kind})"}}
+        raise UndecodableBody(
+            f"{_host(response.url or '')} answered {response.status_code} with a body that is not JSON ({kind})"
+        ) from None
+
+
+def decoded(response: requests.Response) -> tuple[int, Any]:
+    """(status, JSON body) of an answer, in the clients' convention (status 0: transport failure).
+
+    An error answer that is not JSON (a proxy's HTML page) keeps its status with a Graph-shaped error body, so a
+    403 still reads as a refusal; a success that is not JSON is a failure, never data.
+    """
+    try:
+        return response.status_code, json_body(response)
+    except UndecodableBody as exc:
+        code = "InvalidJson" if response.status_code >= 400 else type(exc).__name__
+        return (response.status_code if response.status_code >= 400 else 0), {
+            "error": {"code": code, "message": str(exc)}
+        }
+
+
+def same_origin(url: str, base: str) -> bool:
+    """True when `url` has the scheme, host and port of `base` (default ports spelt out or not)."""
+    try:
+        link, origin = urlsplit(url), urlsplit(base)
+        return (link.scheme, link.hostname, _port(link)) == (origin.scheme, origin.hostname, _port(origin))
+    except ValueError:  # a malformed port
+        return False
+
+
+def _port(parts: Any) -> int | None:
+    return parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+
+
+#: Anything shaped like a bearer token or a JWT (a proxy may echo the Authorization header in an error).
+_TOKEN_LIKE = re.compile(r"(Bearer\s+\S+|eyJ[\w-]+\.[\w-]+\.?[\w-]*)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Drop anything shaped like a bearer token."""
+    return _TOKEN_LIKE.sub("[redacted]", text)
+
+
+def redact_body(body: Any) -> Any:
+    """A JSON body with every string (keys included) redacted, for error bodies before they are recorded."""
+    if isinstance(body, str):
+        return redact(body)
+    if isinstance(body, dict):
+        return {redact(str(k)): redact_body(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [redact_body(item) for item in body]
+    return body
+
+
+class PagingLimits:
+    """Bounds of one collection read: no link twice, at most `max_pages` pages and `max_items` items.
+
+    A server whose nextLink points to itself (or cycles) would otherwise page for ever.
+    """
+
+    max_pages = 10_000
+    max_items = 5_000_000
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self._seen: set[str] = set()
+        self._pages = 0
+        self._items = 0
+
+    def problem(self, link: str, items: int) -> str | None:
+        """Why paging must stop after a page of `items` items pointing to `link`, or None to go on."""
+        self._pages += 1
+        self._items += items
+        if self._items > self.max_items:
+            return f"{self.collection} returned more than {self.max_items} items; paging stopped"
+        if self._pages >= self.max_pages:
+            return f"{self.collection} has more than {self.max_pages} pages; paging stopped"
+        if link in self._seen:
+            return f"{self.collection} repeats a nextLink (a paging loop); paging stopped"
+        self._seen.add(link)
+        return None
 
 
 class BudgetExhausted(Exception):
@@ -135,14 +341,21 @@ def send(
     refreshed = False
     last = "no answer"
     kwargs.setdefault("timeout", policy.timeout)
+    if isinstance(session, HttpSession):
+        # No single attempt may outlive the budget, however slowly the server drips its answer.
+        kwargs["deadline"] = deadline
     for attempt in range(1, policy.max_attempts + 1):
         if limiter is not None:
             limiter.wait()
         retry_after: str | None = None
+        if time.monotonic() >= deadline:
+            raise BudgetExhausted(
+                f"{last} after {attempt - 1} attempts; retry budget of {policy.budget_seconds:g} s exhausted"
+            )
         try:
             response = session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            last = f"{type(exc).__name__}"
+            last = str(exc) if isinstance(exc, TransportError) else f"{type(exc).__name__}"
         else:
             if response.status_code == 401 and on_unauthorized is not None and not refreshed:
                 refreshed = True

@@ -19,15 +19,43 @@ from o365cis.exchange.client import ExchangeAdminClient, ExchangeReader, Exchang
 from o365cis.exchange.cmdlets import CmdletCall
 from o365cis.findings import ReadError
 from o365cis.graph.client import GraphClient, live_fetch, replay_fetch
-from o365cis.http import HttpSession, RateLimiter, RetryPolicy
-from o365cis.settings import ScanSettings
+from o365cis.http import HttpSession, Limits, RateLimiter, RetryPolicy
+from o365cis.settings import ScanSettings, SettingsError
 from o365cis.snapshot import Snapshot, load_snapshot
 
 
 def retry_policy_from_env() -> RetryPolicy:
     """The retry policy; O365CIS_RETRY_BUDGET (seconds) bounds the time one request may take with retries."""
-    budget = float(os.environ.get("O365CIS_RETRY_BUDGET", "300"))
-    return RetryPolicy(budget_seconds=budget)
+    budget = _seconds("O365CIS_RETRY_BUDGET", RetryPolicy.budget_seconds)
+    return RetryPolicy(budget_seconds=budget, timeout=min(RetryPolicy.timeout, budget))
+
+
+def _seconds(variable: str, default: float) -> float:
+    """A positive number from the environment; a malformed one is a settings error (exit 4), not a crash."""
+    text = os.environ.get(variable, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise SettingsError(f"{variable} must be a number, got {text!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{variable} must be positive, got {text!r}")
+    return value
+
+
+def limits_from_env() -> Limits:
+    """Per-request bounds; O365CIS_REQUEST_DEADLINE (seconds) and O365CIS_MAX_RESPONSE_MB override the defaults.
+
+    The connect and read timeouts never exceed the overall deadline, so a small deadline (tests) bounds them too.
+    """
+    default = Limits()
+    deadline = _seconds("O365CIS_REQUEST_DEADLINE", default.request_deadline)
+    megabytes = _seconds("O365CIS_MAX_RESPONSE_MB", default.max_body_bytes / 2**20)
+    return Limits(
+        connect_timeout=min(default.connect_timeout, deadline),
+        read_timeout=min(default.read_timeout, deadline),
+        request_deadline=deadline,
+        max_body_bytes=int(megabytes * 2**20),
+    )
 
 
 @dataclass
@@ -119,10 +147,10 @@ class ScanContext:
 def open_live_scan(settings: ScanSettings, config: ScanConfig, *, record: bool = False) -> ScanContext:
     """Authenticate (raising AuthError before any recommendation runs) and connect to Graph."""
     started = dt.datetime.now(dt.UTC)
-    http = HttpSession(settings.ca_bundle)
+    policy = retry_policy_from_env()
+    http = HttpSession(settings.ca_bundle, limits=limits_from_env())
     tokens = TokenProvider(settings, http)
     token: AppToken = acquire_app_token(settings, tokens)
-    policy = retry_policy_from_env()
     limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
     tenant_id = str(token.claims.get("tid") or settings.tenant_id)
     recorder = Snapshot(tenant_id=tenant_id, graph_roles=token.roles) if record else None

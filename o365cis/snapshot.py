@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +67,20 @@ class Snapshot:
         }
 
     def save(self, path: str | Path) -> None:
+        """Write the snapshot readable by its owner only (0600): it describes the tenant's security posture."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1, sort_keys=False), encoding="utf-8")
+        write_private(tmp, json.dumps(self.to_json(), indent=1, sort_keys=False))
         tmp.replace(target)
+
+
+def write_private(path: str | Path, text: str) -> None:
+    """Write `text` to `path` with mode 0600 from the first byte (an existing file is truncated and narrowed)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
@@ -87,15 +97,37 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(
             f"snapshot {path} has version {data.get('version')!r}; this scanner reads version {VERSION}"
         )
-    roles = data.get("roles") or {}
-    exchange_roles = roles.get("exchange")
-    tenant = data.get("tenant") or {}
+    roles = _field(path, data, "roles", dict, {})
+    tenant = _field(path, data, "tenant", dict, {})
+    responses = _field(path, data, "responses", dict, {})
+    for key, value in responses.items():
+        if not isinstance(value, dict) or type(value.get("status")) is not int:
+            raise SnapshotError(f'snapshot {path}: responses["{key[:80]}"] must be an object with an integer "status"')
+    exchange_roles = _field(path, roles, "exchange", list, None, "roles.")
     return Snapshot(
-        tenant_id=tenant.get("id"),
-        tenant_name=tenant.get("name"),
-        created=data.get("created", ""),
-        graph_roles=frozenset(roles.get("graph") or ()),
-        exchange_roles=None if exchange_roles is None else frozenset(exchange_roles),
-        responses={k: RecordedResponse(v["status"], v.get("body")) for k, v in (data.get("responses") or {}).items()},
-        dns=data.get("dns") or {},
+        tenant_id=_field(path, tenant, "id", str, None, "tenant."),
+        tenant_name=_field(path, tenant, "name", str, None, "tenant."),
+        created=_field(path, data, "created", str, ""),
+        graph_roles=frozenset(_strings(path, _field(path, roles, "graph", list, [], "roles."), "roles.graph")),
+        exchange_roles=None if exchange_roles is None else frozenset(_strings(path, exchange_roles, "roles.exchange")),
+        responses={k: RecordedResponse(v["status"], v.get("body")) for k, v in responses.items()},
+        dns=_field(path, data, "dns", dict, {}),
     )
+
+
+def _field(path: str | Path, data: dict[str, Any], name: str, kind: type, default: Any, prefix: str = "") -> Any:
+    """data[name] when it has the expected JSON type; `default` when absent or null; else a one-line SnapshotError."""
+    value = data.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+        expected = names.get(kind) or kind.__name__
+        raise SnapshotError(f'snapshot {path}: "{prefix}{name}" must be {expected}, not {type(value).__name__}')
+    return value
+
+
+def _strings(path: str | Path, values: list[Any], name: str) -> list[str]:
+    if not all(isinstance(value, str) for value in values):
+        raise SnapshotError(f'snapshot {path}: "{name}" must be a list of strings')
+    return values

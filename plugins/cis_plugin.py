@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from o365cis.catalogue import LICENSES
+from o365cis.http import RetryPolicy
+from o365cis.outputs import release
 from o365cis.runner import SCAN_HANDOVER
 from o365cis.scan import ScanContext
 from plugins import collection, fixtures
@@ -93,7 +95,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # First in --help, right after the usage line ("_anonymous" is pytest's first group), and --demo named there.
     group = parser.getgroup(
         "cis",
-        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan (try `pytest --demo`: no credentials needed)",
+        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan (try `pytest --demo`: no credentials needed). "
+        f"Retries: a Retry-After is honoured up to {RetryPolicy.max_delay:g} s; one request with its retries ends "
+        f"within O365CIS_RETRY_BUDGET seconds (default {RetryPolicy.budget_seconds:g})",
         after="_anonymous",
     )
     for option, dest, variable, text in _OPTIONS:
@@ -239,6 +243,9 @@ def _scan_opened(config: pytest.Config, context: ScanContext, config_path: str |
         check_tenant(baseline, context.tenant_id)
     except BaselineError as exc:
         context.close()
+        # The report files claimed when the scan opened are still empty: remove them, as open_scan does.
+        outputs = fixtures.output_paths(config, {"snapshot_save": config.option.snapshot_save})
+        release(Path(path) for _, path in outputs if path)
         raise pytest.UsageError(f"o365-cis: {exc}") from None
 
 

@@ -26,6 +26,7 @@ from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
 from o365cis.exchange.client import ExchangeReader
 from o365cis.exchange.cmdlets import CmdletCall, cmdlets_for_requests
 from o365cis.findings import Finding, Status
+from o365cis.outputs import OutputPathError, claim_private_outputs, narrow, release
 from o365cis.rules.licensing import plan_label, plan_present
 from o365cis.runner import SCAN_HANDOVER
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
@@ -53,9 +54,24 @@ def config_file(config: pytest.Config, values: dict[str, Any]) -> str | None:
     return path
 
 
+def output_paths(config: pytest.Config, values: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(option, path) of every file the run writes."""
+    option = config.option
+    return [
+        ("--cis-json", option.cis_json),
+        ("--cis-csv", option.cis_csv),
+        ("--cis-csv-evidence", option.cis_csv_evidence),
+        ("--html", getattr(option, "htmlpath", None)),
+        ("--junitxml", getattr(option, "xmlpath", None)),
+        ("--snapshot-save", values["snapshot_save"]),
+    ]
+
+
 def open_scan(config: pytest.Config, values: dict[str, Any]) -> ScanContext:
     """Validate the option values and connect: every bad input is one line and exit status 4, before any test."""
+    created: list[Path] = []
     try:
+        created = claim_private_outputs(output_paths(config, values))
         scan_config: ScanConfig = load_config(config_file(config, values), frozenset(load_catalogue()))
         if config.option.cis_demo or values["snapshot"]:
             path = str(DEMO_SNAPSHOT) if config.option.cis_demo else values["snapshot"]
@@ -63,7 +79,8 @@ def open_scan(config: pytest.Config, values: dict[str, Any]) -> ScanContext:
         else:
             settings = build_settings(values)
             context = open_live_scan(settings, scan_config, record=bool(values["snapshot_save"]))
-    except (ConfigError, SettingsError, SnapshotError, AuthError) as exc:
+    except (ConfigError, SettingsError, SnapshotError, AuthError, OutputPathError) as exc:
+        release(created)
         handover = config.stash.get(SCAN_HANDOVER, None)
         if handover is not None:
             handover.report_error(str(exc))
@@ -109,6 +126,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if context.recorder is not None and config.option.snapshot_save:
         context.recorder.created = context.as_of.isoformat(timespec="seconds")
         context.recorder.save(config.option.snapshot_save)
+    narrow(path for _, path in output_paths(config, {"snapshot_save": config.option.snapshot_save}))
     context.close()
 
 

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Collection, Generator, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from o365cis.catalogue import sort_key
+from o365cis.outputs import release
+from plugins.fixtures import output_paths
 
 
 def parse_patterns(text: str | None) -> tuple[str, ...]:
@@ -98,6 +101,9 @@ class CisSelection:
             return
         self.nothing_selected = True
         silence_report_writers(session.config)
+        # The scan claimed its report files when it opened; those it created are empty and go again.
+        config = session.config
+        release(Path(path) for _, path in output_paths(config, {"snapshot_save": config.option.snapshot_save}) if path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.nothing_selected:

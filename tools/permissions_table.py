@@ -12,6 +12,9 @@ sys.path.insert(0, str(REPO))
 from o365cis.catalogue import load_catalogue, permission_notes  # noqa: E402
 
 START, END = "<!-- permissions:start -->", "<!-- permissions:end -->"
+#: A placeholder such as {compliance} left in a note would print literally in README (the catalogue converter,
+#: tools/catalogue_from_yaml.py, spells them out).
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 def permissions_markdown() -> str:
@@ -19,6 +22,8 @@ def permissions_markdown() -> str:
     catalogue = load_catalogue()
     rows = ["| permission | API | decides | evidence only | what it reads |", "|---|---|---|---|---|"]
     for name, info in permission_notes().items():
+        if _PLACEHOLDER.search(str(info["note"])):
+            raise ValueError(f"{name}: the catalogue note still holds a placeholder: {info['note']}")
         decisive = [r.id for r in catalogue.values() if name in r.permissions]
         evidence = [r.id for r in catalogue.values() if name in r.evidence_permissions and name not in r.permissions]
         rows.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -105,6 +106,7 @@ class DnsResolver:
     Each server is tried in order; a timeout or SERVFAIL is retried up to `attempts` times on that
     server before the next one is asked, REFUSED moves on at once. A truncated UDP answer is asked
     again over TCP. CNAMEs are followed (re-asking for the target when the server did not chase it).
+    One look-up, every server, retry and CNAME hop included, ends within `lifetime` seconds.
     """
 
     def __init__(
@@ -114,12 +116,15 @@ class DnsResolver:
         timeout: float = 2.0,
         attempts: int = 2,
         max_cname_depth: int = 8,
+        lifetime: float = 10.0,
     ) -> None:
         chosen = [s if isinstance(s, NameServer) else parse_server(s) for s in (servers or ())]
         self.servers: tuple[NameServer, ...] = tuple(chosen) if chosen else system_servers()
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.max_cname_depth = max_cname_depth
+        self.lifetime = lifetime
+        self._ends = threading.local()
         self._count = 0
         self._count_lock = threading.Lock()
 
@@ -131,6 +136,8 @@ class DnsResolver:
     def query_txt(self, name: str) -> DnsOutcome:
         """Look up TXT at `name`, following CNAMEs; never raises for DNS reasons."""
         qname = normalise_name(name)
+        # Per thread: look-ups run in parallel and each has its own lifetime.
+        self._ends.at = time.monotonic() + self.lifetime
         chain: list[str] = []
         current = qname
         for _ in range(self.max_cname_depth + 1):
@@ -188,6 +195,8 @@ class DnsResolver:
         """(answer, "") or (failure cause, what happened) for one server, with its retries."""
         cause, story = TIMEOUT, ""
         for attempt in range(1, self.attempts + 1):
+            if self._time_left() <= 0:
+                return TIMEOUT, f"look-up lifetime of {self.lifetime:g} s spent"
             query = dns.message.make_query(qname, dns.rdatatype.TXT, use_edns=0, payload=EDNS_PAYLOAD)
             try:
                 response = self._udp(query, server)
@@ -216,12 +225,20 @@ class DnsResolver:
 
     def _udp(self, query: dns.message.Message, server: NameServer) -> dns.message.Message:
         self._counted()
-        return dns.query.udp(query, server.host, timeout=self.timeout, port=server.port, ignore_unexpected=True)
+        return dns.query.udp(query, server.host, timeout=self._timeout(), port=server.port, ignore_unexpected=True)
 
     def _tcp(self, query: dns.message.Message, server: NameServer) -> dns.message.Message:
         # A truncated UDP answer is not usable, so whatever TCP gives (or its failure) is the answer.
         self._counted()
-        return dns.query.tcp(query, server.host, timeout=self.timeout, port=server.port)
+        return dns.query.tcp(query, server.host, timeout=self._timeout(), port=server.port)
+
+    def _time_left(self) -> float:
+        ends = getattr(self._ends, "at", None)
+        return self.lifetime if ends is None else ends - time.monotonic()
+
+    def _timeout(self) -> float:
+        """The query timeout, shortened to what is left of the look-up's lifetime."""
+        return max(0.01, min(self.timeout, self._time_left()))
 
     def _counted(self) -> None:
         with self._count_lock:

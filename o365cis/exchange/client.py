@@ -32,7 +32,19 @@ from o365cis.exchange.errors import (
     is_unknown_cmdlet,
 )
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BudgetExhausted, HttpSession, RateLimiter, RetryPolicy, json_body, send
+from o365cis.http import (
+    BudgetExhausted,
+    HttpSession,
+    PagingLimits,
+    RateLimiter,
+    RetryPolicy,
+    TransportError,
+    decoded,
+    redact_body,
+    same_origin,
+    send,
+)
+from o365cis.settings import Secret
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 PAGE_SIZE = 1000
@@ -162,17 +174,18 @@ class ExchangeAdminClient:
 
     def _record(self, key: str, status: int, body: Any) -> None:
         if self._recorder is not None:
-            self._recorder(key, status, body)
+            # Error bodies may echo the request's Authorization header: never store them raw.
+            self._recorder(key, status, body if status == 200 else redact_body(body))
 
     def _call(self, host: str, cmdlet: str, parameters: dict[str, Any]) -> tuple[int, Any]:
         """(200, {"value": all items}) or the failing (status, body); status 0 for transport failures."""
         url: str | None = f"{host}{invoke_path(self.tenant_id)}"
         payload = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}}
-        origin = urlsplit(host)[:2]
         items: Items = []
+        paging = PagingLimits(f"{cmdlet} on {urlsplit(host).hostname}")
         while url:
             try:
-                token = self._tokens(f"{host}/.default")
+                token = Secret(self._tokens(f"{host}/.default"))
             except Exception as exc:  # noqa: BLE001 - the auth module's errors are one-line and secret-free
                 return 0, {"error": {"code": "TokenAcquisitionFailed", "message": str(exc)[:300]}}
             with self._count_lock:
@@ -182,7 +195,10 @@ class ExchangeAdminClient:
                 # A long scan can outlive the Exchange token: ask for a new one once and resend.
                 if self._refresh is None:
                     return None
-                return {"Authorization": f"Bearer {self._refresh(scope)}"}
+                try:
+                    return {"Authorization": Secret(f"Bearer {self._refresh(scope)}")}
+                except Exception as exc:  # noqa: BLE001 - a refresh that fails is this read's failure, not the scan's
+                    raise _RefreshFailed(f"token refresh failed: {str(exc)[:300]}") from None
 
             try:
                 response = send(
@@ -194,7 +210,7 @@ class ExchangeAdminClient:
                     on_unauthorized=refreshed,
                     json=payload,
                     headers={
-                        "Authorization": f"Bearer {token}",
+                        "Authorization": Secret(f"Bearer {token}"),
                         "Accept": "application/json",
                         "X-AnchorMailbox": f"APP:{SYSTEM_MAILBOX}@{self.organization}",
                         "X-ResponseFormat": "json",
@@ -204,11 +220,15 @@ class ExchangeAdminClient:
                 )
             except BudgetExhausted as exc:
                 return 0, {"error": {"code": BUDGET_CODE, "message": str(exc)}}
+            except _RefreshFailed as exc:
+                return 0, {"error": {"code": "TokenAcquisitionFailed", "message": str(exc)}}
+            except TransportError as exc:
+                return 0, {"error": {"code": type(exc).__name__, "message": str(exc)}}
             except requests.RequestException as exc:
                 return 0, {"error": {"code": type(exc).__name__, "message": "request failed"}}
-            body = json_body(response)
-            if response.status_code >= 400:
-                return response.status_code, body
+            status, body = decoded(response)
+            if status >= 400 or status == 0:
+                return status, body
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 return 0, {
                     "error": {"code": "UnexpectedAnswer", "message": "the admin API answered without a value list"}
@@ -216,7 +236,7 @@ class ExchangeAdminClient:
             items.extend(item for item in body["value"] if isinstance(item, dict))
             next_link = body.get("@odata.nextLink")
             url = next_link if isinstance(next_link, str) and next_link else None
-            if url and urlsplit(url)[:2] != origin:
+            if url and not same_origin(url, host):
                 # Never send the token to another host than the one it was issued for.
                 return 0, {
                     "error": {
@@ -224,7 +244,14 @@ class ExchangeAdminClient:
                         "message": f"nextLink points to another host ({urlsplit(url).netloc})",
                     }
                 }
+            problem = paging.problem(url, len(body["value"])) if url else None
+            if problem:
+                return 0, {"error": {"code": "PagingStopped", "message": problem}}
         return 200, {"value": items}
+
+
+class _RefreshFailed(TransportError):
+    """The forced token refresh after a 401 failed: the read fails, the scan goes on."""
 
 
 class ExchangeReplay:

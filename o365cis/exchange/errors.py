@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from o365cis.findings import FailureKind, ReadError
+from o365cis.http import redact
 
 #: The application permission (API "Office 365 Exchange Online") every InvokeCommand call needs.
 EXCHANGE_PERMISSION = "Exchange.ManageAsApp"
@@ -71,7 +72,8 @@ def is_unknown_cmdlet(status: int, body: Any) -> bool:
 def classify_exchange_failure(status: int, body: Any, request: str, *, compliance: bool = False) -> ReadError:
     """Map an admin API answer that is not a success to a ReadError (catalogue "Failure signals")."""
     code, message = error_code_and_message(body)
-    said = (f"{code}: {message}" if code and message else code or message or f"HTTP {status}")[:300]
+    # A proxy may echo the Authorization header into the body: redact before the text is shown or recorded.
+    said = redact(f"{code}: {message}" if code and message else code or message or f"HTTP {status}")[:300]
     role = COMPLIANCE_ROLE if compliance else EXCHANGE_ROLE
     if status == 0:
         kind = {BUDGET_CODE: FailureKind.BUDGET, NOT_IN_SNAPSHOT_CODE: FailureKind.NOT_IN_SNAPSHOT}.get(

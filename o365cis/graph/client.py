@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,7 +12,19 @@ import requests
 
 from o365cis.auth import AuthError, TokenProvider
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BudgetExhausted, RateLimiter, RetryPolicy, json_body, send
+from o365cis.http import (
+    BudgetExhausted,
+    PagingLimits,
+    RateLimiter,
+    RetryPolicy,
+    TransportError,
+    decoded,
+    redact,
+    redact_body,
+    same_origin,
+    send,
+)
+from o365cis.settings import Secret
 from o365cis.snapshot import Snapshot
 
 
@@ -34,14 +45,6 @@ Fetch = Callable[[str, Mapping[str, str]], RawResponse]
 def request_key(relative_url: str) -> str:
     """The snapshot key of a GET: method and the URL relative to the Graph host."""
     return f"GET {relative_url}"
-
-
-_TOKEN_LIKE = re.compile(r"(Bearer\s+\S+|eyJ[\w-]+\.[\w-]+\.?[\w-]*)", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Drop anything shaped like a bearer token (a proxy may echo the Authorization header in an error)."""
-    return _TOKEN_LIKE.sub("[redacted]", text)
 
 
 def graph_error(body: Any) -> tuple[str, str]:
@@ -103,8 +106,12 @@ def classify_failure(status: int, body: Any, request: str, permission: str | Non
 class GraphClient:
     """Reads Graph for one scan. `fetch` does the transport: live HTTPS, or a snapshot replay."""
 
-    def __init__(self, base_url: str, fetch: Fetch, recorder: Snapshot | None = None) -> None:
+    def __init__(
+        self, base_url: str, fetch: Fetch, recorder: Snapshot | None = None, *, pin_links: bool = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: Follow only nextLinks on base_url's scheme, host and port (off for a replay: it sends no token).
+        self.pin_links = pin_links and bool(self.base_url)
         self._fetch = fetch
         self._recorder = recorder
         self._count = 0
@@ -115,13 +122,22 @@ class GraphClient:
         """Requests sent (pages included), for the benchmarks."""
         return self._count
 
-    @staticmethod
-    def _relative(url: str) -> str:
-        """Path and raw query of an absolute nextLink: snapshot keys stay host-independent (national
-        clouds, private endpoints) and the live transport puts its own host back."""
-        if not url.startswith(("https://", "http://")):
-            return url
+    def _relative(self, url: str, label: str) -> str:
+        """Path and raw query of a nextLink: snapshot keys stay host-independent (national clouds, private
+        endpoints) and the live transport puts its own host back.
+
+        Only a link on the configured scheme, host and port is followed: the token must not leave the Graph
+        host (`.evil.test/...` on base `https://graph.test` would otherwise become `graph.test.evil.test`).
+        A replay sends no token and takes the recorded links' paths as they are.
+        """
         parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            if self.pin_links and not same_origin(url, self.base_url):
+                raise ReadError(
+                    FailureKind.SERVICE, label, f"service failure: nextLink points to another host ({parts.netloc})"
+                )
+        elif not url.startswith("/"):
+            raise ReadError(FailureKind.SERVICE, label, "service failure: nextLink is neither absolute nor a path")
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def _get(self, relative_url: str, headers: Mapping[str, str], permission: str | None, label: str) -> Any:
@@ -129,7 +145,9 @@ class GraphClient:
             self._count += 1
         response = self._fetch(relative_url, headers)
         if self._recorder is not None:
-            self._recorder.record(request_key(relative_url), response.status, response.body)
+            # Error bodies may echo the request's Authorization header: never store them raw.
+            body = response.body if 200 <= response.status < 300 else redact_body(response.body)
+            self._recorder.record(request_key(relative_url), response.status, body)
         if response.status >= 400 or response.status == 0:
             raise classify_failure(response.status, response.body, label, permission)
         return response.body
@@ -161,14 +179,19 @@ class GraphClient:
     ) -> list[dict[str, Any]]:
         """Every item of a collection: follows @odata.nextLink as given, never rebuilding it."""
         items: list[dict[str, Any]] = []
+        label = f"GET {path}"
+        paging = PagingLimits(label)
         url: str | None = self._url(path, params)
         while url:
-            body = self._get(url, headers or {}, permission, f"GET {path}")
+            body = self._get(url, headers or {}, permission, label)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-                raise ReadError(FailureKind.SERVICE, f"GET {path}", "Graph answered without a value list")
+                raise ReadError(FailureKind.SERVICE, label, "Graph answered without a value list")
             items.extend(body["value"])
             next_link = body.get("@odata.nextLink")
-            url = self._relative(next_link) if isinstance(next_link, str) and next_link else None
+            url = self._relative(next_link, label) if isinstance(next_link, str) and next_link else None
+            problem = paging.problem(url, len(body["value"])) if url else None
+            if problem:
+                raise ReadError(FailureKind.SERVICE, label, f"service failure: {problem}")
         return items
 
 
@@ -183,7 +206,8 @@ def live_fetch(
     base = base_url.rstrip("/")
 
     def fetch(relative_url: str, headers: Mapping[str, str]) -> RawResponse:
-        url = relative_url if relative_url.startswith("https://") else base + relative_url
+        # GraphClient only hands over paths (nextLinks are checked against the base and made relative).
+        url = base + relative_url
         try:
             token = tokens.token(base)
         except AuthError as exc:
@@ -191,7 +215,7 @@ def live_fetch(
 
         def refreshed() -> dict[str, str]:
             # A long scan can outlive its token (about an hour): get a new one once and resend.
-            return {"Authorization": f"Bearer {tokens.token(base, force_refresh=True).access_token}"}
+            return {"Authorization": Secret(f"Bearer {tokens.token(base, force_refresh=True).access_token}")}
 
         try:
             response = send(
@@ -201,16 +225,21 @@ def live_fetch(
                 policy=policy,
                 limiter=limiter,
                 on_unauthorized=refreshed,
-                headers={"Authorization": f"Bearer {token.access_token}", "Accept": "application/json", **headers},
+                headers={
+                    "Authorization": Secret(f"Bearer {token.access_token}"),
+                    "Accept": "application/json",
+                    **headers,
+                },
             )
         except BudgetExhausted as exc:
             return RawResponse(0, {"error": {"code": "RetryBudgetExhausted", "message": str(exc)}})
         except AuthError as exc:
             return RawResponse(0, {"error": {"code": "TokenAcquisitionFailed", "message": str(exc)}})
+        except TransportError as exc:
+            return RawResponse(0, {"error": {"code": type(exc).__name__, "message": str(exc)}})
         except requests.RequestException as exc:
             return RawResponse(0, {"error": {"code": type(exc).__name__, "message": "request failed"}})
-        body = json_body(response)
-        return RawResponse(response.status_code, body)
+        return RawResponse(*decoded(response))
 
     return fetch
 

@@ -67,6 +67,8 @@ def report_message(
         verdict = "the scan did not finish; partial results"
     elif evaluated == 0:
         verdict = "no results"
+    elif int(summary.get("compliant", 0)) == 0:
+        verdict = "nothing was proven compliant; review the manual recommendations"
     else:
         verdict = "all evaluated recommendations pass"
     message["Subject"] = f"CIS Microsoft 365 scan of {tenant_id}: {verdict}"

@@ -16,8 +16,16 @@ from o365cis.findings import Evidence
 # Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
 # licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
 AAD_PREMIUM_P2: tuple[str, ...] = ("AAD_PREMIUM_P2",)  # Microsoft Entra ID P2 (eec0eb4f-6444-4f95-aba0-50c24d67f998)
-MDO: tuple[str, ...] = ("ATP_ENTERPRISE", "THREAT_INTELLIGENCE")  # Defender for Office 365 Plan 1 / Plan 2
-LOCKBOX: tuple[str, ...] = ("LOCKBOX_ENTERPRISE",)  # Customer Lockbox
+# Government (GCC) SKUs carry their own plan names, e.g. "Office 365 GCC G5" lists ATP_ENTERPRISE_GOV
+# (493ff600-6a2b-4db6-ad37-a7d4eb214516), THREAT_INTELLIGENCE_GOV (900018f1-0cdb-4ecb-94d4-90281760fdc6) and
+# LOCKBOX_ENTERPRISE_GOV (89b5d3b1-3855-49fe-b46c-87c66dbc1526).
+MDO: tuple[str, ...] = (  # Defender for Office 365 Plan 1 / Plan 2
+    "ATP_ENTERPRISE",
+    "THREAT_INTELLIGENCE",
+    "ATP_ENTERPRISE_GOV",
+    "THREAT_INTELLIGENCE_GOV",
+)
+LOCKBOX: tuple[str, ...] = ("LOCKBOX_ENTERPRISE", "LOCKBOX_ENTERPRISE_GOV")  # Customer Lockbox
 # Microsoft Intune Plan 1 (c1ec4a95-1f05-45b3-a911-aa3fa01094f5), the plan in M365 E3/E5, EMS and Business
 # Premium. INTUNE_O365 ("Mobile Device Management for Office 365", basic mobility) is not Intune and does not count.
 INTUNE: tuple[str, ...] = ("INTUNE_A",)
@@ -27,6 +35,9 @@ PLAN_LABELS: dict[str, str] = {
     "ATP_ENTERPRISE": "Microsoft Defender for Office 365 Plan 1",
     "THREAT_INTELLIGENCE": "Microsoft Defender for Office 365 Plan 2",
     "LOCKBOX_ENTERPRISE": "Customer Lockbox",
+    "ATP_ENTERPRISE_GOV": "Microsoft Defender for Office 365 Plan 1 for Government",
+    "THREAT_INTELLIGENCE_GOV": "Microsoft Defender for Office 365 Plan 2 for Government",
+    "LOCKBOX_ENTERPRISE_GOV": "Customer Lockbox for Government",
     "INTUNE_A": "Microsoft Intune Plan 1",
 }
 

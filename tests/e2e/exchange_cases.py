@@ -28,7 +28,8 @@ from tests.fake_tenant.data_tenant import DomainSpec
 from tests.fake_tenant.golden import build_compliant, golden_domains, golden_profile, tenant_identity
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.named import INTUNE_NOT_LICENSED
-from tests.fake_tenant.patching import PatchOp, graph_pointer, patch, without_roles
+from tests.fake_tenant.patching import PatchOp, cmdlet_pointer, graph_pointer, patch, without_roles
+from tests.fake_tenant.patching import escape_token as _escape
 from tests.fake_tenant.server import LoggedRequest
 from tests.harness.scan import fake_cloud, scan_command, write_config
 from tests.harness.tenants import full_golden_config, full_golden_tenant, with_exchange_and_dns
@@ -87,15 +88,6 @@ ALL_UNDER_TEST: tuple[str, ...] = EXCHANGE_DECIDED + DNS_DECIDED + EXCHANGE_EVID
 
 
 # ------------------------------------------------------------------------------------------------ pointers
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def cmdlet_pointer(cmdlet: str, *rest: str) -> str:
-    """JSON pointer to a cmdlet's output in the scenario (list tokens may be `Name=<name>`)."""
-    return "/extra/exchange/cmdlets/" + "/".join(_escape(t) for t in (cmdlet, *rest))
-
-
 def dns_pointer(name: str, *rest: str) -> str:
     """JSON pointer to a DNS name's entry in the scenario's zone."""
     return "/extra/dns/" + "/".join(_escape(t) for t in (name, *rest))

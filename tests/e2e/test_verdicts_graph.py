@@ -50,6 +50,9 @@ NON_COMPLIANT_VIA_SECURE_SCORE: frozenset[str] = frozenset({"1.1.8", "1.1.9", "1
 #: Evidence reads that another permission the scan keeps still allows: roleAssignments also accepts
 #: Directory.Read.All (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
 STILL_READABLE: frozenset[tuple[str, str]] = frozenset({("RoleManagement.Read.Directory", "5.11")})
+#: Permissions of the revised catalogue (issue 9) whose reads the rules do not make yet: the PIM-for-Groups
+#: eligibility read of 1.1.1 / 1.1.3 arrives with the rules phase, which adds its permission scan then.
+NOT_READ_YET: frozenset[str] = frozenset({"PrivilegedEligibilitySchedule.Read.AzureADGroup"})
 
 SCAN_TIMEOUT = 300
 WORKERS = min(4, (os.cpu_count() or 2) + 1)
@@ -338,7 +341,7 @@ def test_combined_permissions_are_disjoint() -> None:
 
 def test_every_decisive_graph_permission_is_withheld_somewhere() -> None:
     """Each Graph permission the catalogue's permissions summary lists is withheld by one permission scan."""
-    graph = {p for p, note in permission_notes().items() if note["api"] == "Microsoft Graph"}
+    graph = {p for p, note in permission_notes().items() if note["api"] == "Microsoft Graph"} - NOT_READ_YET
     withheld = {p for tested, _ in cases.PERMISSION_SCANS.values() for p in tested}
     assert graph <= withheld
 

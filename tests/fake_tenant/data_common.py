@@ -25,7 +25,8 @@ CONDITIONAL_ACCESS_ADMIN = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
 GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 DIRECTORY_SYNC_ACCOUNTS = "d29b2b05-8046-44ba-8758-1e26182fcf32"
 
-#: The catalogue's default "admin roles".
+#: The catalogue's default "admin roles": the 14 of Microsoft's "Require MFA for administrators" template
+#: (Global Reader is not one of them; o365cis.config.DEFAULT_ADMIN_ROLE_IDS).
 ADMIN_ROLES: tuple[str, ...] = (
     GLOBAL_ADMIN,
     PRIVILEGED_ROLE_ADMIN,
@@ -41,7 +42,6 @@ ADMIN_ROLES: tuple[str, ...] = (
     APPLICATION_ADMIN,
     CLOUD_APPLICATION_ADMIN,
     CONDITIONAL_ACCESS_ADMIN,
-    GLOBAL_READER,
 )
 
 #: Application ids of Microsoft first-party apps used in the data.

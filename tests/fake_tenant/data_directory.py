@@ -576,3 +576,29 @@ def _add_roles(directory: Directory, ids: IdSource, profile: TenantProfile, now:
     active(
         directory.named["sync"], DIRECTORY_SYNC_ACCOUNTS, start=now - dt.timedelta(days=2100), end=None, kind="Assigned"
     )
+
+
+def pim_group_eligibility(
+    group_id: str,
+    principal_id: str,
+    *,
+    start: dt.datetime,
+    access: str = "member",
+    end: dt.datetime | None = None,
+    member_type: str = "direct",
+) -> dict[str, Any]:
+    """A PIM for Groups privilegedAccessGroupEligibilityScheduleInstance: `principal_id` may activate `access`
+    ("member" or "owner") of the group (https://learn.microsoft.com/graph/api/resources/privilegedaccessgroupeligibilityscheduleinstance).
+    Such a member is not in the group's transitiveMembers until they activate."""
+    ids = IdSource(f"pim-group/{group_id}/{principal_id}/{access}")
+    schedule_id = ids.guid()
+    return {
+        "id": f"{schedule_id}_{access}_{ids.guid()}",
+        "groupId": group_id,
+        "principalId": principal_id,
+        "accessId": access,
+        "memberType": member_type,
+        "startDateTime": iso(start),
+        "endDateTime": iso(end) if end else None,
+        "eligibilityScheduleId": schedule_id,
+    }

@@ -95,6 +95,8 @@ def compliance_policies(
             "passwordRequiredType": "alphanumeric",
             "passwordMinutesOfInactivityBeforeLock": 5,
             "passwordExpirationDays": None,
+            # The work-profile password's own expiry (7.3 reads it): never expires.
+            "workProfilePasswordExpirationInDays": None,
             "passwordPreviousPasswordBlockCount": 5,
             "passwordSignInFailureCountBeforeFactoryReset": 10,
             "securityPreventInstallAppsFromUnknownSources": True,
@@ -237,6 +239,7 @@ def device_configurations(
             "passwordRequiredType": "atLeastAlphanumeric",
             "workProfilePasswordRequiredType": "atLeastAlphanumeric",
             "workProfilePasswordMinimumLength": 6,
+            "workProfilePasswordExpirationDays": None,
             "workProfileBlockNotificationsWhileDeviceLocked": True,
         }
     )

@@ -177,8 +177,10 @@ def control_profiles(
     *,
     states: Mapping[str, str] | None = None,
     absent: Sequence[str] = (),
+    deprecated: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """secureScoreControlProfiles; `states` gives a control a latest controlStateUpdates entry (e.g. Ignored)."""
+    """secureScoreControlProfiles; `states` gives a control a latest controlStateUpdates entry (e.g. Ignored);
+    the controls named in `deprecated` say so (Microsoft retires controls this way before removing them)."""
     states = states or {}
     profiles = []
     for rank, (name, (category, service, max_score, title)) in enumerate(CONTROLS.items(), start=1):
@@ -213,7 +215,7 @@ def control_profiles(
                 "title": title,
                 "complianceInformation": [],
                 "controlStateUpdates": updates,
-                "deprecated": False,
+                "deprecated": name in deprecated,
                 "implementationCost": "Low",
                 "lastModifiedDateTime": None,
                 "maxScore": float(max_score),

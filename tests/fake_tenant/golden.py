@@ -59,6 +59,7 @@ ALL_GRAPH_ROLES: tuple[str, ...] = (
     "User.Read.All",
     "AuditLog.Read.All",
     "RoleManagement.Read.Directory",
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
     "Policy.Read.B2BManagementPolicy",
     "SharePointTenantSettings.Read.All",
     "OrgSettings-AppsAndServices.Read.All",
@@ -205,6 +206,8 @@ def build_compliant(
         paths.ROLE_ASSIGNMENTS: directory.role_assignments,
         paths.ROLE_ELIGIBILITY_INSTANCES: directory.eligibility_instances,
         paths.ROLE_ASSIGNMENT_INSTANCES: directory.assignment_instances,
+        # Nobody is merely eligible for the role-assignable tier0 group (pim_group_eligibility adds someone).
+        paths.GROUP_ELIGIBILITY_INSTANCES: [],
         paths.CONDITIONAL_ACCESS_POLICIES: conditional_access(ids, directory, now),
         paths.ORGANIZATION: organization(
             profile.tenant_id,

@@ -21,6 +21,14 @@ GRAPH_CONTENT_TYPE = (
 _VERSION = re.compile(r"^/(v1\.0|beta)(/.*)?$", re.IGNORECASE)
 _TRANSITIVE_MEMBERS = re.compile(r"^/(v1\.0|beta)/groups/([^/]+)/transitiveMembers$", re.IGNORECASE)
 _DOMAIN_RECORDS = re.compile(r"^/(v1\.0|beta)/domains/([^/]+)/serviceConfigurationRecords$", re.IGNORECASE)
+#: Collections Graph lists only when $filter names one of these properties: PIM for Groups answers 400 without
+#: a groupId or principalId filter (https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityscheduleinstances).
+_REQUIRED_FILTERS: dict[re.Pattern[str], tuple[str, ...]] = {
+    re.compile(
+        r"^/(v1\.0|beta)/identityGovernance/privilegedAccess/group/(eligibility|assignment)Schedule(Instance)?s$",
+        re.IGNORECASE,
+    ): ("groupId", "principalId"),
+}
 
 #: Properties /users returns when the request has no $select (https://learn.microsoft.com/graph/api/user-list).
 _USER_DEFAULT_PROPERTIES = (
@@ -92,6 +100,9 @@ class GraphService:
         configured = _configured_error(scenario, path)
         if configured is not None:
             return error(*configured)
+        missing_filter = _missing_required_filter(path, query)
+        if missing_filter is not None:
+            return error(400, "BadRequest", missing_filter)
         try:
             data = self._resolve(scenario, path)
             if data is None:
@@ -262,6 +273,16 @@ def _lookup_path(graph: Mapping[str, Any], path: str) -> Any:
     for key, value in graph.items():
         if key.lower() == lowered:
             return value
+    return None
+
+
+def _missing_required_filter(path: str, query: Mapping[str, str]) -> str | None:
+    """The error message when `path` needs a $filter on one of its key properties and the query has none."""
+    for pattern, properties in _REQUIRED_FILTERS.items():
+        if pattern.match(path):
+            text = query.get("$filter", "")
+            if not any(re.search(rf"\b{name}\s+eq\s", text, re.IGNORECASE) for name in properties):
+                return f"The request requires a $filter on {' or '.join(properties)}."
     return None
 
 

@@ -165,8 +165,8 @@ def unlicensed_tenant(users: int = 300, seed: int = 1) -> Scenario:
     """An Office 365 E3-only tenant: no Entra ID P1/P2, no Intune, no Defender for Office 365.
 
     Without P1 there is no Conditional Access (security defaults are on instead) and no on-premises
-    password protection; without P2 no PIM, so admins hold permanent roles. PIM reads answer 400
-    AadPremiumLicenseRequired; the registration report, risk detections and provisioning logs 403
+    password protection; without P2 no PIM, so admins hold permanent roles. PIM reads (PIM for Groups
+    included) answer 400 AadPremiumLicenseRequired; the registration report, risk detections and provisioning logs 403
     Authentication_RequestFromNonPremiumTenantOrB2CTenant; the Intune reads 400 "Request not applicable
     to target tenant.".
     """
@@ -204,6 +204,7 @@ def unlicensed_tenant(users: int = 300, seed: int = 1) -> Scenario:
     for path, failure in (
         (paths.ROLE_ELIGIBILITY_INSTANCES, P2_REQUIRED),
         (paths.ROLE_ASSIGNMENT_INSTANCES, P2_REQUIRED),
+        (paths.GROUP_ELIGIBILITY_INSTANCES, P2_REQUIRED),
         (paths.REGISTRATION_DETAILS, P1_REQUIRED),
         (paths.PROVISIONING, P1_REQUIRED),
         (paths.RISK_DETECTIONS, P1_REQUIRED),

@@ -31,10 +31,19 @@ def pointer_tokens(pointer: str) -> list[str]:
     return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
 
 
+def escape_token(token: str) -> str:
+    """One JSON pointer token, escaped (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
 def graph_pointer(graph_path: str, *rest: str) -> str:
     """The pointer to a Graph path in `Scenario.graph`, plus optional further tokens."""
-    tokens = [graph_path, *rest]
-    return "/graph/" + "/".join(token.replace("~", "~0").replace("/", "~1") for token in tokens)
+    return "/graph/" + "/".join(escape_token(token) for token in (graph_path, *rest))
+
+
+def cmdlet_pointer(cmdlet: str, *rest: str) -> str:
+    """The pointer to a cmdlet's output in the fake Exchange data (list tokens may be `Name=<name>`)."""
+    return "/extra/exchange/cmdlets/" + "/".join(escape_token(token) for token in (cmdlet, *rest))
 
 
 def _list_index(container: list[Any], token: str, *, for_add: bool) -> int:

@@ -10,6 +10,9 @@ REGISTRATION_DETAILS = "/v1.0/reports/authenticationMethods/userRegistrationDeta
 ROLE_ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments"
 ROLE_ELIGIBILITY_INSTANCES = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"
 ROLE_ASSIGNMENT_INSTANCES = "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances"
+#: PIM for Groups: who is eligible for membership or ownership of a group (answered only with a groupId or
+#: principalId $filter).
+GROUP_ELIGIBILITY_INSTANCES = "/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"
 ORGANIZATION = "/v1.0/organization"
 GROUP_SETTINGS = "/v1.0/groupSettings"
 SUBSCRIBED_SKUS = "/v1.0/subscribedSkus"

@@ -51,6 +51,12 @@ PERMISSION_TABLE: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
             rf"{_V}/roleManagement/directory/roleAssignmentSchedule(Instance)?s",
             ("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All"),
         ),
+        # PIM for Groups eligibility: neither Directory.Read.All nor RoleManagement.Read.Directory reads it
+        # (https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityscheduleinstances).
+        (
+            rf"{_V}/identityGovernance/privilegedAccess/group/eligibilitySchedule(Instance)?s",
+            ("PrivilegedEligibilitySchedule.Read.AzureADGroup",),
+        ),
         (rf"{_V}/organization(/{_ID})?$", ("Organization.Read.All", "Directory.Read.All")),
         (rf"{_V}/groupSettings(/{_ID})?$", ("GroupSettings.Read.All", "Directory.Read.All")),
         (

@@ -227,9 +227,10 @@ class FakeTenantServer:
             return self._scenarios.get(key.lower())
 
     # ---------------------------------------------------------------- extension point
-    def mount(self, method: str, path_regex: str, handler: Handler) -> None:
-        """Route `method` requests whose path fully matches `path_regex` to `handler` (before Graph)."""
-        self._mounts.append(_Mount(method.upper(), re.compile(path_regex), handler))
+    def mount(self, method: str, path_regex: str, handler: Handler, *, first: bool = False) -> None:
+        """Route `method` requests whose path fully matches `path_regex` to `handler` (before Graph);
+        `first` puts it before the mounts already there (to override a mounted service such as Exchange)."""
+        self._mounts.insert(0 if first else len(self._mounts), _Mount(method.upper(), re.compile(path_regex), handler))
 
     def issue_token(
         self, tenant: str, *, resource: str | None = None, roles: list[str] | None = None, client_id: str | None = None

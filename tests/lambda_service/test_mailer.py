@@ -143,6 +143,7 @@ def test_all_clear_subject() -> None:
     [
         ({"compliant": 3}, "The scan did not finish cleanly: timeout", "the scan did not finish; partial results"),
         ({}, None, "no results"),
+        ({"manual": 4}, None, "nothing was proven compliant; review the manual recommendations"),
         (
             {"compliant": 3, "error": 2},
             "The scan did not finish cleanly: x",

@@ -48,6 +48,7 @@ def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
 def test_defaults() -> None:
     config = ScanConfig()
     assert config.break_glass_accounts == frozenset()
+    assert config.break_glass_groups == frozenset()
     assert config.approved_public_groups == frozenset()
     assert config.phs_max_age_hours == 72.0
     assert config.mdm_platforms == ("ios", "android")
@@ -60,6 +61,7 @@ def test_a_full_file_as_the_contract_shows_it(tmp_path: Path) -> None:
         tmp_path,
         f"""
         break_glass_accounts: [{GUID_A}, {GUID_B}]
+        break_glass_groups: [{GUID_B}]
         approved_public_groups:
           - {GUID_B}
         phs_max_age_hours: 24
@@ -76,6 +78,7 @@ def test_a_full_file_as_the_contract_shows_it(tmp_path: Path) -> None:
     )
     config = load_config(path, KNOWN_IDS)
     assert config.break_glass_accounts == frozenset({GUID_A, GUID_B.lower()}), "object ids compare lower-case"
+    assert config.break_glass_groups == frozenset({GUID_B.lower()})
     assert config.approved_public_groups == frozenset({GUID_B.lower()})
     assert config.phs_max_age_hours == 24.0
     assert isinstance(config.phs_max_age_hours, float)
@@ -85,6 +88,47 @@ def test_a_full_file_as_the_contract_shows_it(tmp_path: Path) -> None:
         Waiver("1.1.3", "Fifth global admin during the merger", dt.date(2027, 1, 31)),
         Waiver("2.10", "Vendor app pending review", dt.date(2026, 6, 30)),
     )
+
+
+def test_break_glass_groups_are_their_own_key() -> None:
+    """Groups widen the allowed CA exclusions only; they never become exempt accounts (catalogue config.*)."""
+    config = parse_config({"break_glass_groups": [GUID_A], "break_glass_accounts": None})
+    assert config.break_glass_groups == frozenset({GUID_A})
+    assert config.break_glass_accounts == frozenset()
+    assert parse_config({"break_glass_groups": None}).break_glass_groups == frozenset()
+    assert parse_config({"break_glass_groups": []}).break_glass_groups == frozenset()
+
+
+# The 14 roles of Microsoft's "Require multifactor authentication for administrators" CA template
+# (https://learn.microsoft.com/entra/identity/conditional-access/howto-conditional-access-policy-admin-mfa).
+TEMPLATE_ADMIN_ROLES = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+}
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+
+
+def test_the_default_admin_roles_are_the_template_roles_without_global_reader() -> None:
+    assert len(DEFAULT_ADMIN_ROLE_IDS) == len(set(DEFAULT_ADMIN_ROLE_IDS)) == 14
+    assert set(DEFAULT_ADMIN_ROLE_IDS) == set(TEMPLATE_ADMIN_ROLES)
+    assert GLOBAL_READER not in DEFAULT_ADMIN_ROLE_IDS
+
+
+def test_admin_role_ids_still_override_the_default_and_may_add_global_reader() -> None:
+    config = parse_config({"admin_role_ids": [*TEMPLATE_ADMIN_ROLES, GLOBAL_READER]})
+    assert set(config.admin_role_ids) == {*TEMPLATE_ADMIN_ROLES, GLOBAL_READER}
 
 
 def test_an_empty_platform_list_is_allowed() -> None:
@@ -105,6 +149,10 @@ def test_fractional_hours() -> None:
         ("break_glass_accounts", ["admin@contoso.com"]),
         ("break_glass_accounts", [123]),
         ("break_glass_accounts", {"id": GUID_A}),
+        ("break_glass_groups", GUID_A),
+        ("break_glass_groups", ["Emergency access"]),
+        ("break_glass_groups", [GUID_A, 7]),
+        ("break_glass_groups", {"id": GUID_A}),
         ("approved_public_groups", "all"),
         ("approved_public_groups", [GUID_A, "Marketing"]),
         ("admin_role_ids", ["Global Administrator"]),

@@ -471,7 +471,7 @@ def test_replay_as_open_replay_scan_builds_it_follows_next_links() -> None:
 
 
 def test_replay_does_not_depend_on_the_recording_host() -> None:
-    client = GraphClient("https://graph.microsoft.us", replay_fetch(recorded_two_pages()))
+    client = GraphClient("https://graph.microsoft.us", replay_fetch(recorded_two_pages()), pin_links=False)
     assert client.get_all(USERS) == [1, 2]
 
 

@@ -103,6 +103,8 @@ def test_plan_evidence_says_which_skus_count() -> None:
 def test_plan_label_names_alternatives() -> None:
     assert (
         plan_label(MDO) == "ATP_ENTERPRISE (Microsoft Defender for Office 365 Plan 1) or "
-        "THREAT_INTELLIGENCE (Microsoft Defender for Office 365 Plan 2)"
+        "THREAT_INTELLIGENCE (Microsoft Defender for Office 365 Plan 2) or "
+        "ATP_ENTERPRISE_GOV (Microsoft Defender for Office 365 Plan 1 for Government) or "
+        "THREAT_INTELLIGENCE_GOV (Microsoft Defender for Office 365 Plan 2 for Government)"
     )
     assert plan_label(("SOMETHING",)) == "SOMETHING"
