@@ -7,8 +7,8 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
-from o365cis.rules import applications, email_security
-from o365cis.rules.licensing import MDO
+from o365cis.licensing import MDO
+from o365cis.rules import applications
 
 
 @pytest.mark.cis("2.1")
@@ -18,14 +18,14 @@ def test_users_cannot_register_applications(cis, tenant):
 
 @pytest.mark.cis("2.2")
 def test_external_calendar_sharing_disabled(cis, exchange):
-    cis.evaluate(exchange=lambda: email_security.calendar_sharing_disabled(invoke(exchange, cmdlets.SHARING_POLICY)))
+    cis.evaluate(exchange=lambda: applications.calendar_sharing_disabled(invoke(exchange, cmdlets.SHARING_POLICY)))
 
 
 @pytest.mark.cis("2.3")
 def test_safe_links_for_office_applications(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
-        exchange=lambda: email_security.safe_links_for_office_apps(
+        exchange=lambda: applications.safe_links_for_office_apps(
             invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
             invoke(exchange, cmdlets.SAFE_LINKS_RULE),
             invoke(exchange, cmdlets.ATP_POLICY_FOR_O365),
@@ -37,7 +37,7 @@ def test_safe_links_for_office_applications(cis, exchange, plan_gate):
 def test_defender_for_sharepoint_onedrive_teams(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
-        exchange=lambda: email_security.atp_for_spo_teams_odb(invoke(exchange, cmdlets.ATP_POLICY_FOR_O365)),
+        exchange=lambda: applications.atp_for_spo_teams_odb(invoke(exchange, cmdlets.ATP_POLICY_FOR_O365)),
     )
 
 
@@ -63,9 +63,7 @@ def test_admin_consent_workflow_enabled(cis, tenant):
 
 @pytest.mark.cis("2.8")
 def test_users_cannot_install_outlook_addins(cis, exchange):
-    cis.evaluate(
-        exchange=lambda: email_security.outlook_addins_blocked(invoke(exchange, cmdlets.ROLE_ASSIGNMENT_POLICY))
-    )
+    cis.evaluate(exchange=lambda: applications.outlook_addins_blocked(invoke(exchange, cmdlets.ROLE_ASSIGNMENT_POLICY)))
 
 
 @pytest.mark.cis("2.9")

@@ -7,22 +7,22 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import invoke
 from o365cis.exchange import cmdlets
-from o365cis.rules import data_management, email_security
-from o365cis.rules.licensing import LOCKBOX
+from o365cis.licensing import LOCKBOX
+from o365cis.rules import data_management
 
 
 @pytest.mark.cis("3.1")
 def test_customer_lockbox_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(LOCKBOX),
-        exchange=lambda: email_security.customer_lockbox_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)),
+        exchange=lambda: data_management.customer_lockbox_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)),
     )
 
 
 @pytest.mark.cis("3.2")
 def test_sensitivity_labels_published(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.sensitivity_labels_published(
+        exchange=lambda: data_management.sensitivity_labels_published(
             invoke(exchange, cmdlets.LABEL), invoke(exchange, cmdlets.LABEL_POLICY)
         )
     )
@@ -35,13 +35,13 @@ def test_teams_external_domains_restricted(cis):
 
 @pytest.mark.cis("3.4")
 def test_dlp_policies_enabled(cis, exchange):
-    cis.evaluate(exchange=lambda: email_security.dlp_policies_enabled(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY)))
+    cis.evaluate(exchange=lambda: data_management.dlp_policies_enabled(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY)))
 
 
 @pytest.mark.cis("3.5")
 def test_dlp_policies_cover_teams(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.dlp_policies_for_teams(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY))
+        exchange=lambda: data_management.dlp_policies_for_teams(invoke(exchange, cmdlets.DLP_COMPLIANCE_POLICY))
     )
 
 

@@ -6,10 +6,12 @@ import pytest
 
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
-from o365cis.dns.mail import lookup_dkim, lookup_dmarc, lookup_spf, mail_domains
+from o365cis.dns.lookups import lookup_dkim, lookup_dmarc, lookup_spf
+from o365cis.dns.mail import mail_domains
 from o365cis.exchange import cmdlets
-from o365cis.rules import email_security
-from o365cis.rules.licensing import MDO
+from o365cis.licensing import MDO
+from o365cis.rules.email import dns as email_dns
+from o365cis.rules.email import organization, threat_policies, transport
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def domains_for_mail(tenant):
 @pytest.mark.cis("4.1")
 def test_common_attachment_filter_enabled(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.common_attachment_filter_enabled(
+        exchange=lambda: threat_policies.common_attachment_filter_enabled(
             invoke(exchange, cmdlets.MALWARE_FILTER_POLICY)
         )
     )
@@ -30,14 +32,14 @@ def test_common_attachment_filter_enabled(cis, exchange):
 @pytest.mark.cis("4.2")
 def test_outbound_spam_notifications(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.outbound_spam_notifications_set(invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY))
+        exchange=lambda: threat_policies.outbound_spam_notifications_set(invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY))
     )
 
 
 @pytest.mark.cis("4.3")
 def test_transport_rules_do_not_forward_externally(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.transport_rules_do_not_forward_externally(
+        exchange=lambda: transport.transport_rules_do_not_forward_externally(
             invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.ACCEPTED_DOMAIN)
         )
     )
@@ -46,7 +48,7 @@ def test_transport_rules_do_not_forward_externally(cis, exchange):
 @pytest.mark.cis("4.4")
 def test_automatic_forwarding_disabled(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.automatic_forwarding_disabled(
+        exchange=lambda: transport.automatic_forwarding_disabled(
             invoke(exchange, cmdlets.REMOTE_DOMAIN), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
         )
     )
@@ -55,16 +57,14 @@ def test_automatic_forwarding_disabled(cis, exchange):
 @pytest.mark.cis("4.5")
 def test_transport_rules_do_not_allowlist_domains(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.transport_rules_do_not_allowlist_domains(
-            invoke(exchange, cmdlets.TRANSPORT_RULE)
-        )
+        exchange=lambda: transport.transport_rules_do_not_allowlist_domains(invoke(exchange, cmdlets.TRANSPORT_RULE))
     )
 
 
 @pytest.mark.cis("4.6")
 def test_client_rules_forwarding_blocked(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.client_rules_forwarding_blocked(
+        exchange=lambda: transport.client_rules_forwarding_blocked(
             invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
         )
     )
@@ -74,7 +74,7 @@ def test_client_rules_forwarding_blocked(cis, exchange):
 def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
-        exchange=lambda: email_security.safe_links_policy_enabled(
+        exchange=lambda: threat_policies.safe_links_policy_enabled(
             invoke(exchange, cmdlets.SAFE_LINKS_POLICY), invoke(exchange, cmdlets.SAFE_LINKS_RULE)
         ),
     )
@@ -84,7 +84,7 @@ def test_safe_links_policy_enabled(cis, exchange, plan_gate):
 def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
-        exchange=lambda: email_security.safe_attachments_policy_enabled(
+        exchange=lambda: threat_policies.safe_attachments_policy_enabled(
             invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY), invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE)
         ),
     )
@@ -94,7 +94,7 @@ def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
 def test_basic_authentication_disabled(cis, exchange):
     def decide():
         transport = EvidenceReads().exchange("transport_config", exchange, cmdlets.TRANSPORT_CONFIG)  # evidence only
-        return email_security.basic_auth_disabled(
+        return organization.basic_auth_disabled(
             invoke(exchange, cmdlets.ORGANIZATION_CONFIG), invoke(exchange, cmdlets.AUTHENTICATION_POLICY), transport
         )
 
@@ -105,7 +105,7 @@ def test_basic_authentication_disabled(cis, exchange):
 def test_anti_phishing_policy(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
-        exchange=lambda: email_security.anti_phishing_policy_set(
+        exchange=lambda: threat_policies.anti_phishing_policy_set(
             invoke(exchange, cmdlets.ANTI_PHISH_POLICY), invoke(exchange, cmdlets.ANTI_PHISH_RULE)
         ),
     )
@@ -115,12 +115,12 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
 def test_dkim_enabled_for_all_domains(cis, exchange, dns_lookups, domains_for_mail):
     def dns():
         domains = domains_for_mail()
-        return email_security.dkim_published(domains, lookup_dkim(dns_lookups, domains.evaluated))
+        return email_dns.dkim_published(domains, lookup_dkim(dns_lookups, domains.evaluated))
 
     def exchange_fallback():
         # Read only for domains whose DNS look-ups failed (the DNS source raised for them).
         domains = domains_for_mail()
-        return email_security.dkim_enabled_in_exchange(
+        return email_dns.dkim_enabled_in_exchange(
             domains, lookup_dkim(dns_lookups, domains.evaluated), invoke(exchange, cmdlets.DKIM_SIGNING_CONFIG)
         )
 
@@ -135,9 +135,9 @@ def test_spf_records_published(cis, tenant, dns_lookups, domains_for_mail):
         for domain in domains.evaluated:
             # Microsoft's expected record is shown beside what DNS holds: evidence, never proof.
             records, _ = tenant.attempt(reads.domain_service_records(domain.name))
-            if (text := email_security.expected_spf(records)) is not None:
+            if (text := email_dns.expected_spf(records)) is not None:
                 expected[domain.name] = text
-        return email_security.spf_published(domains, lookup_spf(dns_lookups, domains.evaluated), expected)
+        return email_dns.spf_published(domains, lookup_spf(dns_lookups, domains.evaluated), expected)
 
     cis.evaluate(dns=dns)
 
@@ -146,7 +146,7 @@ def test_spf_records_published(cis, tenant, dns_lookups, domains_for_mail):
 def test_dmarc_records_published(cis, dns_lookups, domains_for_mail):
     def dns():
         domains = domains_for_mail()
-        return email_security.dmarc_published(domains, lookup_dmarc(dns_lookups, domains.evaluated))
+        return email_dns.dmarc_published(domains, lookup_dmarc(dns_lookups, domains.evaluated))
 
     cis.evaluate(dns=dns)
 
@@ -154,7 +154,7 @@ def test_dmarc_records_published(cis, dns_lookups, domains_for_mail):
 @pytest.mark.cis("4.14")
 def test_internal_malware_notifications(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.internal_malware_notifications_enabled(
+        exchange=lambda: threat_policies.internal_malware_notifications_enabled(
             invoke(exchange, cmdlets.MALWARE_FILTER_POLICY)
         )
     )
@@ -162,4 +162,4 @@ def test_internal_malware_notifications(cis, exchange):
 
 @pytest.mark.cis("4.15")
 def test_mailtips_enabled(cis, exchange):
-    cis.evaluate(exchange=lambda: email_security.mailtips_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))
+    cis.evaluate(exchange=lambda: organization.mailtips_enabled(invoke(exchange, cmdlets.ORGANIZATION_CONFIG)))

@@ -8,13 +8,13 @@ from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.exchange import cmdlets
 from o365cis.exchange.cmdlets import BLOCKED_SENDER_ADDRESS, SPOOF_INTELLIGENCE_INSIGHT
-from o365cis.rules import auditing, email_security
+from o365cis.rules.auditing import audit_settings, defender_reviews, identity_reviews, mail_reviews
 
 
 @pytest.mark.cis("5.1")
 def test_audit_log_search_enabled(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG))
+        exchange=lambda: audit_settings.audit_log_search_enabled(invoke(exchange, cmdlets.ADMIN_AUDIT_LOG_CONFIG))
     )
 
 
@@ -23,7 +23,7 @@ def test_mailbox_auditing_enabled(cis, exchange):
     def decide():
         evidence = EvidenceReads()
         mailboxes = evidence.exchange("mailboxes", exchange, cmdlets.MAILBOX)  # evidence only
-        return email_security.mailbox_auditing_enabled(
+        return audit_settings.mailbox_auditing_enabled(
             invoke(exchange, cmdlets.ORGANIZATION_CONFIG), invoke(exchange, cmdlets.MAILBOX_AUDIT_BYPASS), mailboxes
         )
 
@@ -35,7 +35,7 @@ def test_risky_sign_ins_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         detections = evidence.graph("risk_detections", tenant, reads.risk_detections(tenant.since_7_days))
-        return auditing.risky_sign_ins_review(
+        return identity_reviews.risky_sign_ins_review(
             detections, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -47,7 +47,7 @@ def test_application_usage_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()
         summary = evidence.graph("sign_in_summary", tenant, reads.APP_SIGN_IN_SUMMARY)
-        return auditing.application_usage_review(summary, failures=evidence.failures)
+        return identity_reviews.application_usage_review(summary, failures=evidence.failures)
 
     cis.evaluate(manual=review)
 
@@ -63,7 +63,9 @@ def test_sspr_activity_reviewed(cis, tenant, secure_score):
                 "sspr", "loggedByService eq 'Self-service Password Management'", tenant.since_7_days
             ),
         )
-        return auditing.sspr_activity_review(audits, evidence.secure_score(secure_score), failures=evidence.failures)
+        return identity_reviews.sspr_activity_review(
+            audits, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
@@ -75,7 +77,9 @@ def test_role_group_changes_reviewed(cis, tenant, secure_score):
         audits = evidence.graph(
             "role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days)
         )
-        return auditing.role_changes_review(audits, evidence.secure_score(secure_score), failures=evidence.failures)
+        return identity_reviews.role_changes_review(
+            audits, evidence.secure_score(secure_score), failures=evidence.failures
+        )
 
     cis.evaluate(manual=review)
 
@@ -86,7 +90,7 @@ def test_mail_forwarding_rules_reviewed(cis, exchange, secure_score):
         evidence = EvidenceReads()
         mailboxes = evidence.exchange("mailboxes", exchange, cmdlets.MAILBOX)
         rules = evidence.exchange("transport_rules", exchange, cmdlets.TRANSPORT_RULE)
-        return auditing.mail_forwarding_review(
+        return mail_reviews.mail_forwarding_review(
             mailboxes, rules, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -98,7 +102,7 @@ def test_non_owner_mailbox_access_reviewed(cis, exchange, secure_score):
     def review():
         evidence = EvidenceReads()
         organization = evidence.exchange("organization_config", exchange, cmdlets.ORGANIZATION_CONFIG)
-        return auditing.non_owner_access_review(
+        return mail_reviews.non_owner_access_review(
             organization, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -110,7 +114,7 @@ def test_malware_detections_reviewed(cis, tenant, secure_score):
     def review():
         evidence = EvidenceReads()
         alerts = evidence.graph("alerts", tenant, reads.security_alerts(tenant.since_7_days))
-        return auditing.malware_detections_review(
+        return defender_reviews.malware_detections_review(
             alerts, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -127,7 +131,7 @@ def test_account_provisioning_reviewed(cis, tenant, secure_score):
             reads.directory_audits("add_user", "activityDisplayName eq 'Add user'", tenant.since_7_days),
         )
         provisioning = evidence.graph("provisioning_events", tenant, reads.provisioning_events(tenant.since_7_days))
-        return auditing.account_provisioning_review(
+        return identity_reviews.account_provisioning_review(
             added, provisioning, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -142,7 +146,7 @@ def test_non_global_admin_assignments_reviewed(cis, tenant, secure_score):
         audits = evidence.graph(
             "role_audits", tenant, reads.directory_audits("roles", "category eq 'RoleManagement'", tenant.since_7_days)
         )
-        return auditing.role_assignments_review(
+        return identity_reviews.role_assignments_review(
             assignments, audits, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -154,7 +158,7 @@ def test_spoofed_domains_reviewed(cis, exchange):
     def review():
         evidence = EvidenceReads()
         insights = evidence.exchange("spoof_insights", exchange, SPOOF_INTELLIGENCE_INSIGHT)
-        return auditing.spoofed_domains_review(insights, failures=evidence.failures)
+        return mail_reviews.spoofed_domains_review(insights, failures=evidence.failures)
 
     cis.evaluate(manual=review)
 
@@ -165,7 +169,7 @@ def test_cloud_app_security_enabled(cis, tenant, secure_score):
         evidence = EvidenceReads()
         skus = evidence.graph("subscribed_skus", tenant, reads.SUBSCRIBED_SKUS)
         alerts = evidence.graph("alerts", tenant, reads.security_alerts(tenant.since_7_days))
-        return auditing.cloud_app_security_review(
+        return defender_reviews.cloud_app_security_review(
             skus, alerts, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -178,7 +182,7 @@ def test_restricted_senders_reviewed(cis, tenant, exchange):
         evidence = EvidenceReads()
         blocked = evidence.exchange("blocked_senders", exchange, BLOCKED_SENDER_ADDRESS)
         alerts = evidence.graph("alerts", tenant, reads.security_alerts(tenant.since_7_days))
-        return auditing.restricted_senders_review(blocked, alerts, failures=evidence.failures)
+        return mail_reviews.restricted_senders_review(blocked, alerts, failures=evidence.failures)
 
     cis.evaluate(manual=review)
 
@@ -188,6 +192,6 @@ def test_guest_users_reviewed(cis, tenant):
     def review():
         evidence = EvidenceReads()
         users = evidence.graph("users", tenant, reads.USERS)
-        return auditing.guest_users_review(users, failures=evidence.failures)
+        return identity_reviews.guest_users_review(users, failures=evidence.failures)
 
     cis.evaluate(manual=review)

@@ -7,7 +7,7 @@ import pytest
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import invoke
 from o365cis.exchange import cmdlets
-from o365cis.rules import email_security, storage
+from o365cis.rules import storage
 
 
 @pytest.mark.cis("6.1")
@@ -28,5 +28,5 @@ def test_external_sharing_links_expire(cis, tenant):
 @pytest.mark.cis("6.4")
 def test_outlook_web_storage_providers_restricted(cis, exchange):
     cis.evaluate(
-        exchange=lambda: email_security.owa_storage_providers_restricted(invoke(exchange, cmdlets.OWA_MAILBOX_POLICY))
+        exchange=lambda: storage.owa_storage_providers_restricted(invoke(exchange, cmdlets.OWA_MAILBOX_POLICY))
     )

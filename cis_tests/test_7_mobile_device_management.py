@@ -8,13 +8,13 @@ from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
 from o365cis.collectors.intune import read_intune
 from o365cis.exchange.cmdlets import MOBILE_DEVICE_MAILBOX_POLICY
-from o365cis.rules import mobile_devices
+from o365cis.rules.mobile_devices import device_policies, mailbox_policy
 
 
 @pytest.fixture
 def activesync(exchange, cis):
     """The Exchange ActiveSync fallback of this recommendation: the default mobile device mailbox policy."""
-    return lambda: mobile_devices.activesync_policy_meets(
+    return lambda: mailbox_policy.activesync_policy_meets(
         cis.recommendation.id, invoke(exchange, MOBILE_DEVICE_MAILBOX_POLICY)
     )
 
@@ -35,7 +35,7 @@ def test_mdm_policies_require_advanced_security(cis, tenant, cis_config, secure_
         evidence = EvidenceReads()
         policies = evidence.graph("compliance_policies", tenant, reads.DEVICE_COMPLIANCE_POLICIES)
         settings = evidence.graph("device_management", tenant, reads.DEVICE_MANAGEMENT)
-        return mobile_devices.mdm_policies_review(
+        return device_policies.mdm_policies_review(
             policies, settings, cis_config, evidence.secure_score(secure_score), failures=evidence.failures
         )
 
@@ -44,18 +44,18 @@ def test_mdm_policies_require_advanced_security(cis, tenant, cis_config, secure_
 
 @pytest.mark.cis("7.2")
 def test_mobile_password_reuse_prohibited(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.password_reuse_prohibited), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.password_reuse_prohibited), exchange=activesync)
 
 
 @pytest.mark.cis("7.3")
 def test_mobile_passwords_never_expire(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.passwords_never_expire), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.device_passwords_never_expire), exchange=activesync)
 
 
 @pytest.mark.cis("7.4")
 def test_jailbroken_devices_blocked(cis, tenant, cis_config):
     cis.evaluate(
-        graph=lambda: mobile_devices.jailbroken_devices_blocked(
+        graph=lambda: device_policies.jailbroken_devices_blocked(
             read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES), cis_config
         )
     )
@@ -64,7 +64,7 @@ def test_jailbroken_devices_blocked(cis, tenant, cis_config):
 @pytest.mark.cis("7.5")
 def test_mobile_wipe_on_failed_sign_ins(cis, tenant, cis_config, activesync):
     cis.evaluate(
-        graph=lambda: mobile_devices.wipe_on_failed_sign_ins(
+        graph=lambda: device_policies.wipe_on_failed_sign_ins(
             read_intune(tenant, reads.DEVICE_CONFIGURATIONS), cis_config
         ),
         exchange=activesync,
@@ -73,33 +73,33 @@ def test_mobile_wipe_on_failed_sign_ins(cis, tenant, cis_config, activesync):
 
 @pytest.mark.cis("7.6")
 def test_mobile_minimum_password_length(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.minimum_password_length), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.minimum_password_length), exchange=activesync)
 
 
 @pytest.mark.cis("7.7")
 def test_mobile_inactivity_lock(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.inactivity_lock), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.inactivity_lock), exchange=activesync)
 
 
 @pytest.mark.cis("7.8")
 def test_mobile_encryption_required(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.encryption_required), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.encryption_required), exchange=activesync)
 
 
 @pytest.mark.cis("7.9")
 def test_mobile_alphanumeric_password(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.alphanumeric_password_required), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.alphanumeric_password_required), exchange=activesync)
 
 
 @pytest.mark.cis("7.10")
 def test_mobile_simple_passwords_blocked(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.simple_passwords_blocked), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.simple_passwords_blocked), exchange=activesync)
 
 
 @pytest.mark.cis("7.11")
 def test_devices_require_antivirus_and_firewall(cis, tenant):
     cis.evaluate(
-        graph=lambda: mobile_devices.windows_firewall_and_antivirus_required(
+        graph=lambda: device_policies.windows_firewall_and_antivirus_required(
             read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES)
         )
     )
@@ -108,7 +108,7 @@ def test_devices_require_antivirus_and_firewall(cis, tenant):
 @pytest.mark.cis("7.12")
 def test_mdm_required_for_email_profiles(cis, tenant, cis_config):
     cis.evaluate(
-        graph=lambda: mobile_devices.managed_email_profile_required(
+        graph=lambda: device_policies.managed_email_profile_required(
             read_intune(tenant, reads.DEVICE_COMPLIANCE_POLICIES), cis_config
         )
     )
@@ -116,4 +116,4 @@ def test_mdm_required_for_email_profiles(cis, tenant, cis_config):
 
 @pytest.mark.cis("7.13")
 def test_mobile_password_required(cis, intune, activesync):
-    cis.evaluate(graph=lambda: intune(mobile_devices.password_required), exchange=activesync)
+    cis.evaluate(graph=lambda: intune(device_policies.password_required), exchange=activesync)

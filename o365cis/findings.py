@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class TextEnum(str, enum.Enum):
+    """A closed set of texts: each member is its value in f-strings, reasons and JSON alike.
+
+    (Python 3.11 formats a plain `(str, Enum)` member as "ClassName.MEMBER" in an f-string.)
+    """
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Status(str, enum.Enum):
     """The six statuses of CONTRACT.md section 2."""
 
@@ -32,17 +42,80 @@ class Source(str, enum.Enum):
     NONE = "none"
 
 
+class EvidenceType(TextEnum):
+    """What an evidence item describes: a closed set, so reports can group evidence by kind.
+
+    The values are those the results document has always carried. Two spellings remain for historical reasons and
+    are kept because they are output: Exchange objects are snake_case ("transport_rule", "sharing_policy"), Graph
+    objects and review summaries camelCase ("roleAssignment"); "transportRule" is a mail forwarding review's
+    redirecting rule, "exchangeSetting" an Exchange switch shown beside Graph settings.
+    """
+
+    ACCEPTED_DOMAINS = "accepted_domains"
+    ALERT = "alert"
+    ANTI_PHISH_POLICY = "anti_phish_policy"
+    APPLICATION = "application"
+    AUDIT_ACTIVITY = "auditActivity"
+    AUDIT_BYPASS = "audit_bypass"
+    AUDIT_EVENT = "auditEvent"
+    COUNT = "count"
+    DLP_POLICY = "dlp_policy"
+    DOMAIN = "domain"
+    EXCHANGE_SETTING = "exchangeSetting"
+    FORWARDING_TRANSPORT_RULE = "transportRule"
+    GROUP = "group"
+    INTUNE_POLICY = "intunePolicy"
+    LABELS = "labels"
+    LABEL_POLICY = "label_policy"
+    MAILBOX = "mailbox"
+    MAILBOXES = "mailboxes"
+    MALWARE_FILTER_POLICY = "malware_filter_policy"
+    MOBILE_DEVICE_MAILBOX_POLICY = "mobileDeviceMailboxPolicy"
+    NOTE = "note"
+    ORGANIZATION = "organization"
+    OUTBOUND_SPAM_POLICY = "outbound_spam_policy"
+    OWA_MAILBOX_POLICY = "owa_mailbox_policy"
+    PERMISSION_GRANT_POLICY = "permissionGrantPolicy"
+    PLATFORM = "platform"
+    POLICY = "policy"
+    PRINCIPAL = "principal"
+    PROVISIONING_JOB = "provisioningJob"
+    REMOTE_DOMAIN = "remote_domain"
+    RESTRICTED_SENDER = "restrictedSender"
+    REVIEWER = "reviewer"
+    RISK_EVENT_TYPE = "riskEventType"
+    RISK_LEVEL = "riskLevel"
+    ROLE = "role"
+    ROLE_ASSIGNMENT = "roleAssignment"
+    ROLE_ASSIGNMENT_POLICY = "role_assignment_policy"
+    SAFE_ATTACHMENT_POLICY = "safe_attachment_policy"
+    SAFE_LINKS_POLICY = "safe_links_policy"
+    SECURE_SCORE_CONTROL = "secureScoreControl"
+    SERVICE_PRINCIPAL = "servicePrincipal"
+    SETTING = "setting"
+    SHARING_POLICY = "sharing_policy"
+    SPOOFED_SENDER = "spoofedSender"
+    SUBSCRIBED_SKU = "subscribedSku"
+    TRANSPORT_RULE = "transport_rule"
+    TRANSPORT_RULES = "transport_rules"
+    USER = "user"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One object a reviewer can look up: what it is, its id and name, and the value seen."""
 
-    type: str
+    type: EvidenceType
     id: str | None = None
     name: str | None = None
     detail: str | None = None
 
+    def __post_init__(self) -> None:
+        # A value outside the closed set is a programming error: fail where the item is made, not in a report.
+        object.__setattr__(self, "type", EvidenceType(self.type))
+
     def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "id": self.id, "name": self.name, "detail": self.detail}
+        return {"type": self.type.value, "id": self.id, "name": self.name, "detail": self.detail}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from o365cis.dns.resolver import parse_server
+from o365cis.dns.servers import parse_server
 
 
 class SettingsError(ValueError):

@@ -18,7 +18,6 @@ from o365cis.auth import AuthError
 from o365cis.catalogue import Recommendation, load_catalogue
 from o365cis.collectors import reads
 from o365cis.collectors.reads import reads_for_requests
-from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
 from o365cis.config import ConfigError, ScanConfig, load_config
 from o365cis.dns.lookups import DnsLookups
@@ -26,10 +25,11 @@ from o365cis.evaluation import PlanGate, SourceDecider, apply_waiver, evaluate
 from o365cis.exchange.client import ExchangeReader
 from o365cis.exchange.cmdlets import CmdletCall, cmdlets_for_requests
 from o365cis.findings import Finding, Status
+from o365cis.licensing import plan_label, plan_present
 from o365cis.outputs import OutputPathError, claim_private_outputs, narrow, release
-from o365cis.rules.licensing import plan_label, plan_present
 from o365cis.runner import SCAN_HANDOVER
 from o365cis.scan import ScanContext, open_live_scan, open_replay_scan
+from o365cis.securescore_source import SecureScoreSource
 from o365cis.settings import SettingsError, build_settings
 from o365cis.snapshot import SnapshotError
 from plugins.collection import recommendation_of

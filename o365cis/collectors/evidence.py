@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from o365cis.collectors.reads import GraphRead
-from o365cis.collectors.securescore import SecureScoreSource
 from o365cis.collectors.tenant import TenantReader
 from o365cis.exchange.client import ExchangeReader
 from o365cis.exchange.cmdlets import CmdletCall
 from o365cis.findings import ReadError
-from o365cis.rules.securescore import SecureScore
+
+T = TypeVar("T", covariant=True)
+
+
+class ScoreSource(Protocol[T]):
+    """What evidence needs of the Secure Score source: its parsed snapshot, or ReadError."""
+
+    def score(self) -> T: ...
 
 
 class EvidenceReads:
@@ -32,7 +38,7 @@ class EvidenceReads:
             self.failures[name] = str(failure)
             return None
 
-    def secure_score(self, source: SecureScoreSource) -> SecureScore | None:
+    def secure_score(self, source: ScoreSource[T]) -> T | None:
         try:
             return source.score()
         except ReadError as failure:

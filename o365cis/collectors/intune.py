@@ -8,7 +8,7 @@ from o365cis.collectors import reads
 from o365cis.collectors.reads import GraphRead
 from o365cis.collectors.tenant import TenantReader
 from o365cis.findings import FailureKind, ReadError
-from o365cis.rules.mobile_devices import intune_licence_gap
+from o365cis.licensing import intune_licence_gap
 
 
 def read_intune(tenant: TenantReader, read: GraphRead) -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 from o365cis.collectors import reads
 from o365cis.collectors.reads import GraphRead
 from o365cis.collectors.tenant import TenantReader
+from o365cis.directory_roles import RoleHolders, groups_to_expand, role_holders
 from o365cis.findings import Decision, FailureKind, NoDecision, ReadError
-from o365cis.rules.directory_roles import RoleHolders, groups_to_expand, role_holders
 
 
 class PartialReads:

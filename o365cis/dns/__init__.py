@@ -1,38 +1,4 @@
-"""DNS look-ups for SPF, DKIM and DMARC: a resolver, per-scan caching with snapshot record/replay, mail domains."""
-
-from o365cis.dns.lookups import DnsLookups, request_key
-from o365cis.dns.mail import (
-    MailDomain,
-    MailDomains,
-    SkippedDomain,
-    dkim_names,
-    dmarc_name,
-    lookup_dkim,
-    lookup_dmarc,
-    lookup_spf,
-    mail_domains,
-    spf_name,
-)
-from o365cis.dns.outcome import DnsOutcome, OutcomeKind
-from o365cis.dns.resolver import DnsResolver, NameServer, parse_server, resolver_for
-
-__all__ = [
-    "DnsLookups",
-    "DnsOutcome",
-    "DnsResolver",
-    "MailDomain",
-    "MailDomains",
-    "NameServer",
-    "OutcomeKind",
-    "SkippedDomain",
-    "dkim_names",
-    "dmarc_name",
-    "lookup_dkim",
-    "lookup_dmarc",
-    "lookup_spf",
-    "mail_domains",
-    "parse_server",
-    "request_key",
-    "resolver_for",
-    "spf_name",
-]
+"""DNS for SPF, DKIM and DMARC: values (outcome, records, mail domains, server addresses) and the look-ups that do
+I/O (resolver, per-scan caching with snapshot record/replay). Import from the module that defines a name, so that
+importing a value never loads the resolver.
+"""

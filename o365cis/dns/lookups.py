@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from o365cis.dns.mail import MailDomain, dkim_names, dmarc_name, needs_root_dmarc, spf_name
 from o365cis.dns.outcome import DnsOutcome, normalise_name
 from o365cis.dns.resolver import DnsResolver
 from o365cis.findings import FailureKind, ReadError
@@ -82,3 +83,22 @@ class DnsLookups:
         with self._guard:
             keys = sorted(self._outcomes)
         return {key: self._outcomes[key].to_json() for key in keys}
+
+
+def lookup_dkim(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
+    """Both selectors of every domain, keyed by queried name."""
+    return lookups.many(name for d in domains for name in dkim_names(d.name))
+
+
+def lookup_spf(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
+    """The apex TXT of every domain, keyed by queried name."""
+    return lookups.many(spf_name(d.name) for d in domains)
+
+
+def lookup_dmarc(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
+    """_dmarc of every domain, then _dmarc of the verified root for subdomains that have none."""
+    chosen = list(domains)
+    outcomes = lookups.many(dmarc_name(d.name) for d in chosen)
+    roots = [d.root for d in chosen if d.root and needs_root_dmarc(d, outcomes[dmarc_name(d.name)])]
+    outcomes.update(lookups.many(dmarc_name(r) for r in roots))
+    return outcomes

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.dns.lookups import DnsLookups
 from o365cis.dns.outcome import DnsOutcome, OutcomeKind, normalise_name
 
 MICROSOFT_MANAGED_SUFFIX = ".onmicrosoft.com"
@@ -89,25 +88,6 @@ def dmarc_name(domain: str) -> str:
     return f"_dmarc.{normalise_name(domain)}"
 
 
-def lookup_dkim(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
-    """Both selectors of every domain, keyed by queried name."""
-    return lookups.many(name for d in domains for name in dkim_names(d.name))
-
-
-def lookup_spf(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
-    """The apex TXT of every domain, keyed by queried name."""
-    return lookups.many(spf_name(d.name) for d in domains)
-
-
 def needs_root_dmarc(domain: MailDomain, own: DnsOutcome) -> bool:
     """A subdomain without a DMARC name of its own is covered by its root's record (the 4.13 rule)."""
     return not domain.is_root and domain.root is not None and own.kind in (OutcomeKind.NXDOMAIN, OutcomeKind.NODATA)
-
-
-def lookup_dmarc(lookups: DnsLookups, domains: Iterable[MailDomain]) -> dict[str, DnsOutcome]:
-    """_dmarc of every domain, then _dmarc of the verified root for subdomains that have none."""
-    chosen = list(domains)
-    outcomes = lookups.many(dmarc_name(d.name) for d in chosen)
-    roots = [d.root for d in chosen if d.root and needs_root_dmarc(d, outcomes[dmarc_name(d.name)])]
-    outcomes.update(lookups.many(dmarc_name(r) for r in roots))
-    return outcomes

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from o365cis.findings import TextEnum
+
 
 class OutcomeKind(str, enum.Enum):
     """The four answers a look-up can end in (the catalogue's "DNS outcome" builds on them)."""
@@ -16,15 +18,17 @@ class OutcomeKind(str, enum.Enum):
     FAILED = "failed"
 
 
-#: Failure causes, as reported in `DnsOutcome.failure` (several joined with "/" when servers disagree).
-TIMEOUT = "timeout"
-SERVFAIL = "SERVFAIL"
-REFUSED = "REFUSED"
-NETWORK = "network error"
-MALFORMED = "malformed answer"
-CNAME_LOOP = "CNAME loop"
-CNAME_TOO_LONG = "CNAME chain too long"
-NO_SERVER = "no DNS server configured"
+class FailureCause(TextEnum):
+    """Why a look-up failed, as reported in `DnsOutcome.failure` (several joined with "/" when servers disagree)."""
+
+    TIMEOUT = "timeout"
+    SERVFAIL = "SERVFAIL"
+    REFUSED = "REFUSED"
+    NETWORK = "network error"
+    MALFORMED = "malformed answer"
+    CNAME_LOOP = "CNAME loop"
+    CNAME_TOO_LONG = "CNAME chain too long"
+    NO_SERVER = "no DNS server configured"
 
 
 def normalise_name(name: str) -> str:

@@ -6,7 +6,6 @@ import ipaddress
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import dns.exception
 import dns.flags
@@ -18,60 +17,11 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from o365cis.dns.outcome import (
-    CNAME_LOOP,
-    CNAME_TOO_LONG,
-    MALFORMED,
-    NETWORK,
-    NO_SERVER,
-    REFUSED,
-    SERVFAIL,
-    TIMEOUT,
-    DnsOutcome,
-    OutcomeKind,
-    normalise_name,
-)
+from o365cis.dns.outcome import DnsOutcome, FailureCause, OutcomeKind, normalise_name
+from o365cis.dns.servers import NameServer, parse_server
 
 #: EDNS payload we advertise: the DNS Flag Day 2020 value, large enough for most TXT answers over UDP.
 EDNS_PAYLOAD = 1232
-
-
-@dataclass(frozen=True)
-class NameServer:
-    """One resolver address: an IPv4 or IPv6 address and a port."""
-
-    host: str
-    port: int = 53
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == 53 else f"{host}:{self.port}"
-
-
-def parse_server(value: str) -> NameServer:
-    """`IP`, `IP:PORT`, `IPv6` or `[IPv6]:PORT` (the --dns-server forms); ValueError otherwise."""
-    text = value.strip()
-    host, port = text, 53
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"DNS server {value!r}: expected [IPv6]:PORT")
-            port = _port(rest[1:], value)
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-        port = _port(port_text, value)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"DNS server {value!r} is not an IP address (IP or IP:PORT expected)") from None
-    return NameServer(host, port)
-
-
-def _port(text: str, value: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"DNS server {value!r}: port must be 1-65535")
-    return int(text)
 
 
 def system_servers() -> tuple[NameServer, ...]:
@@ -158,12 +108,14 @@ class DnsResolver:
                         qname,
                         OutcomeKind.FAILED,
                         cname_chain=tuple(chain),
-                        failure=CNAME_LOOP,
+                        failure=FailureCause.CNAME_LOOP,
                         detail=f"{target} repeats in the chain",
                     )
                 chain.append(target)
                 if len(chain) > self.max_cname_depth:
-                    return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_TOO_LONG)
+                    return DnsOutcome(
+                        qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=FailureCause.CNAME_TOO_LONG
+                    )
             txt = _rrset(response, target, dns.rdatatype.TXT)
             if txt is not None:
                 records = tuple(b"".join(rdata.strings).decode("utf-8", errors="replace") for rdata in txt)
@@ -174,12 +126,12 @@ class DnsResolver:
                 return DnsOutcome(qname, OutcomeKind.NODATA, cname_chain=tuple(chain))
             # The server answered with a CNAME but did not chase it (not recursive for that zone): ask for the target.
             current = target
-        return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=CNAME_TOO_LONG)
+        return DnsOutcome(qname, OutcomeKind.FAILED, cname_chain=tuple(chain), failure=FailureCause.CNAME_TOO_LONG)
 
     def _ask(self, qname: str) -> dns.message.Message:
         """The first NOERROR or NXDOMAIN answer any server gives for TXT `qname`."""
         if not self.servers:
-            raise _Failure(NO_SERVER, "no --dns-server given and none found in the system configuration")
+            raise _Failure(FailureCause.NO_SERVER, "no --dns-server given and none found in the system configuration")
         causes: list[str] = []
         stories: list[str] = []
         for server in self.servers:
@@ -193,32 +145,32 @@ class DnsResolver:
 
     def _ask_server(self, qname: str, server: NameServer) -> tuple[dns.message.Message | str, str]:
         """(answer, "") or (failure cause, what happened) for one server, with its retries."""
-        cause, story = TIMEOUT, ""
+        cause, story = FailureCause.TIMEOUT, ""
         for attempt in range(1, self.attempts + 1):
             if self._time_left() <= 0:
-                return TIMEOUT, f"look-up lifetime of {self.lifetime:g} s spent"
+                return FailureCause.TIMEOUT, f"look-up lifetime of {self.lifetime:g} s spent"
             query = dns.message.make_query(qname, dns.rdatatype.TXT, use_edns=0, payload=EDNS_PAYLOAD)
             try:
                 response = self._udp(query, server)
                 if response.flags & dns.flags.TC:
                     response = self._tcp(query, server)
             except dns.exception.Timeout:
-                cause, story = TIMEOUT, f"timeout after {attempt} attempt(s) of {self.timeout:g} s"
+                cause, story = FailureCause.TIMEOUT, f"timeout after {attempt} attempt(s) of {self.timeout:g} s"
                 continue
             except (dns.exception.DNSException, ValueError) as exc:
-                return MALFORMED, f"{MALFORMED} ({type(exc).__name__})"
+                return FailureCause.MALFORMED, f"{FailureCause.MALFORMED} ({type(exc).__name__})"
             except EOFError:
-                return NETWORK, f"{NETWORK} (connection closed by the server)"
+                return FailureCause.NETWORK, f"{FailureCause.NETWORK} (connection closed by the server)"
             except OSError as exc:
-                return NETWORK, f"{NETWORK} ({exc.strerror or type(exc).__name__})"
+                return FailureCause.NETWORK, f"{FailureCause.NETWORK} ({exc.strerror or type(exc).__name__})"
             rcode = response.rcode()
             if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return response, ""
             if rcode == dns.rcode.SERVFAIL:
-                cause, story = SERVFAIL, f"SERVFAIL after {attempt} attempt(s)"
+                cause, story = FailureCause.SERVFAIL, f"SERVFAIL after {attempt} attempt(s)"
                 continue
             if rcode == dns.rcode.REFUSED:
-                return REFUSED, "REFUSED"
+                return FailureCause.REFUSED, "REFUSED"
             text = dns.rcode.to_text(rcode)
             return text, text
         return cause, story

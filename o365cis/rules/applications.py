@@ -1,7 +1,6 @@
-"""Section 2 (Application Permissions): the recommendations Graph decides, and the two manual ones.
-
-2.2, 2.3, 2.4 and 2.8 are decided over Exchange output elsewhere (rules/email_security.py); their Secure Score
-fallbacks go through rules/securescore.py.
+"""Section 2 (Application Permissions): the recommendations Graph decides, the Exchange-decided ones (2.2 calendar
+sharing, 2.3 Safe Links for Office apps, 2.4 Defender for SharePoint, OneDrive and Teams, 2.8 Outlook add-ins), and
+the two manual ones.
 """
 
 from __future__ import annotations
@@ -9,22 +8,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, Finding, compliant, manual, no_decision, non_compliant
-from o365cis.rules.auditing import ManualReview
+from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.rules._exchange import (
+    Check,
+    decide_in_force,
+    default_object,
+    expect,
+    merge_checks,
+    object_evidence,
+    object_name,
+    objects,
+    powershell_text,
+    prop_bool,
+    prop_detail,
+    setting_evidence,
+    singleton,
+    text_values,
+)
+from o365cis.rules._types import Json, JsonList
+from o365cis.rules._values import json_text, plural
+from o365cis.rules.evidence import capped
+from o365cis.rules.manual_review import ManualReview
 
 _OWN_RESOURCE_PREFIX = "managepermissiongrantsforownedresource."
 _SELF_CONSENT_PREFIX = "managepermissiongrantsforself."
-
-
-def _flag(value: Any) -> str:
-    """A Graph value as the JSON a reviewer would see."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 def _singleton(document: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
@@ -55,10 +62,10 @@ def users_cannot_register_apps(authorization_policy: Mapping[str, Any] | None) -
     allowed = permissions["allowedToCreateApps"]
     evidence = [
         Evidence(
-            "setting",
+            EvidenceType.SETTING,
             str((policy or {}).get("id") or "authorizationPolicy"),
             "defaultUserRolePermissions.allowedToCreateApps",
-            _flag(allowed),
+            json_text(allowed),
         )
     ]
     if allowed:
@@ -78,10 +85,13 @@ def user_consent_not_allowed(authorization_policy: Mapping[str, Any] | None) -> 
     # capture still matches (https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent).
     offending = [pid for pid in policy_ids if pid.lower().startswith(_SELF_CONSENT_PREFIX)]
     others = [pid for pid in policy_ids if pid not in offending]
-    evidence = [Evidence("permissionGrantPolicy", pid, pid, "lets users consent for themselves") for pid in offending]
+    evidence = [
+        Evidence(EvidenceType.PERMISSION_GRANT_POLICY, pid, pid, "lets users consent for themselves")
+        for pid in offending
+    ]
     for pid in others:
         detail = "owner consent (ignored by this rule)" if pid.lower().startswith(_OWN_RESOURCE_PREFIX) else "assigned"
-        evidence.append(Evidence("permissionGrantPolicy", pid, pid, detail))
+        evidence.append(Evidence(EvidenceType.PERMISSION_GRANT_POLICY, pid, pid, detail))
     if offending:
         return non_compliant(
             f"User consent to apps is allowed: {len(offending)} user-consent grant polic"
@@ -109,22 +119,25 @@ def admin_consent_workflow_enabled(admin_consent_request_policy: Mapping[str, An
         return no_decision("adminConsentRequestPolicy is enabled but the response carries no reviewers list")
     reviewers = policy.get("reviewers") or []
     evidence = [
-        Evidence("setting", "adminConsentRequestPolicy", "isEnabled", _flag(enabled)),
-        Evidence("setting", "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
+        Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", "isEnabled", json_text(enabled)),
+        Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", "reviewers", f"{len(reviewers)} reviewer scope(s)"),
     ]
     for reviewer in reviewers:
         query_type = reviewer.get("queryType") if isinstance(reviewer, Mapping) else None
-        evidence.append(Evidence("reviewer", None, _reviewer_text(reviewer), query_type))
+        evidence.append(Evidence(EvidenceType.REVIEWER, None, _reviewer_text(reviewer), query_type))
     advice = []
     for name in ("notifyReviewers", "remindersEnabled"):
         value = policy.get(name)
         flagged = " (advice: turn on)" if value is False else ""
-        evidence.append(Evidence("setting", "adminConsentRequestPolicy", name, _flag(value) + flagged))
+        evidence.append(Evidence(EvidenceType.SETTING, "adminConsentRequestPolicy", name, json_text(value) + flagged))
         if value is False:
             advice.append(name)
     evidence.append(
         Evidence(
-            "setting", "adminConsentRequestPolicy", "requestDurationInDays", _flag(policy.get("requestDurationInDays"))
+            EvidenceType.SETTING,
+            "adminConsentRequestPolicy",
+            "requestDurationInDays",
+            json_text(policy.get("requestDurationInDays")),
         )
     )
     if not enabled:
@@ -149,8 +162,13 @@ def office_store_blocked(apps_and_services: Mapping[str, Any] | None) -> Decisio
     store = settings["isOfficeStoreEnabled"]
     trial = settings.get("isAppAndServicesTrialEnabled")
     evidence = [
-        Evidence("setting", "appsAndServices", "isOfficeStoreEnabled", _flag(store)),
-        Evidence("setting", "appsAndServices", "isAppAndServicesTrialEnabled", _flag(trial) + " (reported only)"),
+        Evidence(EvidenceType.SETTING, "appsAndServices", "isOfficeStoreEnabled", json_text(store)),
+        Evidence(
+            EvidenceType.SETTING,
+            "appsAndServices",
+            "isAppAndServicesTrialEnabled",
+            json_text(trial) + " (reported only)",
+        ),
     ]
     if store:
         return non_compliant("Users can access the Office Store (isOfficeStoreEnabled is true)", evidence)
@@ -163,7 +181,7 @@ def forms_phishing_protection_enabled(forms: Mapping[str, Any] | None) -> Decisi
     if settings is None or not isinstance(settings.get("isInOrgFormsPhishingScanEnabled"), bool):
         return no_decision("admin/forms has no settings.isInOrgFormsPhishingScanEnabled value")
     scan = settings["isInOrgFormsPhishingScanEnabled"]
-    evidence = [Evidence("setting", "forms", "isInOrgFormsPhishingScanEnabled", _flag(scan))]
+    evidence = [Evidence(EvidenceType.SETTING, "forms", "isInOrgFormsPhishingScanEnabled", json_text(scan))]
     if scan:
         return compliant("Internal phishing protection for Forms is on", evidence)
     return non_compliant(
@@ -196,7 +214,12 @@ def infected_file_download_review(
     value = policy.get("EnableATPForSPOTeamsODB")
     name = str(policy.get("Name") or policy.get("Identity") or "Default")
     review.evidence.append(
-        Evidence("exchangeSetting", None, f"AtpPolicyForO365 {name}", f"EnableATPForSPOTeamsODB = {_flag(value)}")
+        Evidence(
+            EvidenceType.EXCHANGE_SETTING,
+            None,
+            f"AtpPolicyForO365 {name}",
+            f"EnableATPForSPOTeamsODB = {json_text(value)}",
+        )
     )
     if value is False:
         # Download blocking only acts on files Defender for Office 365 has flagged
@@ -220,4 +243,169 @@ def sway_sharing_review() -> Finding:
         "Review in the Microsoft 365 admin center > Settings > Org settings > Sway > Sharing: 'Let people in your "
         "organization share their sways with people outside your organization' must be unchecked (no Graph resource, "
         "Exchange cmdlet or Secure Score control exposes Sway sharing, so nothing was read)"
+    )
+
+
+def _calendar_entries(policy: Json) -> list[str]:
+    """Domains entries sharing calendars with everyone ("*") or anonymously."""
+    offending = []
+    for entry in text_values(policy.get("Domains")):
+        domain, _, actions = entry.partition(":")
+        if domain.strip().lower() in ("*", "anonymous") and "calendarsharing" in actions.lower():
+            offending.append(entry)
+    return offending
+
+
+def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
+    """2.2: the default sharing policy is off and no enabled policy shares calendars with everyone or anonymously."""
+    policies = objects(sharing_policies)
+    evidence = [
+        object_evidence(
+            EvidenceType.SHARING_POLICY,
+            p,
+            f"Default {powershell_text(p.get('Default'))}; Enabled {powershell_text(p.get('Enabled'))}; "
+            f"Domains {powershell_text(p.get('Domains'))}",
+        )
+        for p in policies
+    ]
+    default = default_object(policies, "Default")
+    if default is None:
+        return no_decision(
+            "Get-SharingPolicy shows no default policy (Default True): no verdict from Exchange", evidence
+        )
+    failures: list[Evidence] = []
+    if prop_bool(default, "Enabled") is True:
+        failures.append(
+            object_evidence(
+                EvidenceType.SHARING_POLICY,
+                default,
+                f"default policy enabled; Domains {powershell_text(default.get('Domains'))}",
+            )
+        )
+    for policy in policies:
+        if policy is default or prop_bool(policy, "Enabled") is not True:
+            continue
+        entries = _calendar_entries(policy)
+        if entries:
+            failures.append(
+                object_evidence(
+                    EvidenceType.SHARING_POLICY, policy, f"enabled; shares calendars via {', '.join(entries)}"
+                )
+            )
+    if failures:
+        return non_compliant(
+            f"External calendar sharing is allowed by {plural(len(failures), 'sharing policy entry')}: "
+            + ", ".join(e.name or "?" for e in failures),
+            [*failures, *evidence],
+        )
+    if prop_bool(default, "Enabled") is None:
+        return no_decision("The default sharing policy carries no Enabled value", evidence)
+    return compliant(
+        "The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence
+    )
+
+
+def _safe_links_office(policy: Json) -> Check:
+    track = prop_bool(policy, "TrackClicks")
+    checks = [expect(policy, {"EnableSafeLinksForOffice": True, "AllowClickThrough": False})]
+    if track is None and prop_bool(policy, "DoNotTrackUserClicks") is not None:
+        checks.append(expect(policy, {"DoNotTrackUserClicks": False}))  # older output
+    else:
+        checks.append(expect(policy, {"TrackClicks": True}))
+    return merge_checks(*checks)
+
+
+def safe_links_for_office_apps(
+    safe_links_policies: JsonList | None, safe_links_rules: JsonList | None, atp_policy_for_o365: JsonList | Json | None
+) -> Decision:
+    """2.3: a Safe Links policy in force protects Office apps, blocks click-through and tracks clicks."""
+    extra: list[tuple[str, Json, Check]] = []
+    atp = singleton(atp_policy_for_o365)
+    if atp is not None and "EnableSafeLinksForO365Clients" in atp:
+        # v1.3-era tenants kept these settings on the ATP policy for Office 365.
+        check = merge_checks(
+            expect(atp, {"EnableSafeLinksForO365Clients": True, "AllowClickThrough": False, "TrackClicks": True})
+        )
+        values = "; ".join(
+            prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
+        )
+        extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
+    return decide_in_force(
+        EvidenceType.SAFE_LINKS_POLICY,
+        "Safe Links for Office apps",
+        safe_links_policies or [],
+        safe_links_rules or [],
+        "SafeLinksPolicy",
+        _safe_links_office,
+        ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
+        built_in=True,
+        extra=extra,
+    )
+
+
+def atp_for_spo_teams_odb(atp_policy_for_o365: JsonList | Json | None) -> Decision:
+    """2.4: Defender for Office 365 protects SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB)."""
+    atp = singleton(atp_policy_for_o365)
+    if atp is None:
+        return no_decision("Get-AtpPolicyForO365 returned no object")
+    value = prop_bool(atp, "EnableATPForSPOTeamsODB")
+    evidence = [
+        setting_evidence("AtpPolicyForO365", "EnableATPForSPOTeamsODB", atp.get("EnableATPForSPOTeamsODB")),
+        setting_evidence("AtpPolicyForO365", "EnableSafeDocs", atp.get("EnableSafeDocs")),
+    ]
+    if value is None:
+        return no_decision("AtpPolicyForO365 carries no EnableATPForSPOTeamsODB value", evidence)
+    if value:
+        return compliant("Defender for Office 365 is on for SharePoint, OneDrive and Teams", evidence)
+    return non_compliant(
+        "Defender for Office 365 is off for SharePoint, OneDrive and Teams (EnableATPForSPOTeamsODB False)", evidence
+    )
+
+
+_ADDIN_ROLES = {
+    "mycustomapps": "My Custom Apps",
+    "mymarketplaceapps": "My Marketplace Apps",
+    "myreadwritemailboxapps": "My ReadWriteMailbox Apps",
+}
+
+
+def outlook_addins_blocked(role_assignment_policies: JsonList | None) -> Decision:
+    """2.8: no role assignment policy lets users install Outlook add-ins."""
+    policies = objects(role_assignment_policies)
+    if not policies:
+        return no_decision(
+            "Get-RoleAssignmentPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
+    offending: list[Evidence] = []
+    unread: list[str] = []
+    for policy in policies:
+        if policy.get("AssignedRoles") is None:
+            unread.append(object_name(policy))
+            continue
+        roles = [r for r in text_values(policy.get("AssignedRoles")) if r.replace(" ", "").lower() in _ADDIN_ROLES]
+        if roles:
+            offending.append(
+                object_evidence(
+                    EvidenceType.ROLE_ASSIGNMENT_POLICY,
+                    policy,
+                    f"IsDefault {powershell_text(policy.get('IsDefault'))}; grants {', '.join(roles)}",
+                )
+            )
+    if offending:
+        return non_compliant(
+            f"{plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: "
+            + ", ".join(e.name or "?" for e in offending),
+            capped(offending, "policies"),
+        )
+    listed = [
+        object_evidence(
+            EvidenceType.ROLE_ASSIGNMENT_POLICY, p, f"IsDefault {powershell_text(p.get('IsDefault'))}; no add-in role"
+        )
+        for p in policies
+    ]
+    if unread:
+        return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", capped(listed, "policies"))
+    return compliant(
+        f"No role assignment policy grants an add-in role ({plural(len(policies), 'policy')} checked)",
+        capped(listed, "policies"),
     )

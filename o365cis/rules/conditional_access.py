@@ -7,11 +7,15 @@ schema, so every read here tolerates null and absence alike
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.rules.directory_roles import role_name
+from o365cis.directory_roles import role_name
+from o365cis.findings import Evidence, EvidenceType
+from o365cis.rules._types import Json
+from o365cis.rules._values import lowered, plural
+from o365cis.rules.evidence import capped
 
 #: Directory Synchronization Accounts: Microsoft's own CA templates exclude it, so excluding it is allowed.
 DIRECTORY_SYNC_ROLE_ID = "d29b2b05-8046-44ba-8758-1e26182fcf32"
@@ -54,8 +58,6 @@ _KNOWN_USER_KEYS = frozenset(
     }
 )
 
-Policy = Mapping[str, Any]
-
 
 def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
@@ -93,12 +95,12 @@ def _short(values: Iterable[str], limit: int = 5) -> str:
     return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
-def policy_label(policy: Policy) -> str:
+def policy_label(policy: Json) -> str:
     """The policy's displayName, or its id when it has none."""
     return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
 
 
-def _state_failures(policy: Policy) -> list[str]:
+def _state_failures(policy: Json) -> list[str]:
     state = str(policy.get("state") or "")
     if state.lower() == "enabled":
         return []
@@ -199,7 +201,7 @@ def _narrowing_failures(
 
 
 def qualification(
-    policy: Policy,
+    policy: Json,
     break_glass: frozenset[str],
     *,
     required_roles: Collection[str] | None = None,
@@ -221,7 +223,7 @@ def qualification(
     ]
 
 
-def _grant(policy: Policy) -> Mapping[str, Any]:
+def _grant(policy: Json) -> Mapping[str, Any]:
     return _dict(policy.get("grantControls"))
 
 
@@ -239,7 +241,7 @@ def _satisfies(control: str, builtin: str) -> bool:
     return control.lower() == "passwordchange" and builtin.lower() == "riskremediation"
 
 
-def grant_requires(policy: Policy, control: str) -> bool:
+def grant_requires(policy: Json, control: str) -> bool:
     """The catalogue's "grant requires X": X is granted and, under OR, no alternative lets a user skip it."""
     grant = _grant(policy)
     builtins = _strings(grant.get("builtInControls"))
@@ -258,7 +260,7 @@ def grant_requires(policy: Policy, control: str) -> bool:
     return not others
 
 
-def grant_summary(policy: Policy) -> str:
+def grant_summary(policy: Json) -> str:
     """The grant as a reviewer reads it, e.g. "OR: mfa, compliantDevice; strength Phishing-resistant MFA"."""
     grant = _grant(policy)
     if not grant:
@@ -273,7 +275,7 @@ def grant_summary(policy: Policy) -> str:
     return f"{str(grant.get('operator') or 'AND').upper()}: {', '.join(parts) if parts else 'nothing'}"
 
 
-def grant_failure(policy: Policy, controls: Collection[str]) -> list[str]:
+def grant_failure(policy: Json, controls: Collection[str]) -> list[str]:
     """Empty if the grant requires one of the controls (e.g. ("mfa", "block")), else the reason."""
     if any(grant_requires(policy, c) for c in controls):
         return []
@@ -284,7 +286,7 @@ def grant_failure(policy: Policy, controls: Collection[str]) -> list[str]:
 class PolicyCheck:
     """One policy judged against a rule: its failures (empty = the policy satisfies the rule)."""
 
-    policy: Policy
+    policy: Json
     failures: tuple[str, ...]
 
     @property
@@ -305,10 +307,10 @@ class PolicyCheck:
 
 
 def check_policies(
-    policies: Iterable[Policy],
+    policies: Iterable[Json],
     break_glass: frozenset[str],
     *,
-    requirement: Callable[[Policy], list[str]],
+    requirement: Callable[[Json], list[str]],
     required_roles: Collection[str] | None = None,
     allow_client_app_types: bool = False,
     allow_risk: frozenset[str] = frozenset(),
@@ -332,3 +334,27 @@ def check_policies(
         if isinstance(policy, Mapping)
     ]
     return sorted(checks, key=lambda c: len(c.failures))
+
+
+NEAR_MISS_LIMIT = 10
+
+
+def policy_evidence(check: PolicyCheck, detail: str | None = None) -> Evidence:
+    """A CA policy as an evidence item; the detail says why it fails, or what it grants when it passes."""
+    text = detail or (
+        "; ".join(check.failures) if check.failures else f"qualifies; grant {grant_summary(check.policy)}"
+    )
+    return Evidence(type=EvidenceType.POLICY, id=check.id, name=check.name, detail=text)
+
+
+def near_misses(checks: Sequence[PolicyCheck], limit: int = NEAR_MISS_LIMIT) -> list[Evidence]:
+    """The closest failing policies (fewest failures first) with the reason each fails."""
+    failing = [c for c in checks if not c.passes]
+    return capped([policy_evidence(c) for c in failing], "policies", limit)
+
+
+def no_policy_reason(checks: Sequence[PolicyCheck], what: str) -> str:
+    """The reason when no Conditional Access policy qualifies, with how many were examined and enabled."""
+    enabled = sum(1 for c in checks if lowered(c.policy.get("state")) == "enabled")
+    examined = plural(len(checks), "policy", "policies")
+    return f"No qualifying Conditional Access policy {what} ({examined} examined, {enabled} enabled)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 
 #: Enough for a reviewer to act on; the reason always carries the exact counts.
 EVIDENCE_CAP = 50
@@ -16,7 +16,7 @@ def capped(items: Sequence[Evidence], noun: str, limit: int = EVIDENCE_CAP) -> l
     if len(items) > limit:
         shown.append(
             Evidence(
-                type="count",
+                type=EvidenceType.COUNT,
                 name=f"more {noun}",
                 detail=f"{len(items) - limit} more {noun} not listed ({len(items)} in all)",
             )

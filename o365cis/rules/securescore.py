@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, Finding, Status, no_decision
+from o365cis.findings import Decision, Evidence, EvidenceType, Finding, Status, no_decision
 
 #: controlStateUpdates states that take a control out of the score's judgement (compared case-insensitively).
 MARKED_STATES = frozenset({"ignored", "thirdparty", "reviewed"})
@@ -114,7 +114,9 @@ class ControlScore:
             detail += f"; implementationStatus: {self.implementation_status}"
         if self.last_synced:
             detail += f"; lastSynced {self.last_synced}"
-        return Evidence(type="secureScoreControl", id=self.name, name=self.title or self.name, detail=detail)
+        return Evidence(
+            type=EvidenceType.SECURE_SCORE_CONTROL, id=self.name, name=self.title or self.name, detail=detail
+        )
 
 
 def _latest_state(profile: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -262,3 +264,63 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def _joined(reason: str, note: str) -> str:
     return f"{reason}; {note}" if note else reason
+
+
+@dataclass(frozen=True)
+class SecureScoreRule:
+    """How a recommendation reads its Secure Score control(s): the standard rule unless a field says otherwise."""
+
+    on_full: Status = Status.COMPLIANT
+    on_below: Status = Status.NON_COMPLIANT
+    on_absent: Status | None = None
+    all_controls: bool = False
+    note: str = ""
+
+
+#: Section 1 deviations from the standard Secure Score rule (controls.yaml); every other id uses the standard rule.
+SECURE_SCORE_RULES: dict[str, SecureScoreRule] = {
+    "1.1.2": SecureScoreRule(
+        on_full=Status.MANUAL,
+        note=(
+            "the control measures MFA registration, not enforcement: confirm a Conditional Access policy requires "
+            "MFA for All users"
+        ),
+    ),
+    "1.1.3": SecureScoreRule(
+        on_full=Status.MANUAL, note="the control has no upper bound: confirm no more than four global admins"
+    ),
+    "1.1.8": SecureScoreRule(
+        on_full=Status.MANUAL,
+        all_controls=True,
+        note="review that the user risk and sign-in risk policies are enforced",
+    ),
+    "1.1.9": SecureScoreRule(
+        on_full=Status.MANUAL,
+        on_absent=Status.MANUAL,
+        note=(
+            "a legacy Identity Protection sign-in risk policy may hold it: confirm it covers all users at medium "
+            "and above and requires MFA"
+        ),
+    ),
+    "1.1.10": SecureScoreRule(
+        on_full=Status.MANUAL,
+        on_absent=Status.MANUAL,
+        note=(
+            "a legacy Identity Protection user risk policy may hold it: confirm it covers all users at high risk "
+            "and requires a password change"
+        ),
+    ),
+}
+
+
+def securescore_side(recommendation_id: str, score: SecureScore, names: Sequence[str], now: dt.datetime) -> Decision:
+    """The Secure Score source of a recommendation: its deviation from SECURE_SCORE_RULES, else the standard rule.
+
+    names: the catalogue's securescore list for the id (alternatives, or for 1.1.8 the controls that must all be full).
+    """
+    rule = SECURE_SCORE_RULES.get(recommendation_id, SecureScoreRule())
+    if rule.all_controls:
+        return score.decide_all(names, now, on_full=rule.on_full, note=rule.note)
+    return score.decide(
+        names, now, on_full=rule.on_full, on_below=rule.on_below, on_absent=rule.on_absent, note=rule.note
+    )

@@ -1,6 +1,5 @@
-"""Section 6 (Storage): 6.1-6.3 from the SharePoint tenant settings (GET /v1.0/admin/sharepoint/settings).
-
-6.4 (OWA storage providers) is decided over Exchange output elsewhere (rules/email_security.py).
+"""Section 6 (Storage): 6.1-6.3 from the SharePoint tenant settings (GET /v1.0/admin/sharepoint/settings), 6.4
+(OWA storage providers) from Get-OwaMailboxPolicy.
 """
 
 from __future__ import annotations
@@ -8,20 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, compliant, no_decision, non_compliant, not_applicable
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant, not_applicable
+from o365cis.rules._exchange import object_evidence, object_name, objects, powershell_text, prop_bool
+from o365cis.rules._types import JsonList
+from o365cis.rules._values import json_text, plural
+from o365cis.rules.evidence import capped
 
 #: sharepointSettings.sharingCapability values (https://learn.microsoft.com/graph/api/resources/sharepointsettings).
 SHARING_DISABLED = "disabled"
 SHARING_ANYONE = "externalUserAndGuestSharing"
 _DOMAIN_LIST_SHOWN = 25
-
-
-def _flag(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "null" if value is None else str(value)
 
 
 def _same(value: Any, expected: str) -> bool:
@@ -49,10 +44,10 @@ def sharing_limited_by_domain(sharepoint_settings: Mapping[str, Any] | None) -> 
     allowed = _domains(settings.get("sharingAllowedDomainList"))
     blocked = _domains(settings.get("sharingBlockedDomainList"))
     evidence = [
-        Evidence("setting", "sharepointSettings", "sharingCapability", _flag(capability)),
-        Evidence("setting", "sharepointSettings", "sharingDomainRestrictionMode", _flag(mode)),
-        Evidence("setting", "sharepointSettings", "sharingAllowedDomainList", _shown(allowed)),
-        Evidence("setting", "sharepointSettings", "sharingBlockedDomainList", _shown(blocked)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingCapability", json_text(capability)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingDomainRestrictionMode", json_text(mode)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingAllowedDomainList", _shown(allowed)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingBlockedDomainList", _shown(blocked)),
     ]
     if _same(capability, SHARING_DISABLED):
         return compliant("External sharing is disabled, so nothing is shared with any outside domain", evidence)
@@ -67,7 +62,7 @@ def sharing_limited_by_domain(sharepoint_settings: Mapping[str, Any] | None) -> 
             return compliant(f"External sharing is blocked for a list of {len(blocked)} domain(s)", evidence)
         return non_compliant("sharingDomainRestrictionMode is blockList but the blocked domain list is empty", evidence)
     return non_compliant(
-        f"External sharing ({_flag(capability)}) is not limited by domain (sharingDomainRestrictionMode is {mode})",
+        f"External sharing ({json_text(capability)}) is not limited by domain (sharingDomainRestrictionMode is {mode})",
         evidence,
     )
 
@@ -80,9 +75,11 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
     guids = _domains(guids_value)
     mac = settings.get("isMacSyncAppEnabled")
     evidence = [
-        Evidence("setting", "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", _flag(restricted)),
-        Evidence("setting", "sharepointSettings", "allowedDomainGuidsForSyncApp", _shown(guids)),
-        Evidence("setting", "sharepointSettings", "isMacSyncAppEnabled", _flag(mac)),
+        Evidence(
+            EvidenceType.SETTING, "sharepointSettings", "isUnmanagedSyncAppForTenantRestricted", json_text(restricted)
+        ),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "allowedDomainGuidsForSyncApp", _shown(guids)),
+        Evidence(EvidenceType.SETTING, "sharepointSettings", "isMacSyncAppEnabled", json_text(mac)),
     ]
     failures = []
     if restricted is False:
@@ -105,7 +102,7 @@ def unmanaged_sync_blocked(sharepoint_settings: Mapping[str, Any] | None) -> Dec
 def anyone_link_expiry_applies(sharepoint_settings: Mapping[str, Any] | None) -> Decision:
     """6.3: not applicable unless Anyone links are allowed; otherwise Graph cannot see the expiry (next source)."""
     capability = (sharepoint_settings or {}).get("sharingCapability")
-    evidence = [Evidence("setting", "sharepointSettings", "sharingCapability", _flag(capability))]
+    evidence = [Evidence(EvidenceType.SETTING, "sharepointSettings", "sharingCapability", json_text(capability))]
     if not isinstance(capability, str):
         return no_decision("SharePoint settings carry no sharingCapability value", evidence)
     if not _same(capability, SHARING_ANYONE):
@@ -116,5 +113,38 @@ def anyone_link_expiry_applies(sharepoint_settings: Mapping[str, Any] | None) ->
     return no_decision(
         "Anyone links are allowed (sharingCapability is externalUserAndGuestSharing); their expiry "
         "(RequireAnonymousLinksExpireInDays) is only in the SharePoint admin API, not in Graph",
+        evidence,
+    )
+
+
+def owa_storage_providers_restricted(owa_mailbox_policies: JsonList | None) -> Decision:
+    """6.4: no OWA mailbox policy offers additional storage providers."""
+    policies = objects(owa_mailbox_policies)
+    if not policies:
+        return no_decision(
+            "Get-OwaMailboxPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
+        )
+    evidence = capped(
+        [
+            object_evidence(
+                EvidenceType.OWA_MAILBOX_POLICY,
+                p,
+                f"IsDefault {powershell_text(p.get('IsDefault'))}; "
+                f"AdditionalStorageProvidersAvailable {powershell_text(p.get('AdditionalStorageProvidersAvailable'))}",
+            )
+            for p in policies
+        ],
+        "policies",
+    )
+    allowing = [object_name(p) for p in policies if prop_bool(p, "AdditionalStorageProvidersAvailable") is True]
+    if allowing:
+        return non_compliant(
+            f"Additional storage providers are available in Outlook on the web through {', '.join(allowing)}", evidence
+        )
+    unknown = [object_name(p) for p in policies if prop_bool(p, "AdditionalStorageProvidersAvailable") is None]
+    if unknown:
+        return no_decision(f"AdditionalStorageProvidersAvailable is absent on {', '.join(unknown)}", evidence)
+    return compliant(
+        f"No OWA mailbox policy offers additional storage providers ({plural(len(policies), 'policy')} checked)",
         evidence,
     )

@@ -8,9 +8,11 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from o365cis.dns import DnsLookups, DnsResolver, lookup_dkim, lookup_dmarc, lookup_spf, mail_domains
+from o365cis.dns.lookups import DnsLookups, lookup_dkim, lookup_dmarc, lookup_spf
+from o365cis.dns.mail import mail_domains
+from o365cis.dns.resolver import DnsResolver
 from o365cis.findings import Status
-from o365cis.rules import email_security as es
+from o365cis.rules.email import dns as email_dns
 from tests.fake_exchange import fixtures
 from tests.fake_exchange.dns_server import FakeDnsServer
 from tests.fake_exchange.scenarios import golden_dns_zone
@@ -72,9 +74,9 @@ def test_the_golden_zone_passes_dkim_spf_and_dmarc(fresh_dns: FakeDnsServer) -> 
     lookups = DnsLookups(DnsResolver([fresh_dns.address], timeout=1))
 
     decisions = [
-        es.dkim_published(domains, lookup_dkim(lookups, domains.evaluated)),
-        es.spf_published(domains, lookup_spf(lookups, domains.evaluated)),
-        es.dmarc_published(domains, lookup_dmarc(lookups, domains.evaluated)),
+        email_dns.dkim_published(domains, lookup_dkim(lookups, domains.evaluated)),
+        email_dns.spf_published(domains, lookup_spf(lookups, domains.evaluated)),
+        email_dns.dmarc_published(domains, lookup_dmarc(lookups, domains.evaluated)),
     ]
 
     assert [d.status for d in decisions] == [Status.COMPLIANT] * 3  # type: ignore[union-attr]

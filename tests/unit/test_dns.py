@@ -8,19 +8,11 @@ from typing import Any
 
 import pytest
 
-from o365cis.dns import (
-    DnsLookups,
-    DnsOutcome,
-    DnsResolver,
-    MailDomain,
-    NameServer,
-    OutcomeKind,
-    lookup_dmarc,
-    mail_domains,
-    parse_server,
-    resolver_for,
-)
-from o365cis.dns.resolver import system_servers
+from o365cis.dns.lookups import DnsLookups, lookup_dmarc
+from o365cis.dns.mail import MailDomain, mail_domains
+from o365cis.dns.outcome import DnsOutcome, OutcomeKind
+from o365cis.dns.resolver import DnsResolver, resolver_for, system_servers
+from o365cis.dns.servers import NameServer, parse_server
 from o365cis.findings import FailureKind, ReadError
 from tests.fake_exchange import fixtures
 from tests.fake_exchange.dns_server import FakeDnsServer

@@ -28,7 +28,7 @@ from o365cis.findings import (
 
 MANUAL_CHECK = "Entra admin center > Roles: count the Global Administrators."
 ADMIN = Evidence("user", "u-1", "admin@contoso.com", "permanent assignment")
-PROFILE = Evidence("secureScoreControlProfile", "AdminMFAV2", "Ensure MFA for admins", "score 0 of 10")
+PROFILE = Evidence("secureScoreControl", "AdminMFAV2", "Ensure MFA for admins", "score 0 of 10")
 
 
 def recommendation(*chain: str) -> Recommendation:

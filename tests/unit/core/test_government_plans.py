@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from o365cis.rules.licensing import LOCKBOX, MDO, plan_present
+from o365cis.licensing import LOCKBOX, MDO, plan_present
 
 
 def gcc_sku(*plans: str, capability: str = "Enabled", provisioning: str = "Success") -> list[dict[str, Any]]:

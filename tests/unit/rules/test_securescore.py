@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from o365cis.findings import Finding, NoDecision, Status
-from o365cis.rules.securescore import SecureScore, number, parse_datetime, snapshot_age
+from o365cis.rules.securescore import SecureScore, number, parse_datetime, securescore_side, snapshot_age
 
 NOW = dt.datetime(2024, 5, 2, 6, 0, tzinfo=dt.UTC)
 
@@ -313,3 +313,68 @@ def test_parse_datetime_accepts_graph_shapes() -> None:
     assert parse_datetime("2024-05-01T02:00:00+02:00") == dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
     assert parse_datetime("2024-05-01T00:00:00") == dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
     assert parse_datetime("yesterday") is None and parse_datetime(None) is None
+
+
+def secure_score(**percentages: float | None) -> SecureScore:
+    """A snapshot whose controls have the given scoreInPercentage (None: control absent)."""
+    controls = [
+        {"controlName": name, "score": value, "scoreInPercentage": value}
+        for name, value in percentages.items()
+        if value is not None
+    ]
+    profiles = [{"id": name, "title": name, "maxScore": 100.0, "controlStateUpdates": []} for name in percentages]
+    return SecureScore([{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": controls}], profiles)
+
+
+@pytest.mark.parametrize(
+    ("rec_id", "names", "score", "expected"),
+    [
+        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=100), Status.COMPLIANT),
+        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=40), Status.NON_COMPLIANT),
+        ("1.1.1", ["AdminMFAV2"], secure_score(AdminMFAV2=None), None),
+        ("1.1.2", ["MFARegistrationV2"], secure_score(MFARegistrationV2=100), Status.MANUAL),
+        ("1.1.2", ["MFARegistrationV2"], secure_score(MFARegistrationV2=70), Status.NON_COMPLIANT),
+        ("1.1.3", ["OneAdmin"], secure_score(OneAdmin=100), Status.MANUAL),
+        ("1.1.3", ["OneAdmin"], secure_score(OneAdmin=0), Status.NON_COMPLIANT),
+        (
+            "1.1.8",
+            ["UserRiskPolicy", "SigninRiskPolicy"],
+            secure_score(UserRiskPolicy=100, SigninRiskPolicy=100),
+            Status.MANUAL,
+        ),
+        (
+            "1.1.8",
+            ["UserRiskPolicy", "SigninRiskPolicy"],
+            secure_score(UserRiskPolicy=100, SigninRiskPolicy=None),
+            None,
+        ),
+        (
+            "1.1.8",
+            ["UserRiskPolicy", "SigninRiskPolicy"],
+            secure_score(UserRiskPolicy=0, SigninRiskPolicy=None),
+            Status.NON_COMPLIANT,
+        ),
+        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=None), Status.MANUAL),
+        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=100), Status.MANUAL),
+        ("1.1.9", ["SigninRiskPolicy"], secure_score(SigninRiskPolicy=50), Status.NON_COMPLIANT),
+        ("1.1.10", ["UserRiskPolicy"], secure_score(UserRiskPolicy=None), Status.MANUAL),
+        ("1.1.10", ["UserRiskPolicy"], secure_score(UserRiskPolicy=0), Status.NON_COMPLIANT),
+        (
+            "1.1.15",
+            ["aad_linkedin_connection_disables"],
+            secure_score(aad_linkedin_connection_disables=100),
+            Status.COMPLIANT,
+        ),
+        ("1.4", ["spo_legacy_auth"], secure_score(spo_legacy_auth=None), None),
+        ("1.5", ["PWAgePolicyNew"], secure_score(PWAgePolicyNew=0), Status.NON_COMPLIANT),
+    ],
+)
+def test_securescore_side(rec_id: str, names: list[str], score: SecureScore, expected: Status | None) -> None:
+    decision = securescore_side(rec_id, score, names, NOW)
+    assert (decision.status if isinstance(decision, Finding) else None) is expected
+    assert "Secure Score" in decision.reason
+
+
+def test_securescore_side_deviation_reason_says_what_to_review() -> None:
+    decision = securescore_side("1.1.2", secure_score(MFARegistrationV2=100), ["MFARegistrationV2"], NOW)
+    assert "registration, not enforcement" in decision.reason and "30 hours old" in decision.reason

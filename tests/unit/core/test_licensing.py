@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from o365cis.rules.licensing import AAD_PREMIUM_P2, INTUNE, LOCKBOX, MDO, plan_evidence, plan_label, plan_present
+from o365cis import licensing
+from o365cis.licensing import AAD_PREMIUM_P2, INTUNE, LOCKBOX, MDO, plan_evidence, plan_label, plan_present
 
 # Trimmed subscribedSkus value as Graph returns it: Microsoft 365 E5 with Entra ID P2 and Defender for Office 365 P2.
 SKUS: list[dict[str, Any]] = [
@@ -108,3 +109,25 @@ def test_plan_label_names_alternatives() -> None:
         "THREAT_INTELLIGENCE_GOV (Microsoft Defender for Office 365 Plan 2 for Government)"
     )
     assert plan_label(("SOMETHING",)) == "SOMETHING"
+
+
+def test_intune_licence_gap_names_the_missing_plan() -> None:
+    licensed = [
+        {
+            "capabilityStatus": "Enabled",
+            "skuPartNumber": "SPE_E3",
+            "servicePlans": [{"servicePlanName": "INTUNE_A", "provisioningStatus": "Success"}],
+        }
+    ]
+    assert licensing.intune_licence_gap(licensed) is None
+    unlicensed = [
+        {
+            "capabilityStatus": "Enabled",
+            "skuPartNumber": "O365_BUSINESS",
+            "servicePlans": [{"servicePlanName": "INTUNE_O365", "provisioningStatus": "Success"}],
+        }
+    ]
+    gap = licensing.intune_licence_gap(unlicensed)
+    assert gap is not None and "INTUNE_A" in gap
+    suspended = [dict(licensed[0], capabilityStatus="Suspended")]
+    assert licensing.intune_licence_gap(suspended) is not None

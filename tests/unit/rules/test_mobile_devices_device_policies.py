@@ -1,178 +1,34 @@
-"""Section 7: Intune coverage (beta deviceCompliancePolicies / deviceConfigurations), the ActiveSync fallback, 7.1."""
+"""Section 7 decisions over Intune (7.1-7.13)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from o365cis.config import ScanConfig
-from o365cis.findings import Finding, NoDecision, Status
-from o365cis.rules import mobile_devices as md
+from o365cis.findings import NoDecision, Status
+from o365cis.rules.mobile_devices import device_policies
 from o365cis.rules.securescore import SecureScore
-
-ALL_USERS = [{"id": "a1", "target": {"@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget"}}]
-GROUP = [
-    {
-        "id": "a2",
-        "target": {
-            "@odata.type": "#microsoft.graph.groupAssignmentTarget",
-            "groupId": "5d1e2a4b-0000-4000-8000-00000000c0de",
-        },
-    }
-]
-EXCLUDED_ONLY = [
-    {
-        "id": "a3",
-        "target": {
-            "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget",
-            "groupId": "5d1e2a4b-0000-4000-8000-00000000dead",
-        },
-    }
-]
-
-# GET /beta/deviceManagement/deviceCompliancePolicies?$expand=assignments, trimmed: a golden tenant that meets
-# every section-7 threshold on iOS and Android, plus a Windows policy for 7.11.
-COMPLIANCE: list[dict[str, Any]] = [
-    {
-        "@odata.type": "#microsoft.graph.iosCompliancePolicy",
-        "id": "ios-compliance",
-        "displayName": "iOS baseline compliance",
-        "passcodeRequired": True,
-        "passcodeBlockSimple": True,
-        "passcodeExpirationDays": None,
-        "passcodeMinimumLength": 6,
-        "passcodeMinutesOfInactivityBeforeLock": 5,
-        "passcodeMinutesOfInactivityBeforeScreenTimeout": 5,
-        "passcodePreviousPasscodeBlockCount": 5,
-        "passcodeRequiredType": "alphanumeric",
-        "securityBlockJailbrokenDevices": True,
-        "managedEmailProfileRequired": True,
-        "assignments": ALL_USERS,
-    },
-    {
-        "@odata.type": "#microsoft.graph.androidWorkProfileCompliancePolicy",
-        "id": "android-wp-compliance",
-        "displayName": "Android work profile compliance",
-        "passwordRequired": True,
-        "passwordMinimumLength": 6,
-        "passwordRequiredType": "alphanumeric",
-        "passwordMinutesOfInactivityBeforeLock": 5,
-        "passwordExpirationDays": None,
-        "passwordPreviousPasswordBlockCount": 5,
-        "securityBlockJailbrokenDevices": True,
-        "storageRequireEncryption": True,
-        "assignments": GROUP,
-    },
-    {
-        "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
-        "id": "windows-compliance",
-        "displayName": "Windows baseline",
-        "activeFirewallRequired": True,
-        "antivirusRequired": True,
-        "defenderEnabled": False,
-        "assignments": ALL_USERS,
-    },
-]
-
-# GET /beta/deviceManagement/deviceConfigurations?$expand=assignments, trimmed.
-CONFIGURATIONS: list[dict[str, Any]] = [
-    {
-        "@odata.type": "#microsoft.graph.iosGeneralDeviceConfiguration",
-        "id": "ios-profile",
-        "displayName": "iOS device restrictions",
-        "passcodeRequired": True,
-        "passcodeBlockSimple": True,
-        "passcodeExpirationDays": None,
-        "passcodeMinimumLength": 6,
-        "passcodeMinutesOfInactivityBeforeLock": 0,
-        "passcodeMinutesOfInactivityBeforeScreenTimeout": 2,
-        "passcodePreviousPasscodeBlockCount": 5,
-        "passcodeSignInFailureCountBeforeWipe": 10,
-        "passcodeRequiredType": "alphanumeric",
-        "assignments": ALL_USERS,
-    },
-    {
-        "@odata.type": "#microsoft.graph.androidDeviceOwnerGeneralDeviceConfiguration",
-        "id": "android-do-profile",
-        "displayName": "Android fully managed restrictions",
-        "passwordRequiredType": "alphanumeric",
-        "passwordMinimumLength": 8,
-        "passwordMinutesOfInactivityBeforeScreenTimeout": 5,
-        "passwordPreviousPasswordCountToBlock": 8,
-        "passwordSignInFailureCountBeforeFactoryReset": 10,
-        "passwordExpirationDays": None,
-        "assignments": GROUP,
-    },
-]
-
-BOTH = ScanConfig()
-IOS_ONLY = ScanConfig(mdm_platforms=("ios",))
-NONE = ScanConfig(mdm_platforms=())
-
-Tenant = tuple[list[dict[str, Any]], list[dict[str, Any]]]
-Change = Callable[[dict[str, dict[str, Any]]], Any]
-
-
-def tenant(change: Change | None = None) -> Tenant:
-    """A deep copy of the golden policies; `change` gets them by id (and may delete ids to drop policies)."""
-    compliance = copy.deepcopy(COMPLIANCE)
-    configurations = copy.deepcopy(CONFIGURATIONS)
-    by_id = {p["id"]: p for p in compliance + configurations}
-    if change is not None:
-        change(by_id)
-    keep = set(by_id)
-    return [p for p in compliance if p["id"] in keep], [p for p in configurations if p["id"] in keep]
-
-
-def set_(policy_id: str, **values: Any) -> Change:
-    return lambda by_id: by_id[policy_id].update(values)
-
-
-def drop(*policy_ids: str) -> Change:
-    def change(by_id: dict[str, dict[str, Any]]) -> None:
-        for policy_id in policy_ids:
-            del by_id[policy_id]
-
-    return change
-
-
-def both(*changes: Change) -> Change:
-    def change(by_id: dict[str, dict[str, Any]]) -> None:
-        for one in changes:
-            one(by_id)
-
-    return change
-
-
-def status_of(decision: Finding | NoDecision) -> Status | None:
-    return decision.status if isinstance(decision, Finding) else None
-
-
-TwoLists = Callable[[Any, Any, ScanConfig], Finding | NoDecision]
-
-COVERAGE_RULES: dict[str, TwoLists] = {
-    "7.2": md.password_reuse_prohibited,
-    "7.3": md.passwords_never_expire,
-    "7.4": lambda c, p, cfg: md.jailbroken_devices_blocked(c, cfg),
-    "7.5": lambda c, p, cfg: md.wipe_on_failed_sign_ins(p, cfg),
-    "7.6": md.minimum_password_length,
-    "7.7": md.inactivity_lock,
-    "7.8": md.encryption_required,
-    "7.9": md.alphanumeric_password_required,
-    "7.10": md.simple_passwords_blocked,
-    "7.13": md.password_required,
-}
-
-
-def decide(rule: str, change: Change | None = None, config: ScanConfig = BOTH) -> Finding | NoDecision:
-    compliance, configurations = tenant(change)
-    return COVERAGE_RULES[rule](compliance, configurations, config)
-
-
-# ------------------------------------------------------------------------------------------------ shared behaviour
+from tests.unit.rules.mobile_devices_cases import (
+    ALL_USERS,
+    BOTH,
+    COMPLIANCE,
+    COVERAGE_RULES,
+    EXCLUDED_ONLY,
+    GROUP,
+    IOS_ONLY,
+    NONE,
+    Change,
+    both,
+    decide,
+    drop,
+    ios,
+    set_,
+    status_of,
+    tenant,
+)
 
 
 @pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
@@ -218,7 +74,7 @@ def test_unread_assignments_never_make_a_platform_compliant(rule: str) -> None:
 
 
 def test_no_intune_policy_at_all_fails_for_every_platform() -> None:
-    decision = md.minimum_password_length([], [], BOTH)
+    decision = device_policies.minimum_password_length([], [], BOTH)
     assert status_of(decision) is Status.NON_COMPLIANT
     assert "iOS/iPadOS" in decision.reason and "Android" in decision.reason
 
@@ -246,7 +102,7 @@ def test_failing_platform_evidence_names_policy_field_and_value() -> None:
 
 def test_evidence_is_capped_with_a_count() -> None:
     many = [dict(COMPLIANCE[0], id=f"ios-{i}", displayName=f"iOS {i}") for i in range(60)]
-    decision = md.minimum_password_length(many, [], IOS_ONLY)
+    decision = device_policies.minimum_password_length(many, [], IOS_ONLY)
     assert status_of(decision) is Status.COMPLIANT
     assert len(decision.evidence) == 51
     assert decision.evidence[-1].detail == "10 more policies not listed (60 in all)"
@@ -254,17 +110,7 @@ def test_evidence_is_capped_with_a_count() -> None:
 
 def test_odata_type_without_hash_is_recognised() -> None:
     policy = dict(COMPLIANCE[0], **{"@odata.type": "microsoft.graph.iosCompliancePolicy"})
-    assert status_of(md.minimum_password_length([policy], [], IOS_ONLY)) is Status.COMPLIANT
-
-
-# ------------------------------------------------------------------------------------------------ per-rule thresholds
-
-
-IOS_BOTH = ("ios-compliance", "ios-profile")
-
-
-def ios(**values: Any) -> Change:
-    return both(*(set_(pid, **values) for pid in IOS_BOTH))
+    assert status_of(device_policies.minimum_password_length([policy], [], IOS_ONLY)) is Status.COMPLIANT
 
 
 @pytest.mark.parametrize(
@@ -414,9 +260,9 @@ def test_device_owner_compliance_counts_basic_integrity_for_rooted_devices() -> 
         "assignments": GROUP,
     }
     compliance = [COMPLIANCE[0], device_owner]
-    assert status_of(md.jailbroken_devices_blocked(compliance, BOTH)) is Status.COMPLIANT
+    assert status_of(device_policies.jailbroken_devices_blocked(compliance, BOTH)) is Status.COMPLIANT
     failing = [COMPLIANCE[0], dict(device_owner, securityRequireSafetyNetAttestationBasicIntegrity=False)]
-    assert status_of(md.jailbroken_devices_blocked(failing, BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.jailbroken_devices_blocked(failing, BOTH)) is Status.NON_COMPLIANT
 
 
 def test_work_profile_profile_spells_password_types_at_least() -> None:
@@ -428,16 +274,18 @@ def test_work_profile_profile_spells_password_types_at_least() -> None:
         "assignments": GROUP,
     }
     assert (
-        status_of(md.alphanumeric_password_required([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        status_of(
+            device_policies.alphanumeric_password_required([], [work_profile], ScanConfig(mdm_platforms=("android",)))
+        )
         is Status.COMPLIANT
     )
     assert (
-        status_of(md.simple_passwords_blocked([], [work_profile], ScanConfig(mdm_platforms=("android",))))
+        status_of(device_policies.simple_passwords_blocked([], [work_profile], ScanConfig(mdm_platforms=("android",))))
         is Status.COMPLIANT
     )
     wrong = dict(work_profile, passwordRequiredType="alphanumeric")  # the standard spelling is not this type's
     assert (
-        status_of(md.alphanumeric_password_required([], [wrong], ScanConfig(mdm_platforms=("android",))))
+        status_of(device_policies.alphanumeric_password_required([], [wrong], ScanConfig(mdm_platforms=("android",))))
         is Status.NON_COMPLIANT
     )
 
@@ -452,14 +300,13 @@ def test_android_general_profile_storage_encryption_counts() -> None:
         "assignments": ALL_USERS,
     }
     android = ScanConfig(mdm_platforms=("android",))
-    assert status_of(md.encryption_required([], [profile], android)) is Status.COMPLIANT
+    assert status_of(device_policies.encryption_required([], [profile], android)) is Status.COMPLIANT
     assert (
-        status_of(md.encryption_required([], [dict(profile, storageRequireDeviceEncryption=False)], android))
+        status_of(
+            device_policies.encryption_required([], [dict(profile, storageRequireDeviceEncryption=False)], android)
+        )
         is Status.NON_COMPLIANT
     )
-
-
-# ------------------------------------------------------------------------------------------------ 7.3 expiry
 
 
 @pytest.mark.parametrize(
@@ -486,7 +333,7 @@ def test_android_general_profile_storage_encryption_counts() -> None:
         ),
     ],
 )
-def test_passwords_never_expire(change: Change | None, expected: Status | None) -> None:
+def test_device_passwords_never_expire(change: Change | None, expected: Status | None) -> None:
     decision = decide("7.3", change)
     assert status_of(decision) == expected, decision.reason
 
@@ -500,11 +347,11 @@ def test_expiry_offender_is_named_with_its_value() -> None:
 
 def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
     compliance, configurations = tenant(set_("ios-compliance", passcodeExpirationDays=90))
-    assert status_of(md.passwords_never_expire(compliance, configurations, NONE)) is Status.NON_COMPLIANT
-    assert status_of(md.passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
-
-
-# ------------------------------------------------------------------------------------------------ 7.11 Windows
+    assert (
+        status_of(device_policies.device_passwords_never_expire(compliance, configurations, NONE))
+        is Status.NON_COMPLIANT
+    )
+    assert status_of(device_policies.device_passwords_never_expire(*tenant(), NONE)) is Status.MANUAL
 
 
 @pytest.mark.parametrize(
@@ -521,162 +368,44 @@ def test_expiry_prohibition_holds_even_without_configured_platforms() -> None:
 def test_windows_firewall_and_antivirus(values: dict[str, Any], expected: Status) -> None:
     compliance = copy.deepcopy(COMPLIANCE)
     compliance[2].update(values)
-    assert status_of(md.windows_firewall_and_antivirus_required(compliance)) is expected
+    assert status_of(device_policies.windows_firewall_and_antivirus_required(compliance)) is expected
 
 
 def test_windows_without_any_policy_names_the_platform() -> None:
-    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE[:2])
+    decision = device_policies.windows_firewall_and_antivirus_required(COMPLIANCE[:2])
     assert status_of(decision) is Status.NON_COMPLIANT
     assert decision.evidence[0].id == "windows"
 
 
 def test_windows_unread_assignments_are_no_decision() -> None:
     policy = {k: v for k, v in COMPLIANCE[2].items() if k != "assignments"}
-    assert isinstance(md.windows_firewall_and_antivirus_required([policy]), NoDecision)
+    assert isinstance(device_policies.windows_firewall_and_antivirus_required([policy]), NoDecision)
 
 
 def test_windows_ignores_mdm_platforms() -> None:
     # mdm_platforms does not apply to 7.11: the function takes no config at all
-    decision = md.windows_firewall_and_antivirus_required(COMPLIANCE)
+    decision = device_policies.windows_firewall_and_antivirus_required(COMPLIANCE)
     assert status_of(decision) is Status.COMPLIANT
     assert [e.id for e in decision.evidence] == ["windows-compliance"]
 
 
-# ---------------------------------------------------------------------------------------- 7.12 iOS email profile
-
-
 def test_managed_email_profile_required() -> None:
-    decision = md.managed_email_profile_required(COMPLIANCE, BOTH)
+    decision = device_policies.managed_email_profile_required(COMPLIANCE, BOTH)
     assert status_of(decision) is Status.COMPLIANT
     assert any(e.id == "android" and "not evaluated" in (e.detail or "") for e in decision.evidence)
     failing = copy.deepcopy(COMPLIANCE)
     failing[0]["managedEmailProfileRequired"] = False
-    assert status_of(md.managed_email_profile_required(failing, BOTH)) is Status.NON_COMPLIANT
-    assert status_of(md.managed_email_profile_required([], BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.managed_email_profile_required(failing, BOTH)) is Status.NON_COMPLIANT
+    assert status_of(device_policies.managed_email_profile_required([], BOTH)) is Status.NON_COMPLIANT
 
 
 def test_managed_email_profile_not_applicable_without_ios() -> None:
-    decision = md.managed_email_profile_required(COMPLIANCE, ScanConfig(mdm_platforms=("android",)))
+    decision = device_policies.managed_email_profile_required(COMPLIANCE, ScanConfig(mdm_platforms=("android",)))
     assert status_of(decision) is Status.NOT_APPLICABLE
 
 
-# ------------------------------------------------------------------------------------------------ ActiveSync fallback
-
-# Get-MobileDeviceMailboxPolicy output (value[] of the admin API), trimmed.
-MAILBOX_POLICIES: list[dict[str, Any]] = [
-    {
-        "Name": "Default",
-        "Identity": "Default",
-        "Guid": "8f1a7a35-3c39-4b63-8d4a-2a5c1f9e0d11",
-        "IsDefault": True,
-        "PasswordEnabled": True,
-        "AlphanumericPasswordRequired": True,
-        "AllowSimplePassword": False,
-        "MinPasswordLength": 6,
-        "PasswordHistory": 5,
-        "PasswordExpiration": "Unlimited",
-        "MaxPasswordFailedAttempts": "10",
-        "MaxInactivityTimeLock": "00:05:00",
-        "RequireDeviceEncryption": True,
-    },
-    {
-        "Name": "Executives",
-        "IsDefault": False,
-        "PasswordEnabled": False,
-        "AlphanumericPasswordRequired": False,
-        "AllowSimplePassword": True,
-        "MinPasswordLength": None,
-        "PasswordHistory": 0,
-        "PasswordExpiration": "30.00:00:00",
-        "MaxPasswordFailedAttempts": "Unlimited",
-        "MaxInactivityTimeLock": "Unlimited",
-        "RequireDeviceEncryption": False,
-    },
-]
-
-
-def eas(rule: str, **values: Any) -> Finding | NoDecision:
-    policies = copy.deepcopy(MAILBOX_POLICIES)
-    policies[0].update(values)
-    return md.activesync_policy_meets(rule, policies)
-
-
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
-def test_activesync_default_policy_complies(rule: str) -> None:
-    decision = eas(rule)
-    assert status_of(decision) is Status.COMPLIANT, decision.reason
-
-
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
-def test_activesync_needs_password_enabled(rule: str) -> None:
-    decision = eas(rule, PasswordEnabled=False)
-    assert status_of(decision) is Status.NON_COMPLIANT
-    assert "PasswordEnabled" in decision.reason
-
-
-@pytest.mark.parametrize("rule", sorted(md.ACTIVESYNC_RULES))
-def test_activesync_without_default_policy_is_no_decision(rule: str) -> None:
-    assert isinstance(md.activesync_policy_meets(rule, MAILBOX_POLICIES[1:]), NoDecision)
-    assert isinstance(md.activesync_policy_meets(rule, []), NoDecision)
-    assert isinstance(md.activesync_policy_meets(rule, None), NoDecision)
-
-
-@pytest.mark.parametrize(
-    ("rule", "values", "expected"),
-    [
-        ("7.2", {"PasswordHistory": 4}, Status.NON_COMPLIANT),
-        ("7.2", {"PasswordHistory": "5"}, Status.COMPLIANT),
-        ("7.3", {"PasswordExpiration": "90.00:00:00"}, Status.NON_COMPLIANT),
-        ("7.3", {"PasswordExpiration": None}, Status.COMPLIANT),  # unset: never expires
-        ("7.5", {"MaxPasswordFailedAttempts": "Unlimited"}, Status.NON_COMPLIANT),
-        ("7.5", {"MaxPasswordFailedAttempts": 11}, Status.NON_COMPLIANT),
-        ("7.5", {"MaxPasswordFailedAttempts": 4}, Status.COMPLIANT),
-        ("7.6", {"MinPasswordLength": 5}, Status.NON_COMPLIANT),
-        ("7.6", {"MinPasswordLength": None}, Status.NON_COMPLIANT),
-        ("7.7", {"MaxInactivityTimeLock": "Unlimited"}, Status.NON_COMPLIANT),
-        ("7.7", {"MaxInactivityTimeLock": "00:15:00"}, Status.NON_COMPLIANT),
-        ("7.7", {"MaxInactivityTimeLock": "00:01:00"}, Status.COMPLIANT),
-        ("7.7", {"MaxInactivityTimeLock": "1.00:00:00"}, Status.NON_COMPLIANT),
-        ("7.8", {"RequireDeviceEncryption": False}, Status.NON_COMPLIANT),
-        ("7.8", {"RequireDeviceEncryption": "True"}, Status.COMPLIANT),
-        ("7.9", {"AlphanumericPasswordRequired": False}, Status.NON_COMPLIANT),
-        ("7.10", {"AllowSimplePassword": True}, Status.NON_COMPLIANT),
-        ("7.10", {"AllowSimplePassword": None}, Status.NON_COMPLIANT),
-        ("7.13", {"PasswordEnabled": "True"}, Status.COMPLIANT),
-    ],
-)
-def test_activesync_values(rule: str, values: dict[str, Any], expected: Status) -> None:
-    decision = eas(rule, **values)
-    assert status_of(decision) is expected, decision.reason
-
-
-def test_activesync_evidence_shows_default_and_other_policies() -> None:
-    decision = eas("7.6", MinPasswordLength=4)
-    assert status_of(decision) is Status.NON_COMPLIANT
-    assert "MinPasswordLength 4" in decision.reason
-    default, other = decision.evidence
-    assert default.name == "Default" and "MinPasswordLength=4" in (default.detail or "")
-    assert other.name == "Executives" and "not default" in (other.detail or "")
-
-
-def test_activesync_unknown_rule_is_a_programming_error() -> None:
-    with pytest.raises(KeyError):
-        md.activesync_policy_meets("7.4", MAILBOX_POLICIES)
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("00:05:00", 300), ("1.00:00:00", 86400), ("00:00:30", 30), ("Unlimited", None), ("", None), (None, None)],
-)
-def test_timespan_seconds(text: str | None, seconds: int | None) -> None:
-    assert md.timespan_seconds(text) == seconds
-
-
-# ------------------------------------------------------------------------------------------------ 7.1 manual evidence
-
-
 def test_mdm_review_is_manual_with_policies_and_secure_by_default() -> None:
-    finding = md.mdm_policies_review(COMPLIANCE, {"id": "dm", "settings": {"secureByDefault": True}}, BOTH)
+    finding = device_policies.mdm_policies_review(COMPLIANCE, {"id": "dm", "settings": {"secureByDefault": True}}, BOTH)
     assert finding.status is Status.MANUAL
     assert "Intune admin center > Devices > Compliance" in finding.reason
     assert "iOS/iPadOS 1 assigned of 1" in finding.reason and "Android 1 assigned of 1" in finding.reason
@@ -688,14 +417,14 @@ def test_mdm_review_is_manual_with_policies_and_secure_by_default() -> None:
 def test_mdm_review_marks_platforms_without_assigned_policy() -> None:
     unassigned = copy.deepcopy(COMPLIANCE)
     unassigned[1]["assignments"] = []
-    finding = md.mdm_policies_review(unassigned, {"settings": {"secureByDefault": False}}, BOTH)
+    finding = device_policies.mdm_policies_review(unassigned, {"settings": {"secureByDefault": False}}, BOTH)
     assert finding.status is Status.MANUAL
     assert any(e.type == "platform" and e.id == "android" for e in finding.evidence)
     assert "marked compliant" in finding.reason
 
 
 def test_mdm_review_with_unread_sources_names_the_permission() -> None:
-    finding = md.mdm_policies_review(
+    finding = device_policies.mdm_policies_review(
         None,
         None,
         BOTH,
@@ -712,31 +441,6 @@ def test_mdm_review_shows_legacy_secure_score_controls() -> None:
         [{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": [{"controlName": "MDMEnabled", "score": 1.0}]}],
         [{"id": "MDMEnabled", "maxScore": 1.0, "title": "Enable MDM"}],
     )
-    finding = md.mdm_policies_review(COMPLIANCE, {"settings": {"secureByDefault": True}}, BOTH, score)
+    finding = device_policies.mdm_policies_review(COMPLIANCE, {"settings": {"secureByDefault": True}}, BOTH, score)
     assert finding.status is Status.MANUAL
     assert any(e.type == "secureScoreControl" and e.id == "MDMEnabled" for e in finding.evidence)
-
-
-# ------------------------------------------------------------------------------------------------ licence
-
-
-def test_intune_licence_gap_names_the_missing_plan() -> None:
-    licensed = [
-        {
-            "capabilityStatus": "Enabled",
-            "skuPartNumber": "SPE_E3",
-            "servicePlans": [{"servicePlanName": "INTUNE_A", "provisioningStatus": "Success"}],
-        }
-    ]
-    assert md.intune_licence_gap(licensed) is None
-    unlicensed = [
-        {
-            "capabilityStatus": "Enabled",
-            "skuPartNumber": "O365_BUSINESS",
-            "servicePlans": [{"servicePlanName": "INTUNE_O365", "provisioningStatus": "Success"}],
-        }
-    ]
-    gap = md.intune_licence_gap(unlicensed)
-    assert gap is not None and "INTUNE_A" in gap
-    suspended = [dict(licensed[0], capabilityStatus="Suspended")]
-    assert md.intune_licence_gap(suspended) is not None

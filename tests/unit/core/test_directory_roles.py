@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
-from o365cis.rules.directory_roles import groups_to_expand, principal_kind, role_holders, role_name
+from o365cis.directory_roles import groups_to_expand, principal_kind, role_holders, role_name
 
 EXCHANGE_ADMIN = "29232cdf-9323-42fd-ade2-1d097af3e4de"
 SOME_OTHER_ROLE = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"  # Directory Readers: not an admin role

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
@@ -86,7 +86,7 @@ class RoleHolder:
         """The holder as an evidence item (type user / servicePrincipal / group / principal)."""
         kind = self.principal_type if self.principal_type in ("user", "servicePrincipal", "group") else "principal"
         detail = self.describe() + (f"; {extra}" if extra else "")
-        return Evidence(type=kind, id=self.principal_id, name=self.label, detail=detail)
+        return Evidence(type=EvidenceType(kind), id=self.principal_id, name=self.label, detail=detail)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The shared Secure Score source: the latest snapshot and the control profiles, read once on first use."""
+"""The Secure Score source of the evaluation chain: the latest snapshot and the control profiles, read once on first
+use (collectors), decided by the rule of rules/securescore.py. It joins the two layers, as the fixtures do."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from o365cis.catalogue import Recommendation
 from o365cis.collectors import reads
 from o365cis.collectors.tenant import TenantReader
 from o365cis.findings import Decision
-from o365cis.rules.account import securescore_side
-from o365cis.rules.securescore import SecureScore
+from o365cis.rules.securescore import SecureScore, securescore_side
 
 
 class SecureScoreSource:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from o365cis.findings import Evidence
+from o365cis.findings import Evidence, EvidenceType
 
 # Service plan names (servicePlanName), from Microsoft's "Product names and service plan identifiers for
 # licensing" (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference).
@@ -44,7 +44,8 @@ PLAN_LABELS: dict[str, str] = {
 _LIVE_CAPABILITY = frozenset({"enabled", "warning"})
 
 
-def _text(value: Any) -> str:
+def _lowered(value: Any) -> str:
+    # subscribedSkus spells statuses and plan names in mixed case ("Enabled", "Success").
     return str(value or "").strip().lower()
 
 
@@ -54,13 +55,13 @@ def _live_plans(
     wanted = {p.lower() for p in plans}
     found: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
     for sku in subscribed_skus:
-        if not isinstance(sku, Mapping) or _text(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
+        if not isinstance(sku, Mapping) or _lowered(sku.get("capabilityStatus")) not in _LIVE_CAPABILITY:
             continue
         for plan in sku.get("servicePlans") or []:
             if (
                 isinstance(plan, Mapping)
-                and _text(plan.get("servicePlanName")) in wanted
-                and _text(plan.get("provisioningStatus")) == "success"
+                and _lowered(plan.get("servicePlanName")) in wanted
+                and _lowered(plan.get("provisioningStatus")) == "success"
             ):
                 found.append((sku, plan))
     return found
@@ -87,14 +88,14 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
         if not isinstance(sku, Mapping):
             continue
         for plan in sku.get("servicePlans") or []:
-            if isinstance(plan, Mapping) and _text(plan.get("servicePlanName")) in wanted:
+            if isinstance(plan, Mapping) and _lowered(plan.get("servicePlanName")) in wanted:
                 counts = (
-                    _text(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
-                    and _text(plan.get("provisioningStatus")) == "success"
+                    _lowered(sku.get("capabilityStatus")) in _LIVE_CAPABILITY
+                    and _lowered(plan.get("provisioningStatus")) == "success"
                 )
                 evidence.append(
                     Evidence(
-                        type="subscribedSku",
+                        type=EvidenceType.SUBSCRIBED_SKU,
                         id=str(sku.get("skuId") or sku.get("id") or ""),
                         name=str(sku.get("skuPartNumber") or ""),
                         detail=(
@@ -105,3 +106,18 @@ def plan_evidence(subscribed_skus: Sequence[Mapping[str, Any]], plans: Iterable[
                     )
                 )
     return evidence
+
+
+def intune_licence_gap(subscribed_skus: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why Intune reads will be refused (which service plan is absent from subscribedSkus), or None if licensed.
+
+    Section 7 treats a refused Intune read as a failed read (its fallbacks run; named if the result is error);
+    this text lets the wiring say which plan is missing.
+    """
+    plans = INTUNE
+    if plan_present(list(subscribed_skus), plans):
+        return None
+    return (
+        f"not licensed for Intune: no enabled subscription in subscribedSkus has the service plan "
+        f"{' or '.join(plans)} provisioned"
+    )

@@ -1,4 +1,5 @@
-"""Decisions over Exchange cmdlet output and DNS outcomes: the golden tenant passes, each patch fails as the rule says."""
+"""The Exchange-decided rules of sections 1-6 over cmdlet output: the golden tenant passes, each patch fails as the rule
+says. One table, because every one of them reads cmdlet output through the same readers (rules/_exchange.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 import pytest
 
 from o365cis.catalogue import load_catalogue
-from o365cis.dns import DnsOutcome, MailDomain, MailDomains, OutcomeKind, SkippedDomain
-from o365cis.findings import Decision, FailureKind, Finding, NoDecision, ReadError, Status
-from o365cis.rules import email_security as es
-from tests.fake_exchange.scenarios import dkim_cname_target, golden_exchange_data
+from o365cis.findings import Decision, Finding, NoDecision, Status
+from o365cis.rules import applications, data_management, storage
+from o365cis.rules.account import modern_auth
+from o365cis.rules.auditing import audit_settings
+from o365cis.rules.email import organization, threat_policies, transport
+from tests.fake_exchange.scenarios import golden_exchange_data
 
 INITIAL = "contoso.onmicrosoft.com"
 Cmdlets = dict[str, list[dict[str, Any]]]
@@ -29,30 +32,30 @@ def status(decision: Decision) -> Status | None:
 
 # Each recommendation's decision over the cmdlet outputs it needs.
 DECIDE: dict[str, Callable[[Cmdlets], Decision]] = {
-    "1.2": lambda c: es.exchange_modern_auth_enabled(c["Get-OrganizationConfig"]),
-    "2.2": lambda c: es.calendar_sharing_disabled(c["Get-SharingPolicy"]),
-    "2.3": lambda c: es.safe_links_for_office_apps(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-AtpPolicyForO365"]),
-    "2.4": lambda c: es.atp_for_spo_teams_odb(c["Get-AtpPolicyForO365"]),
-    "2.8": lambda c: es.outlook_addins_blocked(c["Get-RoleAssignmentPolicy"]),
-    "3.1": lambda c: es.customer_lockbox_enabled(c["Get-OrganizationConfig"]),
-    "3.2": lambda c: es.sensitivity_labels_published(c["Get-Label"], c["Get-LabelPolicy"]),
-    "3.4": lambda c: es.dlp_policies_enabled(c["Get-DlpCompliancePolicy"]),
-    "3.5": lambda c: es.dlp_policies_for_teams(c["Get-DlpCompliancePolicy"]),
-    "4.1": lambda c: es.common_attachment_filter_enabled(c["Get-MalwareFilterPolicy"]),
-    "4.2": lambda c: es.outbound_spam_notifications_set(c["Get-HostedOutboundSpamFilterPolicy"]),
-    "4.3": lambda c: es.transport_rules_do_not_forward_externally(c["Get-TransportRule"], c["Get-AcceptedDomain"]),
-    "4.4": lambda c: es.automatic_forwarding_disabled(c["Get-RemoteDomain"], c["Get-HostedOutboundSpamFilterPolicy"]),
-    "4.5": lambda c: es.transport_rules_do_not_allowlist_domains(c["Get-TransportRule"]),
-    "4.6": lambda c: es.client_rules_forwarding_blocked(c["Get-TransportRule"], c["Get-HostedOutboundSpamFilterPolicy"]),
-    "4.7": lambda c: es.safe_links_policy_enabled(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"]),
-    "4.8": lambda c: es.safe_attachments_policy_enabled(c["Get-SafeAttachmentPolicy"], c["Get-SafeAttachmentRule"]),
-    "4.9": lambda c: es.basic_auth_disabled(c["Get-OrganizationConfig"], c["Get-AuthenticationPolicy"], c["Get-TransportConfig"]),
-    "4.10": lambda c: es.anti_phishing_policy_set(c["Get-AntiPhishPolicy"], c["Get-AntiPhishRule"]),
-    "4.14": lambda c: es.internal_malware_notifications_enabled(c["Get-MalwareFilterPolicy"]),
-    "4.15": lambda c: es.mailtips_enabled(c["Get-OrganizationConfig"]),
-    "5.1": lambda c: es.audit_log_search_enabled(c["Get-AdminAuditLogConfig"]),
-    "5.2": lambda c: es.mailbox_auditing_enabled(c["Get-OrganizationConfig"], c["Get-MailboxAuditBypassAssociation"], c["Get-Mailbox"]),
-    "6.4": lambda c: es.owa_storage_providers_restricted(c["Get-OwaMailboxPolicy"]),
+    "1.2": lambda c: modern_auth.exchange_modern_auth_enabled(c["Get-OrganizationConfig"]),
+    "2.2": lambda c: applications.calendar_sharing_disabled(c["Get-SharingPolicy"]),
+    "2.3": lambda c: applications.safe_links_for_office_apps(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"], c["Get-AtpPolicyForO365"]),
+    "2.4": lambda c: applications.atp_for_spo_teams_odb(c["Get-AtpPolicyForO365"]),
+    "2.8": lambda c: applications.outlook_addins_blocked(c["Get-RoleAssignmentPolicy"]),
+    "3.1": lambda c: data_management.customer_lockbox_enabled(c["Get-OrganizationConfig"]),
+    "3.2": lambda c: data_management.sensitivity_labels_published(c["Get-Label"], c["Get-LabelPolicy"]),
+    "3.4": lambda c: data_management.dlp_policies_enabled(c["Get-DlpCompliancePolicy"]),
+    "3.5": lambda c: data_management.dlp_policies_for_teams(c["Get-DlpCompliancePolicy"]),
+    "4.1": lambda c: threat_policies.common_attachment_filter_enabled(c["Get-MalwareFilterPolicy"]),
+    "4.2": lambda c: threat_policies.outbound_spam_notifications_set(c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.3": lambda c: transport.transport_rules_do_not_forward_externally(c["Get-TransportRule"], c["Get-AcceptedDomain"]),
+    "4.4": lambda c: transport.automatic_forwarding_disabled(c["Get-RemoteDomain"], c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.5": lambda c: transport.transport_rules_do_not_allowlist_domains(c["Get-TransportRule"]),
+    "4.6": lambda c: transport.client_rules_forwarding_blocked(c["Get-TransportRule"], c["Get-HostedOutboundSpamFilterPolicy"]),
+    "4.7": lambda c: threat_policies.safe_links_policy_enabled(c["Get-SafeLinksPolicy"], c["Get-SafeLinksRule"]),
+    "4.8": lambda c: threat_policies.safe_attachments_policy_enabled(c["Get-SafeAttachmentPolicy"], c["Get-SafeAttachmentRule"]),
+    "4.9": lambda c: organization.basic_auth_disabled(c["Get-OrganizationConfig"], c["Get-AuthenticationPolicy"], c["Get-TransportConfig"]),
+    "4.10": lambda c: threat_policies.anti_phishing_policy_set(c["Get-AntiPhishPolicy"], c["Get-AntiPhishRule"]),
+    "4.14": lambda c: threat_policies.internal_malware_notifications_enabled(c["Get-MalwareFilterPolicy"]),
+    "4.15": lambda c: organization.mailtips_enabled(c["Get-OrganizationConfig"]),
+    "5.1": lambda c: audit_settings.audit_log_search_enabled(c["Get-AdminAuditLogConfig"]),
+    "5.2": lambda c: audit_settings.mailbox_auditing_enabled(c["Get-OrganizationConfig"], c["Get-MailboxAuditBypassAssociation"], c["Get-Mailbox"]),
+    "6.4": lambda c: storage.owa_storage_providers_restricted(c["Get-OwaMailboxPolicy"]),
 }
 
 
@@ -335,7 +338,7 @@ def test_basic_auth_evidence_carries_smtp_auth_and_a_note() -> None:
 def test_basic_auth_without_the_transport_config_still_decides() -> None:
     cmdlets = golden()
 
-    decision = es.basic_auth_disabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-AuthenticationPolicy"], None)
+    decision = organization.basic_auth_disabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-AuthenticationPolicy"], None)
 
     assert status(decision) is Status.COMPLIANT
     assert any(e.detail == "not read" for e in decision.evidence)
@@ -346,7 +349,7 @@ def test_mailbox_auditing_lists_short_action_lists_and_disabled_mailboxes() -> N
     cmdlets["Get-Mailbox"][0]["AuditOwner"] = ["Update"]
     cmdlets["Get-Mailbox"][1]["AuditEnabled"] = False
 
-    decision = es.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], cmdlets["Get-Mailbox"])
+    decision = audit_settings.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], cmdlets["Get-Mailbox"])
 
     assert status(decision) is Status.COMPLIANT
     assert any(e.name == "AuditEnabled False" and (e.detail or "").startswith("1 of 2") for e in decision.evidence)
@@ -357,7 +360,7 @@ def test_mailbox_auditing_lists_short_action_lists_and_disabled_mailboxes() -> N
 def test_mailbox_evidence_says_when_mailboxes_were_not_read() -> None:
     cmdlets = golden()
 
-    decision = es.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], None)
+    decision = audit_settings.mailbox_auditing_enabled(cmdlets["Get-OrganizationConfig"], cmdlets["Get-MailboxAuditBypassAssociation"], None)
 
     assert any("Get-Mailbox was not read" in (e.detail or "") for e in decision.evidence)
 
@@ -365,273 +368,11 @@ def test_mailbox_evidence_says_when_mailboxes_were_not_read() -> None:
 def test_long_evidence_lists_are_capped() -> None:
     rules = [{"Name": f"Rule {i}", "State": "Enabled", "RedirectMessageTo": [f"x{i}@elsewhere.example"]} for i in range(80)]
 
-    decision = es.transport_rules_do_not_forward_externally(rules, golden()["Get-AcceptedDomain"])
+    decision = transport.transport_rules_do_not_forward_externally(rules, golden()["Get-AcceptedDomain"])
 
     assert status(decision) is Status.NON_COMPLIANT
     assert "80 enabled transport rules" in decision.reason
     assert any(e.type == "count" and "30 more" in (e.detail or "") and "(80 in all)" in (e.detail or "") for e in decision.evidence)
-
-
-# ------------------------------------------------------------------------------------------------ DNS rules
-CONTOSO = MailDomain("contoso.com")
-SALES = MailDomain("sales.contoso.com", False, "contoso.com")
-DOMAINS = MailDomains((CONTOSO,), (SkippedDomain(INITIAL, "Microsoft-managed"),))
-KEY = "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"
-
-
-def found(name: str, *records: str, chain: tuple[str, ...] = ()) -> DnsOutcome:
-    return DnsOutcome(name, OutcomeKind.FOUND, records, chain)
-
-
-def kind(name: str, outcome_kind: OutcomeKind, chain: tuple[str, ...] = (), failure: str | None = None) -> DnsOutcome:
-    return DnsOutcome(name, outcome_kind, (), chain, failure)
-
-
-def dkim_outcomes(domain: str = "contoso.com", **override: DnsOutcome) -> dict[str, DnsOutcome]:
-    outcomes = {
-        f"{s}._domainkey.{domain}": found(f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),))
-        for s in ("selector1", "selector2")
-    }
-    outcomes.update({name.replace("__", "."): value for name, value in override.items()})
-    return outcomes
-
-
-S1 = "selector1._domainkey.contoso.com"
-S2 = "selector2._domainkey.contoso.com"
-
-
-def dkim_with(name: str, outcome: DnsOutcome) -> dict[str, DnsOutcome]:
-    outcomes = dkim_outcomes()
-    outcomes[name] = outcome
-    return outcomes
-
-
-def test_dkim_with_both_selectors_cnamed_to_keys_is_compliant() -> None:
-    decision = es.dkim_published(DOMAINS, dkim_outcomes())
-
-    assert status(decision) is Status.COMPLIANT
-    assert decision.evidence[0].name == "contoso.com" and "key present" in (decision.evidence[0].detail or "")
-    assert decision.evidence[-1].detail == "skipped: Microsoft-managed"
-
-
-@pytest.mark.parametrize(
-    ("case", "outcome", "said"),
-    [
-        ("selector missing", kind(S2, OutcomeKind.NXDOMAIN), "NXDOMAIN"),
-        ("selector without data", kind(S2, OutcomeKind.NODATA), "NODATA"),
-        ("TXT at the selector itself", found(S2, KEY), "not a CNAME"),
-        ("revoked key", found(S2, "v=DKIM1; k=rsa; p=", chain=("t.contoso.onmicrosoft.com",)), "revoked"),
-        ("no DKIM record at the target", found(S2, "hello", chain=("t.contoso.onmicrosoft.com",)), "no v=DKIM1"),
-        ("CNAME to nowhere", kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)), "gone.contoso.onmicrosoft.com"),
-    ],
-)
-def test_dkim_selector_faults_fail_the_domain(case: str, outcome: DnsOutcome, said: str) -> None:
-    decision = es.dkim_published(DOMAINS, dkim_with(S2, outcome))
-
-    assert status(decision) is Status.NON_COMPLIANT
-    assert "contoso.com" in decision.reason
-    assert said in (decision.evidence[0].detail or "")
-
-
-def test_dkim_failed_lookups_raise_naming_the_domain_and_cause() -> None:
-    with pytest.raises(ReadError) as failure:
-        es.dkim_published(DOMAINS, dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout")))
-
-    assert failure.value.kind is FailureKind.SERVICE
-    assert failure.value.request == f"DNS TXT {S1}"
-    assert "contoso.com" in failure.value.detail and "timeout" in failure.value.detail
-
-
-def test_dkim_a_failing_domain_decides_even_when_another_lookup_failed() -> None:
-    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com")))
-    outcomes = {**dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="SERVFAIL")), **dkim_outcomes("fabrikam.com")}
-    outcomes["selector2._domainkey.fabrikam.com"] = kind("selector2._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
-
-    decision = es.dkim_published(domains, outcomes)
-
-    assert status(decision) is Status.NON_COMPLIANT
-    assert [e.name for e in decision.evidence] == ["fabrikam.com", "contoso.com"]
-    assert (decision.evidence[1].detail or "").startswith("failed")
-
-
-def dkim_configs(enabled: Any = True, status_text: str | None = "Valid", domain: str = "contoso.com") -> list[dict[str, Any]]:
-    item: dict[str, Any] = {"Domain": domain, "Name": domain}
-    if enabled is not None:
-        item["Enabled"] = enabled
-    if status_text is not None:
-        item["Status"] = status_text
-    return [item]
-
-
-@pytest.mark.parametrize(
-    ("configs", "expected"),
-    [
-        (dkim_configs(), Status.COMPLIANT),
-        (dkim_configs(status_text=None), Status.COMPLIANT),
-        (dkim_configs(enabled=False), Status.NON_COMPLIANT),
-        (dkim_configs(status_text="CnameMissing"), Status.NON_COMPLIANT),
-        (dkim_configs(domain="other.com"), Status.NON_COMPLIANT),
-        (dkim_configs(enabled=None), None),
-    ],
-)
-def test_dkim_exchange_fallback_decides_only_the_failed_domains(configs: list[dict[str, Any]], expected: Status | None) -> None:
-    outcomes = dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout"))
-
-    decision = es.dkim_enabled_in_exchange(DOMAINS, outcomes, configs)
-
-    assert status(decision) is expected, decision.reason
-
-
-def test_dkim_exchange_never_overrides_a_dns_answer() -> None:
-    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com")))
-    outcomes = {**dkim_outcomes(), **dkim_outcomes("fabrikam.com")}
-    outcomes["selector1._domainkey.fabrikam.com"] = kind("selector1._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
-    enabled_everywhere = [*dkim_configs(), *dkim_configs(domain="fabrikam.com")]
-
-    decision = es.dkim_enabled_in_exchange(domains, outcomes, enabled_everywhere)
-
-    assert status(decision) is Status.NON_COMPLIANT
-    assert "fabrikam.com" in decision.reason
-
-
-SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
-
-
-@pytest.mark.parametrize(
-    ("case", "outcome", "expected", "said"),
-    [
-        ("Exchange included", found("contoso.com", SPF_OK, "MS=ms123"), Status.COMPLIANT, "published"),
-        ("plus qualifier and soft fail", found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
-        ("no TXT at all", kind("contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "contoso.com"),
-        ("no such domain", kind("contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "contoso.com"),
-        ("no v=spf1 record", found("contoso.com", "MS=ms123", "v=spf10 nonsense"), Status.NON_COMPLIANT, "contoso.com"),
-        ("two SPF records", found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("+all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("bare all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
-        ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
-        ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
-    ],
-)
-def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
-    decision = es.spf_published(DOMAINS, {"contoso.com": outcome}, {"contoso.com": SPF_OK})
-
-    assert status(decision) is expected, decision.reason
-    assert said.lower() in decision.reason.lower()
-    assert f"expected {SPF_OK!r}" in (decision.evidence[0].detail or "")
-
-
-def test_spf_failure_outranks_review_but_not_a_failing_domain() -> None:
-    domains = MailDomains((CONTOSO, MailDomain("fabrikam.com"), MailDomain("tailspin.com")))
-    outcomes = {
-        "contoso.com": found("contoso.com", "v=spf1 include:spf.gateway.example -all"),
-        "fabrikam.com": kind("fabrikam.com", OutcomeKind.FAILED, failure="SERVFAIL"),
-        "tailspin.com": found("tailspin.com", SPF_OK),
-    }
-
-    with pytest.raises(ReadError, match="fabrikam.com"):
-        es.spf_published(domains, outcomes)
-
-    outcomes["tailspin.com"] = kind("tailspin.com", OutcomeKind.NXDOMAIN)
-    assert status(es.spf_published(domains, outcomes)) is Status.NON_COMPLIANT
-
-
-def test_a_domain_never_looked_up_counts_as_failed() -> None:
-    with pytest.raises(ReadError, match="not looked up"):
-        es.spf_published(DOMAINS, {})
-
-
-@pytest.mark.parametrize("rule", [es.dkim_published, es.spf_published, es.dmarc_published])
-def test_no_mail_domain_is_not_applicable(rule: Callable[..., Decision]) -> None:
-    decision = rule(MailDomains((), (SkippedDomain(INITIAL, "Microsoft-managed"),)), {})
-
-    assert status(decision) is Status.NOT_APPLICABLE
-    assert decision.evidence[0].name == INITIAL
-
-
-def test_dkim_exchange_fallback_without_mail_domains_is_not_applicable() -> None:
-    assert status(es.dkim_enabled_in_exchange(MailDomains(()), {}, [])) is Status.NOT_APPLICABLE
-
-
-def dmarc(*records: str, name: str = "_dmarc.contoso.com") -> DnsOutcome:
-    return found(name, *records)
-
-
-@pytest.mark.parametrize(
-    ("case", "outcome", "expected", "said"),
-    [
-        ("reject", dmarc("v=DMARC1; p=reject; rua=mailto:d@contoso.com"), Status.COMPLIANT, "rua=mailto:d@contoso.com"),
-        ("none is accepted with advice", dmarc("v=DMARC1; p=none"), Status.COMPLIANT, "advice"),
-        ("quarantine with spacing and case", dmarc("v = DMARC1 ; P = Quarantine ; pct=50"), Status.COMPLIANT, "pct=50"),
-        ("unrelated TXT beside the record", dmarc("v=DMARC1; p=reject", "google-site-verification=x"), Status.COMPLIANT, "p=reject"),
-        ("no record (NXDOMAIN)", kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "NXDOMAIN"),
-        ("no record (NODATA)", kind("_dmarc.contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "NODATA"),
-        ("two records", dmarc("v=DMARC1; p=reject", "v=DMARC1; p=none"), Status.NON_COMPLIANT, "2 DMARC records"),
-        ("policy missing", dmarc("v=DMARC1; rua=mailto:d@contoso.com"), Status.NON_COMPLIANT, "p= is missing"),
-        ("policy invalid", dmarc("v=DMARC1; p=block"), Status.NON_COMPLIANT, "p= is missing"),
-        ("not a DMARC record", dmarc("v=spf1 -all"), Status.NON_COMPLIANT, "no v=DMARC1"),
-    ],
-)
-def test_dmarc(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
-    decision = es.dmarc_published(DOMAINS, {"_dmarc.contoso.com": outcome})
-
-    assert status(decision) is expected, decision.reason
-    assert said.lower() in (decision.evidence[0].detail or "").lower()
-
-
-def test_dmarc_of_a_subdomain_falls_back_to_its_root() -> None:
-    domains = MailDomains((SALES,))
-    outcomes = {"_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN), "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine")}
-
-    decision = es.dmarc_published(domains, outcomes)
-
-    assert status(decision) is Status.COMPLIANT
-    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (decision.evidence[0].detail or "")
-
-
-def test_dmarc_of_a_subdomain_with_its_own_record_ignores_the_root() -> None:
-    domains = MailDomains((SALES,))
-    outcomes = {"_dmarc.sales.contoso.com": dmarc("v=DMARC1; p=quarantine", name="_dmarc.sales.contoso.com")}
-
-    assert status(es.dmarc_published(domains, outcomes)) is Status.COMPLIANT
-
-
-def test_dmarc_missing_at_subdomain_and_root_fails() -> None:
-    domains = MailDomains((SALES,))
-    outcomes = {
-        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NODATA),
-        "_dmarc.contoso.com": kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN),
-    }
-
-    decision = es.dmarc_published(domains, outcomes)
-
-    assert status(decision) is Status.NON_COMPLIANT
-    assert "nor at _dmarc.contoso.com" in (decision.evidence[0].detail or "")
-
-
-@pytest.mark.parametrize("step", ["own", "root"])
-def test_dmarc_failed_lookup_at_either_step_is_a_failure(step: str) -> None:
-    domains = MailDomains((SALES,))
-    timeout = OutcomeKind.FAILED
-    outcomes = {
-        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"),
-        "_dmarc.contoso.com": kind("_dmarc.contoso.com", timeout, failure="timeout"),
-    }
-
-    with pytest.raises(ReadError) as failure:
-        es.dmarc_published(domains, outcomes)
-
-    assert "sales.contoso.com" in failure.value.detail
-
-
-def test_expected_spf_comes_from_the_email_service_record() -> None:
-    records = [
-        {"recordType": "Mx", "supportedService": "Email", "mailExchange": "contoso-com.mail.protection.outlook.com"},
-        {"recordType": "Txt", "supportedService": "Email", "text": SPF_OK},
-    ]
-
-    assert es.expected_spf(records) == SPF_OK
-    assert es.expected_spf([]) is None
 
 
 def test_no_decision_keeps_its_evidence_for_the_report() -> None:

@@ -1,0 +1,315 @@
+"""Readers of Exchange Online cmdlet output shared by the Exchange-decided rules of every section.
+
+Cmdlet output is a list of objects with the PowerShell property names, as InvokeCommand returns them. Common reading
+of the benchmark: a value that was read and fails decides non_compliant; a property absent from the response never
+passes, so when nothing fails but something is absent the source does not decide (NoDecision), unless the rule names
+another outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
+from o365cis.rules._types import Json, JsonList
+from o365cis.rules.evidence import capped
+
+ABSENT = "(absent)"
+
+
+#: Transport rule actions that send a copy of the message, or the message itself, to other recipients
+#: (https://learn.microsoft.com/powershell/module/exchange/new-transportrule).
+FORWARDING_ACTIONS = ("RedirectMessageTo", "BlindCopyTo", "CopyTo", "AddToRecipients")
+BUILT_IN_PROTECTION = "built-in protection policy"  # unverified (catalogue): the preset policy's name
+
+
+def objects(data: JsonList | Json | None) -> list[Json]:
+    """Cmdlet output as a list of objects (a single object is accepted as a list of one)."""
+    if data is None:
+        return []
+    if isinstance(data, Mapping):
+        return [data]
+    return [item for item in data if isinstance(item, Mapping)]
+
+
+def singleton(data: JsonList | Json | None) -> Json | None:
+    """The one object of a configuration cmdlet (Get-OrganizationConfig and the like)."""
+    items = objects(data)
+    return items[0] if items else None
+
+
+def bool_value(value: Any) -> bool | None:
+    """A switch value; None when not a boolean. Exchange's JSON output gives booleans; older serialisations give
+    "True"/"False" strings, which are accepted."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def prop_bool(obj: Json | None, prop: str) -> bool | None:
+    """A switch property of a cmdlet object; None when absent or not a boolean."""
+    return bool_value(obj.get(prop) if obj is not None else None)
+
+
+def prop_int(obj: Json | None, prop: str) -> int | None:
+    """An integer property of a cmdlet object; None when absent or not a whole number (numeric strings are accepted)."""
+    value = obj.get(prop) if obj is not None else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    return None
+
+
+def prop_text(obj: Json | None, prop: str) -> str:
+    """A string property of a cmdlet object, stripped; "" when absent or not a string."""
+    value = obj.get(prop) if obj is not None else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def prop_is(obj: Json | None, prop: str, expected: str) -> bool:
+    """Whether a string property equals `expected`, ignoring case."""
+    return prop_text(obj, prop).lower() == expected.lower()
+
+
+def text_values(value: Any) -> list[str]:
+    """A multi-valued property as strings (null and "" are empty; objects give their name)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, Mapping):
+        for key in ("DisplayName", "Name", "Identity", "PrimarySmtpAddress"):
+            if isinstance(value.get(key), str) and value[key].strip():
+                return [value[key].strip()]
+        return [str(dict(value))]
+    if isinstance(value, Iterable):
+        return [v for item in value for v in text_values(item)]
+    return [str(value)]
+
+
+def powershell_text(value: Any) -> str:
+    """A value as PowerShell would print it."""
+    if value is True:
+        return "True"
+    if value is False:
+        return "False"
+    if value is None:
+        return ABSENT
+    if isinstance(value, (list, tuple)):
+        items = text_values(value)
+        return ", ".join(items) if items else "(empty)"
+    return str(value)
+
+
+def prop_detail(obj: Json, prop: str) -> str:
+    """ "Property value" as PowerShell would print it, for evidence."""
+    return f"{prop} {powershell_text(obj.get(prop))}"
+
+
+def object_name(obj: Json) -> str:
+    """The object's name (Name, DisplayName, Identity or DomainName), or "(unnamed)"."""
+    for key in ("Name", "DisplayName", "Identity", "DomainName"):
+        if isinstance(obj.get(key), str) and obj[key].strip():
+            return str(obj[key]).strip()
+    return "(unnamed)"
+
+
+def object_id(obj: Json) -> str | None:
+    """The object's id (Guid, ExchangeObjectId, ImmutableId, Identity or Id), or None."""
+    for key in ("Guid", "ExchangeObjectId", "ImmutableId", "Identity", "Id"):
+        if isinstance(obj.get(key), str) and obj[key].strip():
+            return str(obj[key]).strip()
+    return None
+
+
+def object_names(obj: Json) -> set[str]:
+    """Every spelling a rule may use to refer to the object (Name, Identity, the CN of a DN)."""
+    found = {str(obj[k]).strip().lower() for k in ("Name", "Identity", "DistinguishedName", "Guid") if obj.get(k)}
+    for value in list(found):
+        match = re.match(r"^cn=([^,]+),", value)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def object_evidence(kind: EvidenceType, obj: Json, detail: str) -> Evidence:
+    """One cmdlet object as an evidence item."""
+    return Evidence(kind, object_id(obj), object_name(obj), detail)
+
+
+def setting_evidence(source: str, prop: str, value: Any) -> Evidence:
+    """One switch of a configuration cmdlet as an evidence item."""
+    return Evidence(EvidenceType.SETTING, source, prop, powershell_text(value))
+
+
+def default_object(items: JsonList, flag: str = "IsDefault") -> Json | None:
+    """The object whose `flag` (IsDefault unless named) is true, or None."""
+    return next((item for item in items if prop_bool(item, flag) is True), None)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One object's test against a rule: what fails (read and wrong) and what is absent."""
+
+    failing: tuple[str, ...]
+    absent: tuple[str, ...]
+
+    @property
+    def passes(self) -> bool:
+        return not self.failing and not self.absent
+
+
+def expect(obj: Json, wanted: Mapping[str, bool]) -> Check:
+    """Switches that must hold given values."""
+    failing, absent = [], []
+    for prop, expected in wanted.items():
+        value = prop_bool(obj, prop)
+        if value is None:
+            absent.append(prop)
+        elif value is not expected:
+            failing.append(f"{prop} is {powershell_text(value)} ({powershell_text(expected)} expected)")
+    return Check(tuple(failing), tuple(absent))
+
+
+def merge_checks(*checks: Check) -> Check:
+    """One check holding every failure and absence of the given ones."""
+    return Check(tuple(f for c in checks for f in c.failing), tuple(a for c in checks for a in c.absent))
+
+
+def configuration_switch(
+    data: JsonList | Json | None, source: str, prop: str, *, wanted: bool, on: str, off: str
+) -> Decision:
+    """The one-switch rules (1.2, 3.1, 5.1): compliant when the switch has the wanted value."""
+    obj = singleton(data)
+    if obj is None:
+        return no_decision(f"Get-{source} returned no object")
+    value = prop_bool(obj, prop)
+    evidence = [setting_evidence(source, prop, obj.get(prop))]
+    if value is None:
+        return no_decision(f"{source} carries no {prop} value", evidence)
+    if value is wanted:
+        return compliant(f"{on} ({prop} is {powershell_text(value)})", evidence)
+    return non_compliant(f"{off} ({prop} is {powershell_text(value)})", evidence)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A policy in force, why it is (default, built-in, or the enabled rules that name it), and those rules."""
+
+    policy: Json
+    why: str
+    rules: tuple[Json, ...]
+
+
+def rule_scope(rule: Json) -> str:
+    """Whom a Defender rule applies to (its recipient conditions and exceptions)."""
+    parts = []
+    for prop in (
+        "SentTo",
+        "SentToMemberOf",
+        "RecipientDomainIs",
+        "ExceptIfSentTo",
+        "ExceptIfSentToMemberOf",
+        "ExceptIfRecipientDomainIs",
+    ):
+        values = text_values(rule.get(prop))
+        if values:
+            parts.append(f"{prop} {', '.join(values)}")
+    return "; ".join(parts) if parts else "no recipient condition"
+
+
+def policies_in_force(
+    policies: JsonList, rules: JsonList, rule_key: str, *, built_in: bool
+) -> tuple[list[InForce], list[Json]]:
+    """(policies in force with why, the others): the default, one an enabled rule names, or the built-in preset."""
+    enabled: dict[str, list[Json]] = {}
+    for rule in rules:
+        if prop_is(rule, "State", "Enabled"):
+            enabled.setdefault(prop_text(rule, rule_key).lower(), []).append(rule)
+    in_force: list[InForce] = []
+    others: list[Json] = []
+    for policy in policies:
+        names = object_names(policy)
+        matching = tuple(rule for name in sorted(names) for rule in enabled.get(name, []))
+        if prop_bool(policy, "IsDefault") is True:
+            in_force.append(InForce(policy, "default policy", matching))
+        elif matching:
+            in_force.append(InForce(policy, "enabled rule " + ", ".join(object_name(r) for r in matching), matching))
+        elif built_in and (
+            object_name(policy).lower() == BUILT_IN_PROTECTION or prop_bool(policy, "IsBuiltInProtection") is True
+        ):
+            in_force.append(InForce(policy, "built-in protection policy", ()))
+        else:
+            others.append(policy)
+    return in_force, others
+
+
+def decide_in_force(
+    kind: EvidenceType,
+    what: str,
+    policies: JsonList,
+    rules: JsonList,
+    rule_key: str,
+    test: Callable[[Json], Check],
+    show: Sequence[str],
+    *,
+    built_in: bool,
+    extra: Sequence[tuple[str, Json, Check]] = (),
+) -> Decision:
+    """Shared shape of 2.3, 4.7, 4.8, 4.10: compliant when some policy in force passes `test`."""
+    in_force, others = policies_in_force(objects(policies), objects(rules), rule_key, built_in=built_in)
+    evidence: list[Evidence] = []
+    passing: list[str] = []
+    undecided = False
+    for item in in_force:
+        check = test(item.policy)
+        values = "; ".join(prop_detail(item.policy, p) for p in show)
+        scopes = " | ".join(f"{object_name(r)}: {rule_scope(r)}" for r in item.rules)
+        verdict = (
+            "passes"
+            if check.passes
+            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
+        )
+        evidence.append(
+            object_evidence(
+                kind,
+                item.policy,
+                f"in force ({item.why}); {values}" + (f"; scope {scopes}" if scopes else "") + f"; {verdict}",
+            )
+        )
+        if check.passes:
+            passing.append(object_name(item.policy))
+        elif not check.failing:
+            undecided = True
+    for label, obj, check in extra:
+        verdict = (
+            "passes"
+            if check.passes
+            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
+        )
+        evidence.append(object_evidence(kind, obj, f"{label}; {verdict}"))
+        if check.passes:
+            passing.append(label)
+        elif not check.failing:
+            undecided = True
+    evidence.extend(object_evidence(kind, p, "not in force (no enabled rule names it)") for p in others)
+    evidence = capped(evidence, "policies")
+    if passing:
+        return compliant(f"{what[:1].upper()}{what[1:]} is in force: {', '.join(passing)}", evidence)
+    if undecided:
+        return no_decision(
+            "No policy in force is proven to meet the rule: some values are absent from the response", evidence
+        )
+    if not in_force and not extra:
+        return non_compliant(
+            f"No {what} is in force (none is the default, built-in or named by an enabled rule)", evidence
+        )
+    return non_compliant(f"No policy in force meets the rule for {what}", evidence)

@@ -1,0 +1,120 @@
+"""1.1.3 and 1.1.11: Global Administrator count, admin roles just in time."""
+
+from __future__ import annotations
+
+import pytest
+
+from o365cis.config import GLOBAL_ADMIN_ROLE_ID
+from o365cis.findings import Finding, Status
+from o365cis.rules.account.admin_roles import admin_roles_just_in_time
+from tests.unit.rules.account_cases import (
+    ALICE,
+    BG,
+    BOB,
+    CAROL,
+    CONFIG,
+    DAVE,
+    DIRECTORY_READERS,
+    EVE,
+    EXCHANGE_ADMIN,
+    FRANK,
+    SP,
+    SP_OBJECT,
+    TIER0,
+    TIER0_OBJECT,
+    Patch,
+    add_ga,
+    decide_global_admins,
+    permanent,
+    role_item,
+    status_of,
+    tenant,
+    user_object,
+)
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        (None, Status.COMPLIANT),  # alice (active + eligible), breakglass, carol, bob via group = 4
+        (add_ga("eligible", EVE), Status.NON_COMPLIANT),
+        (lambda t: t["members"][TIER0].append(user_object(EVE)), Status.NON_COMPLIANT),
+        (add_ga("active", FRANK), Status.NON_COMPLIANT),  # disabled users still hold the role
+        (
+            lambda t: t["active"].append(role_item({**SP_OBJECT, "id": "sp-2"})),
+            Status.COMPLIANT,
+        ),  # service principals not counted
+        (
+            lambda t: t["active"].append(role_item(user_object(EVE), directoryScopeId="/administrativeUnits/au-1")),
+            Status.COMPLIANT,
+        ),
+        (lambda t: t.update(eligible=[], active=[role_item(user_object(ALICE))]), Status.NON_COMPLIANT),  # one
+        (lambda t: t["members"].clear(), None),  # group not expanded: unresolved holder
+    ],
+)
+def test_global_admin_count_in_range(patch: Patch | None, expected: Status | None) -> None:
+    assert status_of(decide_global_admins(tenant(patch))) is expected
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        (None, None),
+        (
+            lambda t: [t["active"].append(role_item(user_object(uid))) for uid in (CAROL, DAVE, EVE)],
+            Status.NON_COMPLIANT,
+        ),
+    ],
+)
+def test_global_admin_count_when_eligibility_refused_for_permission(
+    patch: Patch | None, expected: Status | None
+) -> None:
+    decision = decide_global_admins(tenant(patch), eligible_read=False)
+    assert status_of(decision) is expected
+    assert "eligible" in decision.reason.lower()
+
+
+def test_global_admin_evidence() -> None:
+    decision = decide_global_admins(tenant(add_ga("eligible", EVE)))
+    assert isinstance(decision, Finding)
+    assert (
+        decision.reason == "5 global administrators assigned (2 to 4 expected; 2 active, 4 eligible; "
+        "1 service principal listed, not counted)"
+    )
+    details = {(e.id, e.detail) for e in decision.evidence}
+    assert (BOB, f"Global Administrator, eligible, via group Tier0 Admins ({TIER0}); enabled") in details
+    assert (SP, "Global Administrator, active, direct; service principal: listed, not counted") in details
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        (None, Status.COMPLIANT),
+        (permanent(user_object(CAROL)), Status.NON_COMPLIANT),
+        (permanent(TIER0_OBJECT), Status.NON_COMPLIANT),
+        (permanent(user_object(CAROL), role=EXCHANGE_ADMIN), Status.NON_COMPLIANT),
+        (permanent(user_object(CAROL), end="2024-06-01T00:00:00Z"), Status.COMPLIANT),  # time-bound
+        (permanent({**SP_OBJECT, "id": "sp-2"}), Status.COMPLIANT),
+        (permanent(user_object(CAROL), role=DIRECTORY_READERS), Status.COMPLIANT),
+        (lambda t: t.update(eligible=[]), Status.NON_COMPLIANT),
+        (lambda t: t.update(eligible=[role_item(user_object(CAROL), role=DIRECTORY_READERS)]), Status.NON_COMPLIANT),
+    ],
+)
+def test_admin_roles_just_in_time(patch: Patch | None, expected: Status) -> None:
+    t = tenant(patch)
+    assert status_of(admin_roles_just_in_time(t["eligible"], t["assignment_instances"], CONFIG)) is expected
+
+
+def test_just_in_time_evidence() -> None:
+    t = tenant(permanent(user_object(CAROL)))
+    decision = admin_roles_just_in_time(t["eligible"], t["assignment_instances"], CONFIG)
+    assert isinstance(decision, Finding)
+    assert (
+        decision.reason
+        == "Privileged access is not just-in-time: 1 permanent active admin role assignment to users or groups"
+    )
+    by_id = {e.id: e for e in decision.evidence}
+    assert by_id[CAROL].detail == "Global Administrator: permanent active assignment"
+    assert by_id[BG].detail == "Global Administrator: permanent; break-glass account, excepted"
+    assert by_id[SP].type == "servicePrincipal"
+    assert by_id[GLOBAL_ADMIN_ROLE_ID].detail == "3 eligible"
