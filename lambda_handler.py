@@ -1,4 +1,4 @@
-"""AWS Lambda entry points (CONTRACT.md section 4): `request_handler` queues a scan, `scan_handler` runs it,
+"""AWS Lambda entry points (deploy/README.md): `request_handler` queues a scan, `scan_handler` runs it,
 `failure_handler` records FAILED what the platform stopped (the scan function's on-failure destination).
 
 Both functions are deployed from one package (deploy/template.yaml). Nothing is kept at module level: every

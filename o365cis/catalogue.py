@@ -98,7 +98,7 @@ def permission_notes() -> dict[str, dict[str, object]]:
 
 
 def selected(level: int = 2, license: str = "E5") -> list[Recommendation]:
-    """Recommendations a scan at this level and licence runs (CONTRACT --cis-level / --cis-license)."""
+    """Recommendations a scan at this level and licence runs (the --cis-level / --cis-license options)."""
     return [r for r in load_catalogue().values() if r.level <= level and (license == "E5" or r.license == "E3")]
 
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md section 2: a recommendation's sources tried in the catalogue's order, then error, then manual."""
+"""The order of sources (docs/CONCEPTS.md): the catalogue's sources tried in turn, then error, then manual."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def evaluate(
             refusal = gate()
         except ReadError as failure:
             # Without the licence list no source may decide; still name every decisive read that fails
-            # (CONTRACT step 2), so that one round of grants fixes them all.
+            # (docs/CONCEPTS.md, the order of sources, step 2), so that one round of grants fixes them all.
             causes = [f"licence check: {failure}", *_failed_reads(chain, deciders)]
             return Finding(Status.ERROR, _error_reason(causes), (), Source.NONE)
         if refusal:
@@ -80,7 +80,7 @@ def evaluate(
             decision = decider()
         except ReadError as failure:
             if source == "manual":
-                # Evidence reads never make a result error (CONTRACT step 2): note it and stay manual.
+                # Evidence reads never make a result error (docs/CONCEPTS.md, step 2): note it, stay manual.
                 handed_over.append(f"evidence could not be read: {failure}")
             else:
                 failures.append(_cause(source, failure))
@@ -91,7 +91,7 @@ def evaluate(
             gathered.extend(decision.evidence)
             continue
         if decision.status is Status.MANUAL:
-            # manual is not a decision (CONTRACT step 1): later sources may still decide, and a
+            # manual is not a decision (docs/CONCEPTS.md, step 1): later sources may still decide, and a
             # failed decisive read outranks it (step 2).
             review = review or (decision, source)
             gathered.extend(e for e in decision.evidence if e not in gathered)

@@ -18,7 +18,7 @@ class TextEnum(str, enum.Enum):
 
 
 class Status(str, enum.Enum):
-    """The six statuses of CONTRACT.md section 2."""
+    """The six statuses (docs/CONCEPTS.md, Statuses)."""
 
     COMPLIANT = "compliant"
     NON_COMPLIANT = "non_compliant"
@@ -32,7 +32,7 @@ STATUS_ORDER: tuple[Status, ...] = tuple(Status)
 
 
 class Source(str, enum.Enum):
-    """Where a verdict came from (CONTRACT.md section 3, `source`)."""
+    """Where a verdict came from (docs/CONCEPTS.md, the results document, `source`)."""
 
     GRAPH = "graph"
     DNS = "dns"
@@ -136,7 +136,7 @@ class NoDecision:
     """A source was read but its data cannot decide by the rule: the next source is tried.
 
     `failures` are decisive reads of this source that failed (a partial read): if no later source
-    decides, they make the result error (CONTRACT.md section 2, step 2).
+    decides, they make the result error (docs/CONCEPTS.md, the order of sources, step 2).
     """
 
     reason: str

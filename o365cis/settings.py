@@ -1,4 +1,4 @@
-"""Scan settings from command-line options and environment variables (CONTRACT.md section 1)."""
+"""Scan settings from command-line options and environment variables (README.md, Options)."""
 
 from __future__ import annotations
 

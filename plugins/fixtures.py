@@ -180,7 +180,7 @@ def secure_score(tenant: TenantReader, as_of: dt.datetime) -> SecureScoreSource:
 
 @pytest.fixture(scope="session")
 def plan_gate(tenant: TenantReader) -> Callable[[Sequence[str]], PlanGate]:
-    """`plan_gate(plans)`: the catalogue's "plan present" check, as the gate of cis.evaluate()."""
+    """`plan_gate(plans)`: the "plan present" check of docs/CONCEPTS.md, as the gate of cis.evaluate()."""
 
     def gate_for(plans: Sequence[str]) -> PlanGate:
         def gate() -> str | None:

@@ -1,4 +1,4 @@
-"""The results document's `run` object (CONTRACT.md section 3): what was scanned, how, and from which data.
+"""The results document's `run` object (docs/CONCEPTS.md): what was scanned, how, and from which data.
 
 A reader of a report months later must tell a live scan from a replayed snapshot and know when the data
 was read: for a snapshot (and the demo, which is one) that is when it was recorded, not when it was replayed.

@@ -103,7 +103,7 @@ ADMIN_CONSENT_POLICY = GraphRead(
 DEVICE_MANAGEMENT = GraphRead(
     "device_management", "/v1.0/deviceManagement", "DeviceManagementConfiguration.Read.All", collection=False
 )
-# Beta: v1.0 leaves out the Android device-owner compliance types (catalogue note).
+# Beta: v1.0 leaves out the Android device-owner compliance types (Microsoft Graph beta deviceCompliancePolicy types).
 DEVICE_COMPLIANCE_POLICIES = GraphRead(
     "device_compliance_policies",
     "/beta/deviceManagement/deviceCompliancePolicies",

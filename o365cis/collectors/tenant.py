@@ -34,7 +34,7 @@ class TenantReader:
         return (self.started - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def preflight(self, read: GraphRead) -> ReadError | None:
-        """A read whose permission the token lacks is not attempted (CONTRACT: name the permission)."""
+        """A read whose permission the token lacks is not attempted (the error names the permission)."""
         if any(satisfied_by(p, self.roles) for p in read.permissions):
             return None
         return ReadError(
@@ -89,7 +89,7 @@ class TenantReader:
     def eligible_role_instances(self) -> list[dict[str, Any]]:
         """PIM eligibility; a refusal for lack of Entra ID P2 means there are no eligible holders.
 
-        A refusal for a missing permission stays a failed read (catalogue, "admin users").
+        A refusal for a missing permission stays a failed read (docs/CONCEPTS.md, "Admin users").
         """
         try:
             return self.read(reads.ROLE_ELIGIBILITY_INSTANCES)

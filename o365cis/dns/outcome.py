@@ -10,7 +10,7 @@ from o365cis.findings import TextEnum
 
 
 class OutcomeKind(str, enum.Enum):
-    """The four answers a look-up can end in (the catalogue's "DNS outcome" builds on them)."""
+    """The four answers a look-up can end in (the "DNS outcome" of docs/CONCEPTS.md builds on them)."""
 
     FOUND = "found"
     NXDOMAIN = "nxdomain"

@@ -1,4 +1,4 @@
-"""The functions' settings from their environment variables (CONTRACT.md section 4), read once per invocation."""
+"""The functions' settings from their environment variables (deploy/README.md), read once per invocation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validation of the request and scan events (CONTRACT.md section 4): every problem is listed, no value is echoed."""
+"""Validation of the request and scan events (deploy/README.md, Invoke): every problem is listed, no value is echoed."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class ScanJob:
     client_secret_kms: str | None = None
 
     def scan_event(self, sealed_secret: str | None = None) -> dict[str, Any]:
-        """The scan function's event (CONTRACT.md section 4): with `sealed_secret`, no plain secret in it."""
+        """The scan function's event (deploy/README.md, Invoke): with `sealed_secret`, no plain secret in it."""
         secret = {"client_secret_kms": sealed_secret} if sealed_secret else {"client_secret": str(self.client_secret)}
         return {
             "requestId": self.request_id,

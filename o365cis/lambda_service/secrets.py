@@ -1,4 +1,4 @@
-"""Secrets in transit and at rest (CONTRACT.md section 4): the client secret sealed with KMS, the SMTP password
+"""Secrets in transit and at rest (deploy/README.md, Secrets): the client secret sealed with KMS, the SMTP password
 read from Secrets Manager.
 
 The client secret is encrypted with the requestId as KMS encryption context, so the ciphertext only opens for

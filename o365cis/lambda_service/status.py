@@ -1,4 +1,4 @@
-"""The scan's status record in DynamoDB, keyed by requestId (CONTRACT.md section 4).
+"""The scan's status record in DynamoDB, keyed by requestId (deploy/README.md, Read the status).
 
 Every transition is a conditional write, so a requestId runs at most once: the request function's put
 fails on a key already recorded; the scan function moves a record to RUNNING only from QUEUED and only for

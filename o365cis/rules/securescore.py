@@ -277,7 +277,7 @@ class SecureScoreRule:
     note: str = ""
 
 
-#: Section 1 deviations from the standard Secure Score rule (controls.yaml); every other id uses the standard rule.
+#: Section 1 deviations from the standard Secure Score rule (docs/CONCEPTS.md); every other id uses the standard one.
 SECURE_SCORE_RULES: dict[str, SecureScoreRule] = {
     "1.1.2": SecureScoreRule(
         on_full=Status.MANUAL,

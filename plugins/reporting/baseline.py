@@ -1,6 +1,6 @@
 """Run-to-run comparison (`--cis-baseline`) and the exit status it allows (`--cis-fail-on`).
 
-The baseline is an earlier results document (CONTRACT.md section 3) of the same tenant and benchmark version;
+The baseline is an earlier results document (docs/CONCEPTS.md) of the same tenant and benchmark version;
 anything else is refused in one line, since comparing two tenants' results would report nonsense as changes.
 """
 
@@ -18,7 +18,7 @@ from o365cis.findings import Status
 from plugins.reporting.records import CisRecord
 
 FAIL_ON_CHOICES: tuple[str, ...] = ("non-compliant", "regression", "error")
-#: The changes of CONTRACT.md section 3, in the order a reader wants them.
+#: The changes a result can have (docs/CONCEPTS.md), in the order a reader wants them.
 CHANGES: tuple[str, ...] = ("regressed", "new", "fixed", "changed", "unchanged")
 
 _FAILING = {Status.NON_COMPLIANT.value, Status.ERROR.value}
@@ -85,7 +85,7 @@ def check_tenant(baseline: Baseline, tenant_id: str | None) -> None:
 
 
 def change_of(before: str | None, now: str) -> str:
-    """new, fixed, regressed, changed or unchanged (CONTRACT.md section 3)."""
+    """new, fixed, regressed, changed or unchanged (docs/CONCEPTS.md, "The results document")."""
     if before is None:
         return "new"
     if before == now:
@@ -120,7 +120,7 @@ def change_counts(records: Iterable[CisRecord]) -> dict[str, int]:
 
 
 def fails_run(records: Iterable[CisRecord], fail_on: str) -> bool:
-    """Whether the results make the exit status 1 under --cis-fail-on (CONTRACT.md section 2)."""
+    """Whether the results make the exit status 1 under --cis-fail-on (README.md, "Statuses and exit status")."""
     if fail_on == "regression":
         return any(record.change == "regressed" for record in records)
     if fail_on == "error":
@@ -157,7 +157,7 @@ def compare(config: pytest.Config, records: list[CisRecord]) -> dict[str, Any] |
 
 
 def gate_exit_status(session: pytest.Session, records: list[CisRecord]) -> None:
-    """Set the exit status --cis-fail-on asks for (CONTRACT.md section 2).
+    """Set the exit status --cis-fail-on asks for (README.md, "Statuses and exit status").
 
     Only a run that completed is re-judged: an interrupted run or an internal error keeps pytest's status, and
     under the default (non-compliant) pytest's own status stands, since it already fails on both statuses.

@@ -1,4 +1,4 @@
-"""The results document of CONTRACT.md section 3, and the status counts every report shows."""
+"""The results document (docs/CONCEPTS.md), and the status counts every report shows."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def counts_by_section(records: Iterable[CisRecord]) -> dict[str, dict[str, int]]
 
 
 def build_document(scan: ScanRecords) -> dict[str, Any]:
-    """The `--cis-json` document, exactly as CONTRACT.md section 3 lays it out."""
+    """The `--cis-json` document, exactly as docs/CONCEPTS.md lays it out."""
     return {
         "benchmark": benchmark_info(),
         "tenant": {"id": scan.tenant_id, "name": scan.tenant_name, "initial_domain": scan.tenant_domain},

@@ -34,7 +34,7 @@ class CisRecord:
     baseline_status: str | None = None
 
     def as_result(self) -> dict[str, Any]:
-        """The `results[]` item of CONTRACT.md section 3."""
+        """The `results[]` item of the results document (docs/CONCEPTS.md)."""
         result: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
@@ -48,7 +48,7 @@ class CisRecord:
             "source": self.source,
             "remediation": self.remediation,
         }
-        # Optional keys of CONTRACT.md section 3: present only when they apply.
+        # Optional keys of the results document (docs/CONCEPTS.md): present only when they apply.
         if self.waiver is not None:
             result["waiver"] = self.waiver
         if self.change is not None:
