@@ -6,6 +6,7 @@ import pytest
 
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
+from o365cis.collectors.partial import attempt_invoke
 from o365cis.exchange import cmdlets
 from o365cis.licensing import MDO
 from o365cis.rules import applications
@@ -28,6 +29,8 @@ def test_safe_links_for_office_applications(cis, exchange, plan_gate):
         exchange=lambda: applications.safe_links_for_office_apps(
             invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
             invoke(exchange, cmdlets.SAFE_LINKS_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
             invoke(exchange, cmdlets.ATP_POLICY_FOR_O365),
         ),
     )
@@ -63,7 +66,12 @@ def test_admin_consent_workflow_enabled(cis, tenant):
 
 @pytest.mark.cis("2.8")
 def test_users_cannot_install_outlook_addins(cis, exchange):
-    cis.evaluate(exchange=lambda: applications.outlook_addins_blocked(invoke(exchange, cmdlets.ROLE_ASSIGNMENT_POLICY)))
+    # Get-Mailbox says which policies are in use; a failing default decides without it (the catalogue's 2.8).
+    cis.evaluate(
+        exchange=lambda: applications.outlook_addins_blocked(
+            invoke(exchange, cmdlets.ROLE_ASSIGNMENT_POLICY), attempt_invoke(exchange, cmdlets.MAILBOX)
+        )
+    )
 
 
 @pytest.mark.cis("2.9")

@@ -6,6 +6,7 @@ import pytest
 
 from o365cis.collectors import reads
 from o365cis.collectors.evidence import EvidenceReads, invoke
+from o365cis.collectors.partial import attempt_invoke
 from o365cis.dns.lookups import lookup_dkim, lookup_dmarc, lookup_spf
 from o365cis.dns.mail import mail_domains
 from o365cis.exchange import cmdlets
@@ -49,7 +50,10 @@ def test_transport_rules_do_not_forward_externally(cis, exchange):
 def test_automatic_forwarding_disabled(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.automatic_forwarding_disabled(
-            invoke(exchange, cmdlets.REMOTE_DOMAIN), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.REMOTE_DOMAIN),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 
@@ -65,7 +69,10 @@ def test_transport_rules_do_not_allowlist_domains(cis, exchange):
 def test_client_rules_forwarding_blocked(cis, exchange):
     cis.evaluate(
         exchange=lambda: transport.client_rules_forwarding_blocked(
-            invoke(exchange, cmdlets.TRANSPORT_RULE), invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY)
+            invoke(exchange, cmdlets.TRANSPORT_RULE),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_POLICY),
+            invoke(exchange, cmdlets.OUTBOUND_SPAM_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         )
     )
 
@@ -75,7 +82,10 @@ def test_safe_links_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_links_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_LINKS_POLICY), invoke(exchange, cmdlets.SAFE_LINKS_RULE)
+            invoke(exchange, cmdlets.SAFE_LINKS_POLICY),
+            invoke(exchange, cmdlets.SAFE_LINKS_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -85,7 +95,10 @@ def test_safe_attachments_policy_enabled(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.safe_attachments_policy_enabled(
-            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY), invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE)
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_POLICY),
+            invoke(exchange, cmdlets.SAFE_ATTACHMENT_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -106,7 +119,11 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
     cis.evaluate(
         gate=plan_gate(MDO),
         exchange=lambda: threat_policies.anti_phishing_policy_set(
-            invoke(exchange, cmdlets.ANTI_PHISH_POLICY), invoke(exchange, cmdlets.ANTI_PHISH_RULE)
+            invoke(exchange, cmdlets.ANTI_PHISH_POLICY),
+            invoke(exchange, cmdlets.ANTI_PHISH_RULE),
+            invoke(exchange, cmdlets.ATP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.EOP_PROTECTION_POLICY_RULE),
+            invoke(exchange, cmdlets.ACCEPTED_DOMAIN),
         ),
     )
 
@@ -114,17 +131,13 @@ def test_anti_phishing_policy(cis, exchange, plan_gate):
 @pytest.mark.cis("4.11")
 def test_dkim_enabled_for_all_domains(cis, exchange, dns_lookups, domains_for_mail):
     def dns():
+        # Get-DkimSigningConfig is a decisive read of this source: a domain DNS proves invalid decides without it.
         domains = domains_for_mail()
-        return email_dns.dkim_published(domains, lookup_dkim(dns_lookups, domains.evaluated))
-
-    def exchange_fallback():
-        # Read only for domains whose DNS look-ups failed (the DNS source raised for them).
-        domains = domains_for_mail()
-        return email_dns.dkim_enabled_in_exchange(
-            domains, lookup_dkim(dns_lookups, domains.evaluated), invoke(exchange, cmdlets.DKIM_SIGNING_CONFIG)
+        return email_dns.dkim_enabled(
+            domains, lookup_dkim(dns_lookups, domains.evaluated), attempt_invoke(exchange, cmdlets.DKIM_SIGNING_CONFIG)
         )
 
-    cis.evaluate(dns=dns, exchange=exchange_fallback)
+    cis.evaluate(dns=dns)
 
 
 @pytest.mark.cis("4.12")

@@ -56,6 +56,18 @@ def _reason(exc: requests.RequestException) -> str:
     return str(exc) if isinstance(exc, TransportError) else type(exc).__name__
 
 
+def _unprocessable(authority_url: str, exc: Exception) -> AuthError:
+    """Anything else msal raises (e.g. a TypeError on a token answer whose expires_in is null) as a sign-in failure.
+
+    Raised `from None`: the frames of msal's exception hold the token answer and the client secret as locals, and
+    a traceback shown with locals (`pytest -l`, an INTERNALERROR) must have no way to print them.
+    """
+    return AuthError(
+        "unreachable",
+        f"the identity platform at {authority_url} gave an answer that could not be processed ({type(exc).__name__})",
+    )
+
+
 def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
@@ -170,6 +182,8 @@ class TokenProvider:
             raise AuthError(
                 "unreachable", f"cannot reach the identity platform at {s.authority_url}: {_reason(exc)}"
             ) from None
+        except Exception as exc:  # noqa: BLE001 - see _unprocessable
+            raise _unprocessable(s.authority_url, exc) from None
         return self._app
 
     def token(self, resource: str, *, force_refresh: bool = False) -> AppToken:
@@ -190,6 +204,8 @@ class TokenProvider:
                 raise AuthError(
                     "unknown_tenant", f"tenant {self.settings.tenant_id!r}: {_first_line(str(exc))[:160]}"
                 ) from None
+            except Exception as exc:  # noqa: BLE001 - see _unprocessable
+                raise _unprocessable(self.settings.authority_url, exc) from None
         if "access_token" not in result:
             error = self._error_from(result)
             self.failures.append(str(error))

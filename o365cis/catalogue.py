@@ -44,6 +44,9 @@ class Recommendation:
     remediation: str
     #: The catalogue's requests, e.g. "GET /v1.0/domains" or "POST {exchange}/... Get-OrganizationConfig".
     requests: tuple[str, ...] = ()
+    #: The rule reads its Secure Score controls with "all": every listed control that is present must be full
+    #: (docs/CONCEPTS.md, Secure Score), instead of the first present alternative.
+    securescore_all: bool = False
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -85,6 +88,7 @@ def load_catalogue() -> dict[str, Recommendation]:
             manual_check=r["manual_check"],
             remediation=remediation.get(r["id"], ""),
             requests=tuple(r.get("requests", ())),
+            securescore_all=r.get("securescore_all") is True,
         )
         for r in items
     }

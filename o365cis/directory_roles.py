@@ -1,15 +1,16 @@
 """Who holds a directory role: active assignments, PIM eligibilities, and groups expanded to their users.
 
 Inputs are the `value` lists of GET /roleManagement/directory/roleAssignments?$expand=principal and
-roleEligibilityScheduleInstances?$expand=principal, and /groups/{id}/transitiveMembers per group. For built-in
-roles roleDefinitionId is the role template id
+roleEligibilityScheduleInstances?$expand=principal, /groups/{id}/transitiveMembers per group, and per role-holding
+group its PIM for Groups eligibility (identityGovernance/privilegedAccess/group/eligibilityScheduleInstances
+?$filter=groupId eq '{id}'&$expand=principal). For built-in roles roleDefinitionId is the role template id
 (https://learn.microsoft.com/graph/api/resources/unifiedroleassignment).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from o365cis.findings import Evidence, EvidenceType
@@ -65,6 +66,10 @@ class RoleHolder:
     via_group_id: str | None = None
     via_group_name: str | None = None
     directory_scope_id: str = "/"
+    #: Only eligible for membership of via_group (PIM for Groups): not in transitiveMembers until activated.
+    eligible_member: bool = False
+    #: Why an unresolved holder could not be resolved, when it is not the usual "principal not expanded".
+    unresolved_because: str | None = None
 
     @property
     def direct(self) -> bool:
@@ -79,8 +84,11 @@ class RoleHolder:
     def describe(self) -> str:
         """E.g. "Global Administrator, eligible, via group Tier0 Admins (id)"."""
         how = "direct" if self.direct else f"via group {self.via_group_name or self.via_group_id} ({self.via_group_id})"
+        if self.eligible_member:
+            how += " as an eligible member (PIM for Groups)"
         scope = "" if self.directory_scope_id == "/" else f", scope {self.directory_scope_id}"
-        return f"{role_name(self.role_id)}, {self.assignment}, {how}{scope}"
+        because = f"; {self.unresolved_because}" if self.unresolved_because else ""
+        return f"{role_name(self.role_id)}, {self.assignment}, {how}{scope}{because}"
 
     def evidence(self, extra: str | None = None) -> Evidence:
         """The holder as an evidence item (type user / servicePrincipal / group / principal)."""
@@ -142,8 +150,31 @@ def groups_to_expand(
     return [g for g in found if g]
 
 
+def eligible_member_groups(group_eligibility: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    """Ids of the groups that are eligible members of a role-holding group: their transitive members are read too."""
+    found: dict[str, None] = {}
+    for rows in group_eligibility.values():
+        for row in _member_rows(rows):
+            if principal_kind(row.get("principal")) == "group":
+                found.setdefault(_principal_id(row), None)
+    return [g for g in found if g]
+
+
+def _member_rows(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    # accessId "owner" rows make a principal eligible to own the group, not to hold its roles
+    # (https://learn.microsoft.com/graph/api/resources/privilegedaccessgroupeligibilityscheduleinstance).
+    return [r for r in rows if isinstance(r, Mapping) and str(r.get("accessId") or "").lower() == "member"]
+
+
 def _holder(
-    member: Mapping[str, Any], kind: str, item: Mapping[str, Any], assignment: str, group: Mapping[str, Any] | None
+    member: Mapping[str, Any],
+    kind: str,
+    item: Mapping[str, Any],
+    assignment: str,
+    group: Mapping[str, Any] | None,
+    *,
+    eligible_member: bool = False,
+    unresolved_because: str | None = None,
 ) -> RoleHolder:
     return RoleHolder(
         principal_id=str(member.get("id") or ""),
@@ -155,7 +186,56 @@ def _holder(
         via_group_id=str(group.get("id")) if group is not None else None,
         via_group_name=group.get("displayName") if group is not None else None,
         directory_scope_id=str(item.get("directoryScopeId") or "/"),
+        eligible_member=eligible_member,
+        unresolved_because=unresolved_because,
     )
+
+
+@dataclass
+class _Assembly:
+    """Holders being collected: each principal lands in users, service principals or unresolved."""
+
+    group_members: Mapping[str, Sequence[Mapping[str, Any]]]
+    users: list[RoleHolder] = field(default_factory=list)
+    service_principals: list[RoleHolder] = field(default_factory=list)
+    unresolved: list[RoleHolder] = field(default_factory=list)
+
+    def place(
+        self,
+        principal: Mapping[str, Any],
+        item: Mapping[str, Any],
+        assignment: str,
+        group: Mapping[str, Any] | None,
+        *,
+        eligible_member: bool = False,
+    ) -> str | None:
+        """Add a user or service principal holder; returns the principal's kind when it is neither."""
+        kind = principal_kind(principal)
+        if kind == "user":
+            self.users.append(_holder(principal, "user", item, assignment, group, eligible_member=eligible_member))
+        elif kind == "servicePrincipal":
+            self.service_principals.append(
+                _holder(principal, "servicePrincipal", item, assignment, group, eligible_member=eligible_member)
+            )
+        else:
+            return kind or "unknown"
+        return None
+
+    def expand(
+        self, group_id: str, item: Mapping[str, Any], assignment: str, via: Mapping[str, Any], *, eligible: bool = False
+    ) -> None:
+        # transitiveMembers already lists the members of nested groups; devices and contacts hold nothing.
+        for member in self.group_members[group_id]:
+            self.place(member, item, assignment, via, eligible_member=eligible)
+
+    def result(self) -> RoleHolders:
+        return RoleHolders(tuple(self.users), tuple(self.service_principals), tuple(self.unresolved))
+
+
+def _resolved_principal(item: Mapping[str, Any]) -> dict[str, Any]:
+    principal = item.get("principal")
+    principal = principal if isinstance(principal, Mapping) else {"id": _principal_id(item)}
+    return {**principal, "id": principal.get("id") or _principal_id(item)}
 
 
 def role_holders(
@@ -165,34 +245,76 @@ def role_holders(
     role_ids: Iterable[str],
     *,
     tenant_scope_only: bool = False,
+    group_eligibility: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> RoleHolders:
-    """Everyone holding one of the roles: users (direct or via groups), service principals, unresolved principals."""
+    """Everyone holding one of the roles: users (direct or via groups), service principals, unresolved principals.
+
+    group_eligibility: PIM for Groups eligibility rows per role-holding group id. Members eligible for such a group
+    hold its roles as "eligible" (a group principal among them is expanded through group_members). When a mapping is
+    given, a role-holding group missing from it (its eligibility read failed) is an unresolved holder; None leaves
+    PIM for Groups out (inputs that never had it).
+    """
     roles = _role_filter(role_ids)
-    users: list[RoleHolder] = []
-    service_principals: list[RoleHolder] = []
-    unresolved: list[RoleHolder] = []
+    found = _Assembly(group_members)
     for assignment, items in (("active", active), ("eligible", eligible)):
         for item in items:
             if not isinstance(item, Mapping) or not _matches(item, roles, tenant_scope_only):
                 continue
-            principal = item.get("principal")
-            principal = principal if isinstance(principal, Mapping) else {"id": _principal_id(item)}
-            principal = {**principal, "id": principal.get("id") or _principal_id(item)}
-            kind = principal_kind(principal)
-            if kind is None and principal["id"] in group_members:
-                kind = "group"  # the collector expanded it, so it knew the principal was a group
-            if kind == "user":
-                users.append(_holder(principal, "user", item, assignment, None))
-            elif kind == "servicePrincipal":
-                service_principals.append(_holder(principal, "servicePrincipal", item, assignment, None))
-            elif kind == "group" and principal["id"] in group_members:
-                for member in group_members[principal["id"]]:
-                    member_kind = principal_kind(member)
-                    # transitiveMembers already lists the members of nested groups; devices and contacts hold nothing.
-                    if member_kind == "user":
-                        users.append(_holder(member, "user", item, assignment, principal))
-                    elif member_kind == "servicePrincipal":
-                        service_principals.append(_holder(member, "servicePrincipal", item, assignment, principal))
+            principal = _resolved_principal(item)
+            if principal_kind(principal) is None and principal["id"] in group_members:
+                # the collector expanded it, so it knew the principal was a group
+                principal["@odata.type"] = GROUP_TYPE
+            kind = found.place(principal, item, assignment, None)
+            if kind is None:
+                continue
+            if kind == "group" and principal["id"] in group_members:
+                found.expand(principal["id"], item, assignment, principal)
+                if group_eligibility is not None:
+                    _add_eligible_members(found, group_eligibility, (item, assignment, principal))
             else:
-                unresolved.append(_holder(principal, kind or "unknown", item, assignment, None))
-    return RoleHolders(tuple(users), tuple(service_principals), tuple(unresolved))
+                found.unresolved.append(_holder(principal, kind, item, assignment, None))
+    return found.result()
+
+
+def _add_eligible_members(
+    found: _Assembly,
+    group_eligibility: Mapping[str, Sequence[Mapping[str, Any]]],
+    holding: tuple[Mapping[str, Any], str, Mapping[str, Any]],
+) -> None:
+    """Members only eligible for the role-holding group (PIM for Groups) hold its role as "eligible".
+
+    holding: the group's role assignment or eligibility item, "active" or "eligible", and the group principal.
+    """
+    item, group_assignment, group = holding
+    rows = group_eligibility.get(group["id"])
+    if rows is None:
+        found.unresolved.append(
+            _holder(
+                group,
+                "group",
+                item,
+                group_assignment,
+                None,
+                unresolved_because="members eligible through PIM for Groups not read",
+            )
+        )
+        return
+    for row in _member_rows(rows):
+        principal = _resolved_principal(row)
+        kind = found.place(principal, item, "eligible", group, eligible_member=True)
+        if kind is None:
+            continue
+        if kind == "group" and principal["id"] in found.group_members:
+            found.expand(principal["id"], item, "eligible", group, eligible=True)
+        else:
+            found.unresolved.append(
+                _holder(
+                    principal,
+                    kind,
+                    item,
+                    "eligible",
+                    group,
+                    eligible_member=True,
+                    unresolved_because="eligible group's members not read" if kind == "group" else None,
+                )
+            )

@@ -6,6 +6,7 @@ import email.utils
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,10 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import pool_classes_by_scheme as _URLLIB3_POOLS
 
 #: Statuses worth retrying: throttling and the transient gateway errors Graph documents
 #: (https://learn.microsoft.com/graph/throttling and /graph/best-practices-concept#handling-expected-errors).
@@ -62,6 +67,122 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
 
 
+#: The watch of the request in progress on this thread (requests and urllib3 do all their I/O on the caller's thread).
+_current = threading.local()
+
+
+class _Watch:
+    """One request's deadline, kept by a timer: when it passes, every socket the request used is shut down.
+
+    Socket timeouts bound each recv, not their sum: a server sending its status line and headers a byte at a time
+    (or its TLS handshake) keeps a request alive as long as it likes. Shutting the socket down from the timer
+    thread wakes the blocked recv at once, whatever phase the request is in. The watch holds duplicates of the
+    sockets' descriptors (shutdown acts on the connection, not the descriptor), so it never touches urllib3's own
+    socket objects, and closes only its duplicates when the request ends.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def attach(self, sock: socket.socket) -> None:
+        try:
+            twin = socket.fromfd(sock.fileno(), sock.family, sock.type)  # a dup(): an SSLSocket cannot dup()
+        except OSError:
+            return
+        with self._lock:
+            self._sockets.append(twin)
+            fired = self.fired
+        if fired:  # the deadline passed while the connection was being made
+            _shut(twin)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed by the other side or by urllib3
+        pass
+
+
+def _watch_socket(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None and sock is not None:
+        watch.attach(sock)
+
+
+class _Watched:
+    """Mixed into urllib3's connection classes: hands the socket to the current request's watch when it is made
+    (before any TLS handshake) and each time the connection is used again."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        _watch_socket(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch_socket(self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with connections that report their sockets to the request's watch.
+
+    Direct connections and HTTP(S) proxies (CONNECT tunnels included) are watched; a SOCKS proxy manager keeps its
+    own connection classes, so through SOCKS only the timeouts and the body-phase deadline check apply.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if manager.pool_classes_by_scheme is _URLLIB3_POOLS:  # not a SOCKS manager
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
 class HttpSession(requests.Session):
     """A requests session that trusts one CA bundle, follows no redirect and bounds every request.
 
@@ -78,6 +199,8 @@ class HttpSession(requests.Session):
         self.ca_bundle = ca_bundle
         self.limits = limits or Limits()
         self.headers["User-Agent"] = user_agent
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, _WatchedAdapter())
 
     def request(  # type: ignore[override]
         self, method: str | bytes, url: str | bytes, *args: Any, deadline: float | None = None, **kwargs: Any
@@ -93,16 +216,40 @@ class HttpSession(requests.Session):
         kwargs["timeout"] = _tighter(kwargs.get("timeout"), (limits.connect_timeout, limits.read_timeout), remaining)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
-        response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        # No phase of the request (TCP connect, TLS handshake, status line and headers, body) outlives `ends`.
+        watch = _Watch(remaining)
+        outer, _current.watch = getattr(_current, "watch", None), watch
+        watch.start()
+        unexpected: str | None = None
         try:
-            if 300 <= response.status_code < 400:
-                raise RedirectRefused(
-                    f"{_host(str(url))} answered {response.status_code} redirecting to "
-                    f"{_host(response.headers.get('Location') or '') or 'a path'}; redirects are never followed"
-                )
-            _read_bounded(response, ends, limits.max_body_bytes)
+            response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+            try:
+                if 300 <= response.status_code < 400:
+                    raise RedirectRefused(
+                        f"{_host(str(url))} answered {response.status_code} redirecting to "
+                        f"{_host(response.headers.get('Location') or '') or 'a path'}; redirects are never followed"
+                    )
+                _read_bounded(response, ends, limits.max_body_bytes)
+            finally:
+                response.close()
+        except Exception as exc:
+            if watch.fired:  # whatever the shut socket made urllib3 or ssl raise, the cause is the deadline
+                raise DeadlineExceeded(
+                    f"{_host(str(url))} had not finished answering when the request deadline ({remaining:.3g} s) passed"
+                ) from None
+            if isinstance(exc, requests.RequestException):
+                raise
+            # Anything else the HTTP stack raises (a bug, an answer no layer expected) is this request's
+            # failure, never the scan's. The frames it came through hold the raw request (Authorization header,
+            # token form with the client secret): the exception is dropped and the new one raised outside this
+            # block, so it carries no context whose traceback `pytest -l` or an INTERNALERROR could print.
+            unexpected = type(exc).__name__
+            del exc
         finally:
-            response.close()
+            watch.stop()
+            _current.watch = outer
+        if unexpected is not None:
+            raise TransportError(f"{_host(str(url))}: the HTTP stack failed ({unexpected})")
         return response
 
 

@@ -35,4 +35,10 @@ class SecureScoreSource:
 
     def decide(self, recommendation: Recommendation) -> Decision:
         """The Secure Score verdict for one recommendation."""
-        return securescore_side(recommendation.id, self.score(), recommendation.securescore, self._as_of)
+        return securescore_side(
+            recommendation.id,
+            self.score(),
+            recommendation.securescore,
+            self._as_of,
+            all_controls=recommendation.securescore_all,
+        )

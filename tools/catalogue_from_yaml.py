@@ -17,9 +17,11 @@ What the conversion does besides copying the per-recommendation fields:
   fallback, their requests on those APIs dropped (what remains is evidence), and the permissions of APIs the product
   does not call (their `api` is neither Graph nor Exchange Online) are left out of the recommendations and of the
   permission summary. Without this, the pre-flight would ask for grants the product never uses.
-* Chains that wait for the rule changes are kept (PENDING_CHAINS): the revision moves 4.11's Get-DkimSigningConfig
-  into the DNS source and drops the Exchange fallback, but today's 4.11 test still wires DNS then Exchange. The
-  requests and permissions are the revision's; only the chain waits for the rules phase.
+* The Secure Score "all" rule is carried as `"securescore_all": true` (only on the recommendations whose rule text
+  says Secure Score reads its controls with "all", e.g. 1.1.8 and 4.10: every listed control that is present must be
+  full, instead of the first present alternative). The key is left out elsewhere, so the file only changes there.
+* Chains that wait for rule changes are kept (PENDING_CHAINS, id -> (evaluation, fallback)); none waits today
+  (4.11's Get-DkimSigningConfig moved into the DNS source with its rule).
 """
 
 from __future__ import annotations
@@ -44,15 +46,22 @@ KNOWN_APIS = ("Microsoft Graph", "Office 365 Exchange Online")
 #: Request prefixes of the APIs held back (the yaml's placeholders for the Teams and SharePoint admin hosts).
 DEFERRED_REQUEST_PREFIXES = ("GET {teams}", "GET {sharepoint_admin}")
 #: id -> (evaluation, fallback) kept until the rules phase implements the revised chain (see the module docstring).
-PENDING_CHAINS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "4.11": ("dns", ("exchange", "manual")),
-}
+PENDING_CHAINS: dict[str, tuple[str, tuple[str, ...]]] = {}
 #: Placeholders spelled out in prose notes (the yaml defines {compliance} above shared_requests).
 NOTE_PLACEHOLDERS = {"{compliance}": "Security & Compliance"}
 _SHARED_REQUESTS_POINTER = "Narrower alternatives are named in shared_requests."
 _NARROWER = re.compile(r"((?:[A-Za-z]+\.)+[A-Za-z]+(?: or (?:[A-Za-z]+\.)+[A-Za-z]+)*) (?:is|are) narrower")
 
 FIELDS = ("id", "section", "title", "level", "license", "automated")
+#: A rule sentence that makes Secure Score read its controls with "all" ('Secure Score fallback uses "all"',
+#: 'Secure Score decides with "all"'); matched within one sentence of the whitespace-normalised rule text.
+_SECURE_SCORE_ALL = re.compile(r'Secure Score[^.]*"all"')
+
+
+def securescore_all(control: Mapping[str, Any]) -> bool:
+    """Whether the control's rule reads its Secure Score controls with "all" (see the module docstring)."""
+    rule = " ".join(str(control.get("rule") or "").split())
+    return bool(control.get("securescore")) and _SECURE_SCORE_ALL.search(rule) is not None
 
 
 def _narrower_alternatives(permission: str, shared_requests: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -100,16 +109,19 @@ def _recommendation(control: Mapping[str, Any], deferred_permissions: set[str]) 
     if control["id"] in PENDING_CHAINS:
         evaluation, pending_fallback = PENDING_CHAINS[control["id"]]
         fallback = list(pending_fallback)
-    return {
+    converted: dict[str, Any] = {
         **{field: control[field] for field in FIELDS},
         "evaluation": evaluation,
         "fallback": fallback,
         "permissions": [p for p in permissions if p not in deferred_permissions],
         "evidence_permissions": [p for p in evidence_permissions if p not in deferred_permissions],
         "securescore": [str(s) for s in control.get("securescore") or []],
-        "manual_check": " ".join(str(control["manual_check"]).split()),
-        "requests": requests,
     }
+    if securescore_all(control):
+        converted["securescore_all"] = True
+    converted["manual_check"] = " ".join(str(control["manual_check"]).split())
+    converted["requests"] = requests
+    return converted
 
 
 def convert(spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from typing import Any
 from o365cis.collectors import reads
 from o365cis.collectors.reads import GraphRead
 from o365cis.collectors.tenant import TenantReader
-from o365cis.directory_roles import RoleHolders, groups_to_expand, role_holders
+from o365cis.directory_roles import RoleHolders, eligible_member_groups, groups_to_expand, role_holders
+from o365cis.exchange.client import ExchangeReader
+from o365cis.exchange.cmdlets import CmdletCall
 from o365cis.findings import Decision, FailureKind, NoDecision, ReadError
 
 
@@ -33,6 +35,14 @@ class PartialReads:
             self.failures.append(failure)
             return None
 
+    def group_eligibility_instances(self, group_id: str) -> list[dict[str, Any]] | None:
+        """PIM for Groups eligibility of one group, with the licence refusal meaning nobody is eligible."""
+        try:
+            return self.tenant.group_eligibility_instances(group_id)
+        except ReadError as failure:
+            self.failures.append(failure)
+            return None
+
     def hand_over(self, decision: Decision) -> Decision:
         """An undecided result carries the failed reads, so the chain can end in error naming them."""
         if isinstance(decision, NoDecision) and self.failures:
@@ -45,19 +55,28 @@ def admin_role_holders(
 ) -> RoleHolders | None:
     """Holders of the given roles, active and eligible, groups expanded (None when a role read failed).
 
-    active_only leaves PIM eligibility out (used when it was refused and active holders can still decide).
+    Each role-holding group (role-assignable by construction) is expanded to its transitive members and to the
+    members eligible for it through PIM for Groups, read only for such groups. A group whose eligibility read
+    failed stays an unresolved holder, so compliant cannot be proven while the users already read may still fail.
+    active_only leaves PIM role eligibility out (used when it was refused and active holders can still decide).
     """
     role_ids = tuple(role_ids)
     active = partial.get(reads.ROLE_ASSIGNMENTS)
     eligible = [] if active_only else partial.eligible_role_instances()
     if active is None or eligible is None:
         return None
+    groups = groups_to_expand(active, eligible, role_ids)
+    group_eligibility: dict[str, list[dict[str, Any]]] = {}
+    for group_id in groups:
+        rows = partial.group_eligibility_instances(group_id)
+        if rows is not None:
+            group_eligibility[group_id] = rows
     members: dict[str, list[dict[str, Any]]] = {}
-    for group_id in groups_to_expand(active, eligible, role_ids):
+    for group_id in dict.fromkeys([*groups, *eligible_member_groups(group_eligibility)]):
         group_members = partial.get(reads.group_transitive_members(group_id))
         if group_members is not None:
             members[group_id] = group_members
-    return role_holders(active, eligible, members, role_ids)
+    return role_holders(active, eligible, members, role_ids, group_eligibility=group_eligibility)
 
 
 def only_eligibility_failed(partial: PartialReads) -> bool:
@@ -66,3 +85,14 @@ def only_eligibility_failed(partial: PartialReads) -> bool:
         f.request.endswith("roleEligibilityScheduleInstances") and f.kind is not FailureKind.NOT_LICENSED
         for f in partial.failures
     )
+
+
+def attempt_invoke(exchange: ExchangeReader, call: CmdletCall) -> list[dict[str, Any]] | ReadError:
+    """A decisive cmdlet read a rule can partly do without: its objects, or the ReadError for the rule to weigh.
+
+    Used where the catalogue lets data already read prove a failure without this read (4.11, 2.8).
+    """
+    try:
+        return exchange.invoke(call.name, call.parameters)
+    except ReadError as failure:
+        return failure

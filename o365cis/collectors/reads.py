@@ -139,6 +139,25 @@ def group_transitive_members(group_id: str) -> GraphRead:
     )
 
 
+#: PIM for Groups eligibility; the list answers only with a groupId or principalId filter
+#: (https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityscheduleinstances).
+GROUP_ELIGIBILITY_PATH = "/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances"
+
+
+def group_eligibility_instances(group_id: str) -> GraphRead:
+    """Who is eligible for membership (or ownership) of a role-holding group through PIM for Groups.
+
+    $expand=principal tells users from groups (a group principal is expanded through its transitive members).
+    """
+    return GraphRead(
+        f"group_eligibility:{group_id}",
+        GROUP_ELIGIBILITY_PATH,
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+        (("$filter", f"groupId eq '{group_id}'"), ("$expand", "principal")),
+        alternatives=("PrivilegedAccess.Read.AzureADGroup",),
+    )
+
+
 def domain_service_records(domain_id: str) -> GraphRead:
     """Microsoft's expected DNS records for a domain (evidence only)."""
     return GraphRead(

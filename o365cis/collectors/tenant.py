@@ -98,6 +98,18 @@ class TenantReader:
                 return []
             raise
 
+    def group_eligibility_instances(self, group_id: str) -> list[dict[str, Any]]:
+        """PIM for Groups eligibility of one group; a refusal for lack of Entra ID P2 means nobody is eligible.
+
+        A refusal for a missing permission stays a failed read (docs/CONCEPTS.md, "Admin users").
+        """
+        try:
+            return self.read(reads.group_eligibility_instances(group_id))
+        except ReadError as failure:
+            if failure.kind is FailureKind.NOT_LICENSED:
+                return []
+            raise
+
     def group_members(self, group_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Transitive members of each group (one request chain per group, cached)."""
         return {gid: self.read(reads.group_transitive_members(gid)) for gid in dict.fromkeys(group_ids)}

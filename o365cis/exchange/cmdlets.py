@@ -57,6 +57,11 @@ OWA_MAILBOX_POLICY = CmdletCall("Get-OwaMailboxPolicy")
 MOBILE_DEVICE_MAILBOX_POLICY = CmdletCall("Get-MobileDeviceMailboxPolicy")
 SPOOF_INTELLIGENCE_INSIGHT = CmdletCall("Get-SpoofIntelligenceInsight")
 BLOCKED_SENDER_ADDRESS = CmdletCall("Get-BlockedSenderAddress")
+# The rules of the Standard and Strict preset security policies (Defender part, EOP part) and the custom outbound
+# spam filter rules: the "policies that apply" walk of 2.3, 4.4, 4.6-4.8 and 4.10 (rules.email.precedence).
+ATP_PROTECTION_POLICY_RULE = CmdletCall("Get-ATPProtectionPolicyRule")
+EOP_PROTECTION_POLICY_RULE = CmdletCall("Get-EOPProtectionPolicyRule")
+OUTBOUND_SPAM_RULE = CmdletCall("Get-HostedOutboundSpamFilterRule")
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,45 @@
 The handler only sees `ScanStep`: a callable from a job, a folder and a time allowance to a `ScanReport`.
 Tests swap it for a fake; production uses `PytestScanStep`.
 
-Why a child process: a scan that overruns must be stopped, and a thread cannot be. The child is spawned (not
-forked, so it inherits no lock or client of the warm handler), redirects its own file descriptors 1 and 2 into
-the scan folder, and is killed at the deadline; the handler's stdout, stderr, logging and module globals are
-never touched. The client secret reaches the child over a pipe, never through argv or the environment, and the
-reports come back as files under TEMP_PATH, with only their counts and paths sent back over the same pipe.
+Why a child process: a scan that overruns must be stopped, and a thread cannot be. The child is a plain
+`python -m o365cis.lambda_service.scan_child` in its own process group (not a multiprocessing child: on Lambda
+that would re-import the runtime's bootstrap script as __main__, and its primitives want /dev/shm, which Lambda
+lacks). It inherits no lock or client of the warm handler, writes pytest's output to a file in the scan folder,
+and the whole group is killed at the deadline; the handler's stdout, stderr, logging and module globals are never
+touched. The client secret reaches the child on its stdin, never through argv or the environment (secret-looking
+variables are left out of its environment too); the reports come back as files under TEMP_PATH, with only
+their counts and paths sent back as one JSON line on the child's stdout.
 """
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
+import json
 import os
 import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
+import o365cis
 from o365cis.lambda_service.events import ScanJob
 
 #: The function the child calls, as "module:attribute"; tests may name a stand-in with the same signature.
 RUNNER_ENTRY = "o365cis.runner:run_scan"
+#: The module the child process runs.
+CHILD_MODULE = "o365cis.lambda_service.scan_child"
 #: The runner is asked to stop this long before the child is killed, so it can still write partial reports.
 STOP_BEFORE_KILL_SECONDS = 10.0
 #: How long a killed or finished child may take to be reaped.
 REAP_SECONDS = 5.0
 OUTPUT_FILE = "pytest-output.txt"
+#: The folder holding the o365cis package: /var/task in the deployed zip, the repository's root in a checkout.
+CODE_DIR = Path(o365cis.__file__).resolve().parent.parent
+#: Environment variables never handed to the scan process: it needs no AWS access, no SMTP password, and its
+#: client secret comes on stdin. Names containing these words are left out as well.
+_WITHHELD = frozenset({"AWS_ACCESS_KEY_ID"})
+_WITHHELD_WORDS = ("SECRET", "PASSWORD", "TOKEN", "CREDENTIAL")
 
 
 @dataclass(frozen=True)
@@ -54,20 +66,6 @@ class ScanStep(Protocol):
     def __call__(self, job: ScanJob, workdir: Path, allowance: float | None) -> ScanReport: ...
 
 
-def _outcome_message(outcome: Any) -> dict[str, Any]:
-    """o365cis.runner.ScanOutcome as plain values for the pipe, without depending on its class."""
-    summary = getattr(outcome, "summary", None)
-    json_path = getattr(outcome, "json_path", None)
-    html_path = getattr(outcome, "html_path", None)
-    return {
-        "summary": dict(summary) if summary is not None else None,
-        "json_path": str(json_path) if json_path is not None else None,
-        "html_path": str(html_path) if html_path is not None else None,
-        "error": getattr(outcome, "error", None),
-        "exit_code": getattr(outcome, "exit_code", None),
-    }
-
-
 def _report_from_message(message: Any) -> ScanReport:
     if not isinstance(message, dict):
         return ScanReport(error="the scan process sent an unreadable result")
@@ -82,25 +80,29 @@ def _report_from_message(message: Any) -> ScanReport:
     )
 
 
-def _child_main(connection: Connection, entry: str, fields: dict[str, Any], workdir: str, limit: float | None) -> None:
-    """The child process: pytest's output into the scan folder, the secret from the pipe, one result back."""
-    # fd-level redirection catches what C extensions and subprocesses write too; this process is ours alone.
-    sink = os.open(os.path.join(workdir, OUTPUT_FILE), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(sink, 1)
-    os.dup2(sink, 2)
-    os.close(sink)
-    try:
-        secret = connection.recv()
-        from o365cis.runner import ScanRequest  # imported in the child: the handler never loads pytest
+def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The scan process's environment: the handler's, without credentials, with the code folder importable."""
+    source = dict(os.environ if environ is None else environ)
+    env = {
+        name: value
+        for name, value in source.items()
+        if name not in _WITHHELD and not any(word in name.upper() for word in _WITHHELD_WORDS)
+    }
+    # First on the path, so the child imports the very package the handler runs (the zip's, or this checkout's).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_DIR), source.get("PYTHONPATH", "")]))
+    return env
 
-        module_name, _, attribute = entry.partition(":")
-        run_scan = getattr(importlib.import_module(module_name), attribute)
-        request = ScanRequest(client_secret=secret, **fields)
-        message = _outcome_message(run_scan(request, Path(workdir), time_limit=limit))
-    except Exception as exc:  # noqa: BLE001 - a scan failure is a status, not a crash
-        message = {"error": f"the scan stopped: {type(exc).__name__}: {exc}"}
-    connection.send(message)
-    connection.close()
+
+def _report_from_output(output: bytes) -> ScanReport | None:
+    """The report the child's outcome line describes; None when it wrote none."""
+    lines = output.decode("utf-8", errors="replace").strip().splitlines()
+    if not lines:
+        return None
+    try:
+        message = json.loads(lines[-1])
+    except ValueError:
+        return ScanReport(error="the scan process sent an unreadable result")
+    return _report_from_message(message)
 
 
 def _exit_reason(exitcode: int | None) -> str:
@@ -113,7 +115,7 @@ def _exit_reason(exitcode: int | None) -> str:
 
 
 class PytestScanStep:
-    """The production scan: run_scan in a spawned child with the job's credentials and the function's rate cap."""
+    """The production scan: run_scan in a child process with the job's credentials and the function's rate cap."""
 
     def __init__(self, rate_limit: float | None, entry: str = RUNNER_ENTRY) -> None:
         self.rate_limit = rate_limit
@@ -123,34 +125,50 @@ class PytestScanStep:
         """Run the suite in a child; kill it after `allowance` seconds; pytest's output stays in `workdir`."""
         # The runner stops itself a little before the child is killed, so a slow scan still leaves reports.
         limit = None if allowance is None else max(allowance - STOP_BEFORE_KILL_SECONDS, 1.0)
-        fields = {"tenant_id": job.tenant_id, "client_id": job.client_id, "rate_limit": self.rate_limit}
-        context = multiprocessing.get_context("spawn")
-        parent_end, child_end = context.Pipe()
-        child = context.Process(
-            target=_child_main,
-            args=(child_end, self.entry, fields, str(workdir), limit),
-            name=f"o365cis-scan-{job.request_id}",
-            daemon=True,
-        )
-        # Spawn hands the child the handler's sys.path, so it imports this package from the same place.
-        child.start()
-        child_end.close()
+        request = {
+            "entry": self.entry,
+            "fields": {"tenant_id": job.tenant_id, "client_id": job.client_id, "rate_limit": self.rate_limit},
+            "workdir": str(workdir),
+            "time_limit": limit,
+            "client_secret": str(job.client_secret),
+        }
         try:
-            parent_end.send(str(job.client_secret))
-            if not parent_end.poll(allowance):
-                child.kill()
-                return ScanReport(error=f"timeout: the scan did not finish within {allowance:.4g} s and was stopped")
-            try:
-                return _report_from_message(parent_end.recv())
-            except (EOFError, OSError):
-                child.join(REAP_SECONDS)
-                return ScanReport(error=_exit_reason(child.exitcode))
-        except (BrokenPipeError, ConnectionError):
-            child.join(REAP_SECONDS)
-            return ScanReport(error=_exit_reason(child.exitcode))
+            sink = os.open(workdir / OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            return ScanReport(error=f"the scan folder cannot be written: {type(exc).__name__}")
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-m", CHILD_MODULE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=sink,  # the child points its fd 1 here too; an import failure lands here as well
+                cwd=CODE_DIR,
+                env=child_environment(),
+                start_new_session=True,  # its own process group, so the kill takes whatever it started
+            )
         finally:
-            parent_end.close()
-            if child.is_alive():
-                child.kill()
-            child.join(REAP_SECONDS)
-            child.close()
+            os.close(sink)
+        try:
+            output, _ = child.communicate(json.dumps(request).encode(), timeout=allowance)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            return ScanReport(error=f"timeout: the scan did not finish within {allowance or 0:.4g} s and was stopped")
+        except BaseException:
+            _kill_group(child)  # the handler is being torn down: leave no scan behind
+            raise
+        report = _report_from_output(output)
+        if report is None:
+            return ScanReport(error=_exit_reason(child.returncode))
+        return report
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's process group (it leads it) and reap the child."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        child.kill()
+    try:
+        child.communicate(timeout=REAP_SECONDS)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass

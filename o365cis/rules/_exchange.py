@@ -1,19 +1,24 @@
 """Readers of Exchange Online cmdlet output shared by the Exchange-decided rules of every section.
 
 Cmdlet output is a list of objects with the PowerShell property names, as InvokeCommand returns them. Common reading
-of the benchmark: a value that was read and fails decides non_compliant; a property absent from the response never
-passes, so when nothing fails but something is absent the source does not decide (NoDecision), unless the rule names
-another outcome.
+of the benchmark: a value that was read and fails decides non_compliant; a property missing from the response, null,
+or of the wrong type never passes and is never read as the safe value: when nothing fails but something cannot be
+read the source does not decide (NoDecision naming the object and property), unless the rule names another outcome.
+
+Two kinds of reader: prop_bool / prop_int return None, and prop_text / prop_is "" / False, for unreadable values, so
+a call site must say what None means; need_bool / need_int / need_text / need_is raise Unreadable instead, which a
+rule wrapped in @decides_unless_unreadable turns into that NoDecision.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_decision, non_compliant
+from o365cis.findings import Decision, Evidence, EvidenceType, NoDecision, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules.evidence import capped
 
@@ -39,6 +44,75 @@ def singleton(data: JsonList | Json | None) -> Json | None:
     """The one object of a configuration cmdlet (Get-OrganizationConfig and the like)."""
     items = objects(data)
     return items[0] if items else None
+
+
+class Unreadable(Exception):
+    """A property a rule needs is missing, null or of the wrong type: the source cannot decide.
+
+    Raised by the need_* readers; a rule wrapped in @decides_unless_unreadable turns it into a NoDecision naming the
+    object and the property, so unreadable data is never read as the safe value (CONCEPTS.md: a read that returned
+    nothing usable never makes a recommendation compliant).
+    """
+
+    def __init__(self, obj: Json | None, prop: str, expected: str) -> None:
+        self.object = object_name(obj) if obj is not None else "(no object)"
+        self.prop = prop
+        if obj is None or prop not in obj:
+            self.seen = "missing"
+        elif obj[prop] is None:
+            self.seen = "null"
+        else:
+            self.seen = f"{obj[prop]!r} ({type(obj[prop]).__name__})"
+        super().__init__(f"{self.object}: {prop} is {self.seen}, {expected} expected")
+
+    def no_decision(self) -> NoDecision:
+        evidence = Evidence(EvidenceType.SETTING, None, self.object, f"{self.prop}: {self.seen}")
+        return no_decision(f"cannot decide: {self}", [evidence])
+
+
+def need_bool(obj: Json | None, prop: str) -> bool:
+    """A switch the rule needs (a boolean, or "True"/"False"); raises Unreadable when missing, null or not one."""
+    value = prop_bool(obj, prop)
+    if value is None:
+        raise Unreadable(obj, prop, "a boolean")
+    return value
+
+
+def need_int(obj: Json | None, prop: str) -> int:
+    """A whole number the rule needs; raises Unreadable when missing, null or not one."""
+    value = prop_int(obj, prop)
+    if value is None:
+        raise Unreadable(obj, prop, "a whole number")
+    return value
+
+
+def need_text(obj: Json | None, prop: str) -> str:
+    """A string the rule needs, stripped ("" is a value); raises Unreadable when missing, null or not a string."""
+    value = obj.get(prop) if obj is not None else None
+    if not isinstance(value, str):
+        raise Unreadable(obj, prop, "a string")
+    return value.strip()
+
+
+def need_is(obj: Json | None, prop: str, expected: str) -> bool:
+    """Whether a string property the rule needs equals `expected` (ignoring case); raises Unreadable as need_text."""
+    return need_text(obj, prop).lower() == expected.lower()
+
+
+RuleT = TypeVar("RuleT", bound=Callable[..., Decision])
+
+
+def decides_unless_unreadable(rule: RuleT) -> RuleT:
+    """Wrap a rule so that an Unreadable raised while it reads becomes a NoDecision naming object and property."""
+
+    @functools.wraps(rule)
+    def wrapped(*args: Any, **kwargs: Any) -> Decision:
+        try:
+            return rule(*args, **kwargs)
+        except Unreadable as unreadable:
+            return unreadable.no_decision()
+
+    return cast(RuleT, wrapped)
 
 
 def bool_value(value: Any) -> bool | None:
@@ -69,13 +143,17 @@ def prop_int(obj: Json | None, prop: str) -> int | None:
 
 
 def prop_text(obj: Json | None, prop: str) -> str:
-    """A string property of a cmdlet object, stripped; "" when absent or not a string."""
+    """A string property of a cmdlet object, stripped; "" when absent, null or not a string.
+
+    For matching and evidence: "" is not a value, so a rule that needs one uses need_text (or tests the key itself).
+    """
     value = obj.get(prop) if obj is not None else None
     return value.strip() if isinstance(value, str) else ""
 
 
 def prop_is(obj: Json | None, prop: str, expected: str) -> bool:
-    """Whether a string property equals `expected`, ignoring case."""
+    """Whether a string property equals `expected`, ignoring case (False when unreadable: use need_is where a rule
+    must not read a missing value as "not equal")."""
     return prop_text(obj, prop).lower() == expected.lower()
 
 

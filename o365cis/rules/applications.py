@@ -8,15 +8,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from o365cis.findings import Decision, Evidence, EvidenceType, Finding, compliant, manual, no_decision, non_compliant
+from o365cis.findings import (
+    Decision,
+    Evidence,
+    EvidenceType,
+    Finding,
+    NoDecision,
+    ReadError,
+    compliant,
+    manual,
+    no_decision,
+    non_compliant,
+)
 from o365cis.rules._exchange import (
     Check,
-    decide_in_force,
     default_object,
     expect,
     merge_checks,
     object_evidence,
     object_name,
+    object_names,
     objects,
     powershell_text,
     prop_bool,
@@ -27,6 +38,7 @@ from o365cis.rules._exchange import (
 )
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import json_text, plural
+from o365cis.rules.email.precedence import decide_applying, defender_walk
 from o365cis.rules.evidence import capped
 from o365cis.rules.manual_review import ManualReview
 
@@ -282,11 +294,16 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
                 f"default policy enabled; Domains {powershell_text(default.get('Domains'))}",
             )
         )
+    unreadable: list[str] = []
     for policy in policies:
-        if policy is default or prop_bool(policy, "Enabled") is not True:
+        enabled = prop_bool(policy, "Enabled")
+        if policy is default or enabled is False:
             continue
         entries = _calendar_entries(policy)
-        if entries:
+        if entries and enabled is None:
+            # A missing, null or non-boolean Enabled is not "disabled": this policy may share calendars.
+            unreadable.append(f"{object_name(policy)} (Enabled {powershell_text(policy.get('Enabled'))})")
+        elif entries:
             failures.append(
                 object_evidence(
                     EvidenceType.SHARING_POLICY, policy, f"enabled; shares calendars via {', '.join(entries)}"
@@ -300,6 +317,12 @@ def calendar_sharing_disabled(sharing_policies: JsonList | None) -> Decision:
         )
     if prop_bool(default, "Enabled") is None:
         return no_decision("The default sharing policy carries no Enabled value", evidence)
+    if unreadable:
+        return no_decision(
+            "Sharing policies that share calendars with everyone carry no readable Enabled value: "
+            + ", ".join(unreadable),
+            evidence,
+        )
     return compliant(
         "The default sharing policy is disabled and no enabled policy shares calendars with everyone", evidence
     )
@@ -316,10 +339,18 @@ def _safe_links_office(policy: Json) -> Check:
 
 
 def safe_links_for_office_apps(
-    safe_links_policies: JsonList | None, safe_links_rules: JsonList | None, atp_policy_for_o365: JsonList | Json | None
+    safe_links_policies: JsonList | None,
+    safe_links_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+    atp_policy_for_o365: JsonList | Json | None,
 ) -> Decision:
-    """2.3: a Safe Links policy in force protects Office apps, blocks click-through and tracks clicks."""
-    extra: list[tuple[str, Json, Check]] = []
+    """2.3: every Safe Links policy that applies protects Office apps, blocks click-through and tracks clicks.
+
+    Policies that apply: the Strict / Standard preset, custom policies by priority, the Built-In Protection Policy
+    (rules.email.precedence). The v1.3-era settings on the ATP policy for Office 365 are an alternative.
+    """
+    alternative: tuple[str, Json, Check] | None = None
     atp = singleton(atp_policy_for_o365)
     if atp is not None and "EnableSafeLinksForO365Clients" in atp:
         # v1.3-era tenants kept these settings on the ATP policy for Office 365.
@@ -329,17 +360,17 @@ def safe_links_for_office_apps(
         values = "; ".join(
             prop_detail(atp, p) for p in ("EnableSafeLinksForO365Clients", "AllowClickThrough", "TrackClicks")
         )
-        extra.append((f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check))
-    return decide_in_force(
+        alternative = (f"AtpPolicyForO365 (v1.3-era settings): {values}", atp, check)
+    result = defender_walk(
+        safe_links_policies, safe_links_rules, "SafeLinksPolicy", atp_protection_rules, accepted_domains
+    )
+    return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links for Office apps",
-        safe_links_policies or [],
-        safe_links_rules or [],
-        "SafeLinksPolicy",
+        result,
         _safe_links_office,
         ("EnableSafeLinksForOffice", "AllowClickThrough", "TrackClicks", "DoNotTrackUserClicks"),
-        built_in=True,
-        extra=extra,
+        alternative=alternative,
     )
 
 
@@ -369,43 +400,149 @@ _ADDIN_ROLES = {
 }
 
 
-def outlook_addins_blocked(role_assignment_policies: JsonList | None) -> Decision:
-    """2.8: no role assignment policy lets users install Outlook add-ins."""
+def _addin_roles(policy: Json) -> list[str] | None:
+    """The add-in roles a policy grants; None when AssignedRoles is missing, null or not a list of names."""
+    assigned = policy.get("AssignedRoles")
+    if not isinstance(assigned, (list, tuple, str)):
+        return None
+    return [r for r in text_values(assigned) if r.replace(" ", "").lower() in _ADDIN_ROLES]
+
+
+def _policies_named_by_mailboxes(
+    policies: JsonList, mailboxes: JsonList
+) -> tuple[dict[int, int], list[str], list[str]]:
+    """(policy index -> mailboxes naming it, names matching no policy, mailboxes whose RoleAssignmentPolicy is
+    missing or not a name).
+
+    The catalogue's 2.8: matched to Name or Identity, case-insensitive; null means the default policy.
+    """
+    by_name: dict[str, int] = {}
+    for index, policy in enumerate(policies):
+        for name in object_names(policy):
+            by_name.setdefault(name, index)
+    used: dict[int, int] = {}
+    unmatched: list[str] = []
+    unreadable: list[str] = []
+    for mailbox in mailboxes:
+        if "RoleAssignmentPolicy" not in mailbox:
+            unreadable.append(object_name(mailbox))
+            continue
+        value = mailbox["RoleAssignmentPolicy"]
+        if value is None:  # the default policy, which is in use anyway
+            continue
+        names = text_values(value) if isinstance(value, (str, Mapping)) else []
+        if len(names) != 1:
+            unreadable.append(object_name(mailbox))
+            continue
+        # Matched as object_names spells a policy (Name, Identity, the CN of a distinguished name).
+        spelled = names[0].lower()
+        named = by_name.get(spelled)
+        if named is None and spelled.startswith("cn="):
+            named = by_name.get(spelled[3:].split(",", 1)[0])
+        if named is None:
+            unmatched.append(names[0])
+        else:
+            used[named] = used.get(named, 0) + 1
+    return used, sorted(set(unmatched)), unreadable
+
+
+def outlook_addins_blocked(role_assignment_policies: JsonList | None, mailboxes: JsonList | ReadError) -> Decision:
+    """2.8: no role assignment policy in use lets users install Outlook add-ins.
+
+    In use: the IsDefault policy (Exchange gives it to new mailboxes) or one a mailbox's RoleAssignmentPolicy names
+    (Get-Mailbox). Policies no mailbox uses are listed, not counted: CIS's remediation assigns a new policy to every
+    mailbox and leaves the old one in place. `mailboxes` is Get-Mailbox's output or the ReadError that kept it from
+    being read; a failing default policy decides non_compliant without it.
+    """
     policies = objects(role_assignment_policies)
     if not policies:
         return no_decision(
             "Get-RoleAssignmentPolicy returned no policy (every tenant has a default one): no verdict from Exchange"
         )
+    mailbox_failure = mailboxes if isinstance(mailboxes, ReadError) else None
+    used: dict[int, int] = {}
+    unmatched: list[str] = []
+    unreadable: list[str] = []
+    if not isinstance(mailboxes, ReadError):
+        used, unmatched, unreadable = _policies_named_by_mailboxes(policies, objects(mailboxes))
     offending: list[Evidence] = []
-    unread: list[str] = []
-    for policy in policies:
-        if policy.get("AssignedRoles") is None:
-            unread.append(object_name(policy))
-            continue
-        roles = [r for r in text_values(policy.get("AssignedRoles")) if r.replace(" ", "").lower() in _ADDIN_ROLES]
-        if roles:
-            offending.append(
-                object_evidence(
-                    EvidenceType.ROLE_ASSIGNMENT_POLICY,
-                    policy,
-                    f"IsDefault {powershell_text(policy.get('IsDefault'))}; grants {', '.join(roles)}",
-                )
+    listed: list[Evidence] = []
+    undecided: list[str] = []
+    defaults = 0
+    for index, policy in enumerate(policies):
+        is_default = prop_bool(policy, "IsDefault")
+        defaults += is_default is True
+        roles = _addin_roles(policy)
+        why = [
+            *(["default policy"] if is_default else []),
+            *([f"named by {plural(used[index], 'mailbox', 'mailboxes')}"] if index in used else []),
+        ]
+        in_use = bool(why) or (is_default is None)  # an unreadable IsDefault may be the default
+        if is_default is None:
+            why.append("IsDefault missing, null or not a boolean (may be the default)")
+        detail = f"IsDefault {powershell_text(policy.get('IsDefault'))}; " + (
+            f"in use ({', '.join(why)})" if in_use else "not in use (not the default, no mailbox names it)"
+        )
+        if roles is None:
+            listed.append(
+                object_evidence(EvidenceType.ROLE_ASSIGNMENT_POLICY, policy, f"{detail}; AssignedRoles unread")
             )
+            if in_use:
+                undecided.append(f"{object_name(policy)} (AssignedRoles missing, null or not a list)")
+            continue
+        grants = f"grants {', '.join(roles)}" if roles else "no add-in role"
+        item = object_evidence(EvidenceType.ROLE_ASSIGNMENT_POLICY, policy, f"{detail}; {grants}")
+        if roles and in_use and is_default is not None:
+            offending.append(item)
+        else:
+            listed.append(item)
+            if roles and in_use:
+                undecided.append(f"{object_name(policy)} (grants {', '.join(roles)}; IsDefault unreadable)")
+    notes = [
+        *(
+            Evidence(EvidenceType.ROLE_ASSIGNMENT_POLICY, None, name, "named by a mailbox, matches no policy")
+            for name in unmatched
+        ),
+        *(
+            Evidence(EvidenceType.SETTING, "Get-Mailbox", name, "RoleAssignmentPolicy missing or not a name")
+            for name in unreadable
+        ),
+    ]
+    evidence = capped([*offending, *listed, *notes], "policies")
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'role assignment policy')} let users install Outlook add-ins: "
+            f"{plural(len(offending), 'role assignment policy')} in use let users install Outlook add-ins: "
             + ", ".join(e.name or "?" for e in offending),
-            capped(offending, "policies"),
+            evidence,
         )
-    listed = [
-        object_evidence(
-            EvidenceType.ROLE_ASSIGNMENT_POLICY, p, f"IsDefault {powershell_text(p.get('IsDefault'))}; no add-in role"
+    if mailbox_failure is not None:
+        return NoDecision(
+            "no policy the mailboxes use could be known (Get-Mailbox failed) and the default grants no add-in role",
+            tuple(evidence),
+            (mailbox_failure,),
         )
-        for p in policies
-    ]
-    if unread:
-        return no_decision(f"AssignedRoles is absent on {', '.join(unread)}", capped(listed, "policies"))
+    if defaults != 1:
+        # The catalogue's "empty sets": a default object missing from the response is unusable data.
+        return no_decision(f"Get-RoleAssignmentPolicy shows {defaults} default policies (one expected)", evidence)
+    if undecided or unmatched or unreadable:
+        return no_decision(
+            "cannot tell whether the policies in use grant add-in roles: "
+            + "; ".join(
+                [
+                    *undecided,
+                    *(f"{n} is named by a mailbox but matches no policy" for n in unmatched),
+                    *(
+                        [f"{plural(len(unreadable), 'mailbox', 'mailboxes')} without a readable RoleAssignmentPolicy"]
+                        if unreadable
+                        else []
+                    ),
+                ]
+            ),
+            evidence,
+        )
+    in_use_count = len(set(used) | {i for i, p in enumerate(policies) if prop_bool(p, "IsDefault")})
     return compliant(
-        f"No role assignment policy grants an add-in role ({plural(len(policies), 'policy')} checked)",
-        capped(listed, "policies"),
+        f"No role assignment policy in use grants an add-in role ({plural(in_use_count, 'policy')} in use"
+        + (f"; {len(policies) - in_use_count} not in use, listed only)" if len(policies) > in_use_count else ")"),
+        evidence,
     )

@@ -22,6 +22,10 @@ DIRECTORY_SYNC_ROLE_ID = "d29b2b05-8046-44ba-8758-1e26182fcf32"
 
 RISK_LISTS: tuple[str, ...] = ("userRiskLevels", "signInRiskLevels", "servicePrincipalRiskLevels")
 
+#: The four client app types the portal writes when every box under "Client apps" is ticked: the same scope as
+#: "all" (https://learn.microsoft.com/graph/api/resources/conditionalaccessconditionset, clientAppTypes).
+ALL_CLIENT_APP_TYPES = frozenset({"browser", "mobileappsanddesktopclients", "exchangeactivesync", "other"})
+
 # Conditions this module judges one by one; any other condition with a value narrows the policy.
 _KNOWN_CONDITIONS = frozenset(
     {
@@ -110,7 +114,10 @@ def _state_failures(policy: Json) -> list[str]:
 
 
 def _user_failures(
-    users: Mapping[str, Any], break_glass: frozenset[str], required_roles: Collection[str] | None
+    users: Mapping[str, Any],
+    break_glass: frozenset[str],
+    break_glass_groups: frozenset[str],
+    required_roles: Collection[str] | None,
 ) -> list[str]:
     failures: list[str] = []
     include_all = "all" in _lower(_strings(users.get("includeUsers")))
@@ -128,7 +135,8 @@ def _user_failures(
     excluded_users = [u for u in _strings(users.get("excludeUsers")) if u.lower() not in break_glass]
     if excluded_users:
         failures.append(f"excludes users that are not break-glass accounts: {_short(excluded_users)}")
-    excluded_groups = _strings(users.get("excludeGroups"))
+    # Microsoft recommends excluding emergency-access accounts through a group; only the configured ones are allowed.
+    excluded_groups = [g for g in _strings(users.get("excludeGroups")) if g.lower() not in break_glass_groups]
     if excluded_groups:
         failures.append(f"excludes groups: {_short(excluded_groups)}")
     excluded_roles = [r for r in _strings(users.get("excludeRoles")) if r.lower() != DIRECTORY_SYNC_ROLE_ID]
@@ -192,7 +200,12 @@ def _narrowing_failures(
     if _has_value(_dict(conditions.get("authenticationFlows")).get("transferMethods")):
         failures.append("authenticationFlows.transferMethods set")
     client_app_types = _lower(_strings(conditions.get("clientAppTypes")))
-    if not allow_client_app_types and client_app_types and client_app_types != {"all"}:
+    if (
+        not allow_client_app_types
+        and client_app_types
+        and client_app_types != {"all"}
+        and not client_app_types >= ALL_CLIENT_APP_TYPES
+    ):
         failures.append(f"clientAppTypes: {', '.join(_strings(conditions.get('clientAppTypes')))}")
     for key in sorted(set(conditions) - _KNOWN_CONDITIONS):
         if not key.startswith("@odata") and _has_value(conditions.get(key)):
@@ -207,17 +220,24 @@ def qualification(
     required_roles: Collection[str] | None = None,
     allow_client_app_types: bool = False,
     allow_risk: frozenset[str] = frozenset(),
+    break_glass_groups: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Why the policy is not a qualifying CA policy (empty list: it qualifies).
 
     required_roles None: includeUsers must hold "All"; a set of role ids: "All" or every one of them in includeRoles.
     allow_client_app_types lets clientAppTypes narrow (1.1.6); allow_risk names the risk lists the rule itself sets.
-    break_glass holds lower-case user object ids (ScanConfig lower-cases them).
+    break_glass holds user object ids, break_glass_groups group object ids (config.break_glass_groups): the only
+    users and groups the policy may exclude.
     """
     conditions = _dict(policy.get("conditions"))
     return [
         *_state_failures(policy),
-        *_user_failures(_dict(conditions.get("users")), frozenset(b.lower() for b in break_glass), required_roles),
+        *_user_failures(
+            _dict(conditions.get("users")),
+            frozenset(b.lower() for b in break_glass),
+            frozenset(g.lower() for g in break_glass_groups),
+            required_roles,
+        ),
         *_application_failures(_dict(conditions.get("applications"))),
         *_narrowing_failures(conditions, allow_client_app_types=allow_client_app_types, allow_risk=allow_risk),
     ]
@@ -314,6 +334,7 @@ def check_policies(
     required_roles: Collection[str] | None = None,
     allow_client_app_types: bool = False,
     allow_risk: frozenset[str] = frozenset(),
+    break_glass_groups: frozenset[str] = frozenset(),
 ) -> list[PolicyCheck]:
     """Judge every policy (qualification plus the rule's own requirement); passing ones first, then closest misses."""
     checks = [
@@ -326,6 +347,7 @@ def check_policies(
                     required_roles=required_roles,
                     allow_client_app_types=allow_client_app_types,
                     allow_risk=allow_risk,
+                    break_glass_groups=break_glass_groups,
                 )
                 + requirement(policy)
             ),

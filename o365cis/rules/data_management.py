@@ -15,7 +15,6 @@ from o365cis.rules._exchange import (
     objects,
     powershell_text,
     prop_bool,
-    prop_is,
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
@@ -95,7 +94,8 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
             f"{len(names)}: {', '.join(names[:EVIDENCE_CAP]) or 'none'}",
         )
     ]
-    published = []
+    published: list[str] = []
+    unread: list[str] = []
     for policy in policies:
         locations = "; ".join(
             f"{loc} {powershell_text(policy.get(loc))}" for loc in _LABEL_LOCATIONS if policy.get(loc) is not None
@@ -108,8 +108,12 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
                 + (f"; {locations}" if locations else ""),
             )
         )
-        if prop_bool(policy, "Enabled") is not False and text_values(policy.get("Labels")):
-            published.append(object_name(policy))
+        if text_values(policy.get("Labels")):
+            enabled = prop_bool(policy, "Enabled")
+            if enabled is True:
+                published.append(object_name(policy))
+            elif enabled is None:
+                unread.append(object_name(policy))
     evidence.append(
         Evidence(
             EvidenceType.NOTE,
@@ -125,13 +129,25 @@ def sensitivity_labels_published(labels: JsonList | None, label_policies: JsonLi
         missing.append("no sensitivity label exists")
     if not published:
         missing.append("no enabled label policy publishes labels")
-    if missing:
+    if missing and (not label_list or not unread):
         return non_compliant("Information protection is not set up: " + " and ".join(missing), evidence)
+    if missing:
+        return no_decision(
+            f"No label policy is proven enabled: Enabled is missing or unreadable on {', '.join(unread)}", evidence
+        )
     return compliant(f"{plural(len(label_list), 'sensitivity label')} published by {', '.join(published)}", evidence)
 
 
-def _dlp_active(policy: Json) -> bool:
-    return prop_is(policy, "Mode", "Enable") and prop_bool(policy, "Enabled") is not False
+def _dlp_active(policy: Json) -> bool | None:
+    """Whether the policy is enforced (Mode Enable and Enabled true); None when Mode or Enabled is missing, null or
+    of the wrong type and the other does not already say it is not enforced."""
+    mode = policy.get("Mode")
+    enabled = prop_bool(policy, "Enabled")
+    if (isinstance(mode, str) and mode.strip().lower() != "enable") or enabled is False:
+        return False
+    if not isinstance(mode, str) or enabled is None:
+        return None
+    return True
 
 
 def _dlp_evidence(policy: Json) -> Evidence:
@@ -155,6 +171,9 @@ def dlp_policies_enabled(dlp_policies: JsonList | None) -> Decision:
         return compliant(f"DLP policies enforced: {', '.join(active)}", evidence)
     if not policies:
         return non_compliant("No DLP policy exists", evidence)
+    unread = [object_name(p) for p in policies if _dlp_active(p) is None]
+    if unread:
+        return no_decision(f"Mode or Enabled is missing or unreadable on {', '.join(unread)}", evidence)
     return non_compliant("No DLP policy is enforced (all are in test mode or disabled)", evidence)
 
 
@@ -167,4 +186,7 @@ def dlp_policies_for_teams(dlp_policies: JsonList | None) -> Decision:
     covering = [object_name(p) for p in policies if _dlp_active(p) and text_values(p.get("TeamsLocation"))]
     if covering:
         return compliant(f"Enforced DLP policies cover Teams: {', '.join(covering)}", evidence)
+    unread = [object_name(p) for p in policies if _dlp_active(p) is None and text_values(p.get("TeamsLocation"))]
+    if unread:
+        return no_decision(f"Mode or Enabled is missing or unreadable on {', '.join(unread)}", evidence)
     return non_compliant("No enforced DLP policy covers Teams chat and channel messages", evidence)

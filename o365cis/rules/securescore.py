@@ -83,6 +83,8 @@ class ControlScore:
     state_updated: str | None
     last_synced: str | None
     snapshot_created: dt.datetime | None
+    #: The profile's `deprecated` flag: Microsoft retires a control this way before removing it.
+    deprecated: bool = False
 
     @property
     def marked(self) -> bool:
@@ -91,11 +93,27 @@ class ControlScore:
 
     @property
     def full(self) -> bool | None:
-        """Full score: scoreInPercentage >= 100, else score >= maxScore; None when the figures are missing."""
+        """Full score: scoreInPercentage >= 100, else score >= maxScore (a positive one); None when the figures are
+        missing. A maximum of 0 is no measure: score 0 of 0 would otherwise read as full."""
         if self.percentage is not None:
             return self.percentage >= 100
-        if self.score is not None and self.max_score is not None:
+        if self.score is not None and self.max_score is not None and self.max_score > 0:
             return self.score >= self.max_score
+        return None
+
+    @property
+    def absence(self) -> str | None:
+        """Why the control counts as absent although it is in the snapshot (it measures nothing), or None.
+
+        The profile's `deprecated` flag ("Flag to indicate if a control is depreciated", Boolean, on
+        https://learn.microsoft.com/graph/api/resources/securescorecontrolprofile), or a maxScore of 0 (or none) with
+        no scoreInPercentage: such a control never proves full, even when an admin marked it, and the next listed name
+        is tried (docs/CONCEPTS.md, Secure Score).
+        """
+        if self.deprecated:
+            return f"Secure Score control {self.name} is deprecated ({self.figures()})"
+        if self.percentage is None and (self.max_score is None or self.max_score == 0):
+            return f"Secure Score control {self.name} has no maximum score and no percentage ({self.figures()})"
         return None
 
     def figures(self) -> str:
@@ -105,6 +123,8 @@ class ControlScore:
             text += f" ({_fmt(self.percentage)}%)"
         if self.state:
             text += f", state {self.state}"
+        if self.deprecated:
+            text += ", deprecated"
         return text
 
     def evidence(self) -> Evidence:
@@ -185,17 +205,52 @@ class SecureScore:
                 state_updated=updated,
                 last_synced=item.get("lastSynced"),
                 snapshot_created=self.snapshot_created,
+                deprecated=profile.get("deprecated") is True,
             )
         return None
 
-    def _unusable(self, names: Sequence[str], control: ControlScore | None, now: dt.datetime) -> str | None:
-        """Why the control cannot decide (absent, marked, no figures), or None when it can."""
+    def _looked_up(self, names: Sequence[str]) -> list[tuple[ControlScore | None, str | None]]:
+        """Each listed name as (its control or None, why it counts as absent or None when it is present).
+
+        A missing, deprecated or maxScore-0-without-percentage control is absent (docs/CONCEPTS.md, Secure Score).
+        """
+        found: list[tuple[ControlScore | None, str | None]] = []
+        for name in names:
+            control = self.control([name])
+            if control is None:
+                found.append((None, f"Secure Score control {name} is not in the latest snapshot"))
+            else:
+                found.append((control, control.absence))
+        return found
+
+    def choose(self, names: Sequence[str]) -> tuple[ControlScore | None, list[str], list[ControlScore]]:
+        """The control the rule reads among alternatives: the first listed name that is present.
+
+        Returns (the chosen control or None, why each name before it counts as absent, the absent controls that are
+        in the snapshot). Absent names are passed over; a marked control is present (the caller stops there and gives
+        no decision).
+        """
+        absent: list[str] = []
+        skipped: list[ControlScore] = []
+        for control, why in self._looked_up(names):
+            if why is None and control is not None:
+                return control, absent, skipped
+            absent.append(why or "")
+            if control is not None:
+                skipped.append(control)
+        return None, absent, skipped
+
+    def _unusable(
+        self, names: Sequence[str], control: ControlScore | None, absent: Sequence[str], now: dt.datetime
+    ) -> str | None:
+        """Why the chosen control cannot decide (none present, marked, no figures), or None when it can."""
         age = snapshot_age(self.snapshot_created, now)
         if not self.has_snapshot:
             return f"Secure Score returned no snapshot, so control {' / '.join(names)} cannot be read"
         if control is None:
-            return f"Secure Score control {' / '.join(names)} is not in the latest snapshot ({age})"
+            return f"{'; '.join(absent)} ({age})"
         if control.marked:
+            # The admin's decision stands: the search ends here, the next alternative is not tried.
             marked = f"Secure Score control {control.name} is marked {control.state} by an admin"
             return f"{marked} ({control.figures()}; {age})"
         if control.full is None:
@@ -218,44 +273,63 @@ class SecureScore:
         appended to the reason of a deviating verdict (e.g. why full is only manual).
         """
         names = [names] if isinstance(names, str) else list(names)
-        control = self.control(names)
-        unusable = self._unusable(names, control, now)
+        control, absent, skipped = self.choose(names)
+        unusable = self._unusable(names, control, absent, now)
         age = snapshot_age(self.snapshot_created, now)
+        evidence = [c.evidence() for c in skipped] + ([control.evidence()] if control is not None else [])
         if unusable is not None:
-            evidence = [control.evidence()] if control is not None else []
             if control is None and on_absent is not None:
                 return _status_finding(on_absent, _joined(unusable, note), evidence)
             return no_decision(unusable, evidence)
         assert control is not None
+        tried = f"; {'; '.join(absent)}" if absent else ""
         if control.full:
-            reason = f"Secure Score control {control.name} is at full score ({control.figures()}; {age})"
-            return _status_finding(
-                on_full, _joined(reason, note if on_full is not Status.COMPLIANT else ""), [control.evidence()]
-            )
-        reason = f"Secure Score control {control.name} is below full score ({control.figures()}; {age})"
+            reason = f"Secure Score control {control.name} is at full score ({control.figures()}; {age}){tried}"
+            return _status_finding(on_full, _joined(reason, note if on_full is not Status.COMPLIANT else ""), evidence)
+        reason = f"Secure Score control {control.name} is below full score ({control.figures()}; {age}){tried}"
         return _status_finding(
-            on_below, _joined(reason, note if on_below is not Status.NON_COMPLIANT else ""), [control.evidence()]
+            on_below, _joined(reason, note if on_below is not Status.NON_COMPLIANT else ""), evidence
         )
 
     def decide_all(
-        self, names: Sequence[str], now: dt.datetime, *, on_full: Status = Status.COMPLIANT, note: str = ""
+        self,
+        names: Sequence[str],
+        now: dt.datetime,
+        *,
+        on_full: Status = Status.COMPLIANT,
+        note: str = "",
+        every_present: bool = False,
     ) -> Decision:
-        """The "all" rule over several controls: any below full -> non_compliant (wins over an absent or marked
-        partner); else any absent, marked or without figures -> NoDecision; else all full -> on_full."""
+        """The "all" rule: every listed control that is present must be full.
+
+        Any present control below full -> non_compliant (the data proves a failure, so it wins over an absent or
+        marked partner); else any marked one, or one without figures -> NoDecision; absent names (missing,
+        deprecated, maxScore 0 without percentage) are skipped, unless every_present (1.1.8: both risk controls
+        must be there) makes an absent one a NoDecision; nothing present -> NoDecision; else on_full.
+        """
         age = snapshot_age(self.snapshot_created, now)
-        controls = [(name, self.control([name])) for name in names]
-        evidence = [c.evidence() for _, c in controls if c is not None]
-        below = [c for _, c in controls if c is not None and not c.marked and c.full is False]
+        if not self.has_snapshot:
+            return no_decision(f"Secure Score returned no snapshot, so controls {' / '.join(names)} cannot be read")
+        looked_up = self._looked_up(names)
+        evidence = [control.evidence() for control, _ in looked_up if control is not None]
+        present = [control for control, why in looked_up if control is not None and why is None]
+        absent = [why for _, why in looked_up if why is not None]
+        below = [c for c in present if not c.marked and c.full is False]
         if below:
             listed = "; ".join(f"{c.name} {c.figures()}" for c in below)
             return _status_finding(
                 Status.NON_COMPLIANT, f"Secure Score controls below full score: {listed} ({age})", evidence
             )
-        unusable = [reason for name, c in controls if (reason := self._unusable([name], c, now)) is not None]
+        unusable = [reason for c in present if (reason := self._unusable([c.name], c, [], now)) is not None]
+        if every_present:
+            unusable += [f"{reason} ({age})" for reason in absent]
         if unusable:
             return no_decision("; ".join(unusable), evidence)
-        listed = "; ".join(f"{c.name} {c.figures()}" for _, c in controls if c is not None)
-        reason = f"Secure Score controls all at full score: {listed} ({age})"
+        if not present:
+            return no_decision(f"{'; '.join(absent)} ({age})", evidence)
+        listed = "; ".join(f"{c.name} {c.figures()}" for c in present)
+        skipped = f"; skipped: {'; '.join(absent)}" if absent else ""
+        reason = f"Secure Score controls all at full score: {listed} ({age}){skipped}"
         return _status_finding(on_full, _joined(reason, note if on_full is not Status.COMPLIANT else ""), evidence)
 
 
@@ -273,7 +347,8 @@ class SecureScoreRule:
     on_full: Status = Status.COMPLIANT
     on_below: Status = Status.NON_COMPLIANT
     on_absent: Status | None = None
-    all_controls: bool = False
+    #: Under "all", an absent control is no decision instead of skipped (1.1.8 needs both risk controls).
+    every_present: bool = False
     note: str = ""
 
 
@@ -291,7 +366,7 @@ SECURE_SCORE_RULES: dict[str, SecureScoreRule] = {
     ),
     "1.1.8": SecureScoreRule(
         on_full=Status.MANUAL,
-        all_controls=True,
+        every_present=True,
         note="review that the user risk and sign-in risk policies are enforced",
     ),
     "1.1.9": SecureScoreRule(
@@ -313,14 +388,17 @@ SECURE_SCORE_RULES: dict[str, SecureScoreRule] = {
 }
 
 
-def securescore_side(recommendation_id: str, score: SecureScore, names: Sequence[str], now: dt.datetime) -> Decision:
+def securescore_side(
+    recommendation_id: str, score: SecureScore, names: Sequence[str], now: dt.datetime, *, all_controls: bool = False
+) -> Decision:
     """The Secure Score source of a recommendation: its deviation from SECURE_SCORE_RULES, else the standard rule.
 
-    names: the catalogue's securescore list for the id (alternatives, or for 1.1.8 the controls that must all be full).
+    names: the catalogue's securescore list for the id. all_controls: the catalogue's "all" marker (securescore_all;
+    1.1.8, 4.10): every listed control that is present must be full, instead of the first present alternative.
     """
     rule = SECURE_SCORE_RULES.get(recommendation_id, SecureScoreRule())
-    if rule.all_controls:
-        return score.decide_all(names, now, on_full=rule.on_full, note=rule.note)
+    if all_controls or rule.every_present:
+        return score.decide_all(names, now, on_full=rule.on_full, note=rule.note, every_present=rule.every_present)
     return score.decide(
         names, now, on_full=rule.on_full, on_below=rule.on_below, on_absent=rule.on_absent, note=rule.note
     )

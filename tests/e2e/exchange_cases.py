@@ -23,6 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_exchange.exchange_handler import InvokeCall
+from tests.fake_exchange.scenarios import (
+    dkim_signing,
+    mailbox_role_assignment_policy,
+    outbound_spam_policy,
+    role_assignment_policy,
+    transport_rule_mode,
+    with_preset,
+)
 from tests.fake_tenant import paths
 from tests.fake_tenant.data_tenant import DomainSpec
 from tests.fake_tenant.golden import build_compliant, golden_domains, golden_profile, tenant_identity
@@ -73,7 +81,7 @@ EXCHANGE_DECIDED: tuple[str, ...] = (
     "5.2",
     "6.4",
 )
-#: Decided by DNS look-ups of the mail domains (4.11 falls back to Get-DkimSigningConfig).
+#: Decided by DNS look-ups of the mail domains (4.11 also reads Get-DkimSigningConfig, a decisive read of that source).
 DNS_DECIDED: tuple[str, ...] = ("4.11", "4.12", "4.13")
 #: Always manual; Exchange output is attached as evidence only.
 EXCHANGE_EVIDENCE_ONLY: tuple[str, ...] = ("2.5", "5.7", "5.8", "5.12", "5.14")
@@ -152,6 +160,20 @@ WEAK_MOBILE_POLICY: dict[str, Any] = {
 EXTERNAL_ARCHIVE = "journal@archive-partner.example"
 
 
+def good_anti_phish_policy(name: str) -> dict[str, Any]:
+    """A custom anti-phishing policy meeting 4.10 (it applies only where an enabled rule names it)."""
+    return {
+        "Name": name,
+        "Identity": name,
+        "IsDefault": False,
+        "Enabled": True,
+        "PhishThresholdLevel": 3,
+        "EnableMailboxIntelligence": True,
+        "EnableMailboxIntelligenceProtection": True,
+        "EnableSpoofIntelligence": True,
+    }
+
+
 def noncompliant_ops() -> list[PatchOp]:
     """One violation per Exchange- and DNS-decided recommendation (independent of each other)."""
     org = cmdlet_pointer("Get-OrganizationConfig", "0")
@@ -228,22 +250,17 @@ def noncompliant_ops() -> list[PatchOp]:
             cmdlet_pointer("Get-AuthenticationPolicy", "Name=Block Basic Auth", "AllowBasicAuthSmtp"),
             True,
         ),  # 4.9
-        # 4.10: the only anti-phishing policy is a custom one whose rule is disabled.
+        # 4.10: a good custom policy scoped to the Executives group does not rescue the failing default, which
+        # still applies to everyone else (issue 9: "policies that apply").
         (
             "replace",
-            cmdlet_pointer("Get-AntiPhishPolicy"),
-            [
-                {
-                    "Name": "Executive protection",
-                    "Identity": "Executive protection",
-                    "IsDefault": False,
-                    "Enabled": True,
-                    "PhishThresholdLevel": 3,
-                    "EnableMailboxIntelligence": True,
-                    "EnableMailboxIntelligenceProtection": True,
-                    "EnableSpoofIntelligence": True,
-                }
-            ],
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishPolicy", "-"),
+            good_anti_phish_policy("Executive protection"),
         ),
         (
             "replace",
@@ -252,7 +269,8 @@ def noncompliant_ops() -> list[PatchOp]:
                 {
                     "Name": "Executive protection",
                     "AntiPhishPolicy": "Executive protection",
-                    "State": "Disabled",
+                    "State": "Enabled",
+                    "Priority": 0,
                     "SentToMemberOf": ["Executives"],
                 },
             ],
@@ -372,6 +390,8 @@ def service_faults_case() -> ScanCase:
         ("add", exchange_setting("compliance"), "missing"),
         ("add", exchange_setting("page_size"), 1),
         *[("add", cmdlet_pointer("Get-RoleAssignmentPolicy", "-"), policy) for policy in PAGED_ROLE_POLICIES],
+        # 2.8 counts only policies in use: a mailbox on the offending one.
+        mailbox_role_assignment_policy(f"adele@{ROOT}", "Developers Role Assignment Policy"),
         (
             "add",
             exchange_setting("errors"),
@@ -396,7 +416,7 @@ def service_faults_case() -> ScanCase:
 def dns_failures_case() -> ScanCase:
     """DNS failing on fabrikam.com, truncated answers on contoso.com, and a compliance host that knows no cmdlet.
 
-    * fabrikam.com: selector1 times out, selector2 SERVFAIL -> 4.11 asks Get-DkimSigningConfig (Enabled: compliant);
+    * fabrikam.com: selector1 times out, selector2 SERVFAIL -> 4.11 error (signing Enabled proves no key published);
       its apex TXT times out -> 4.12 error; _dmarc SERVFAIL -> 4.13 error;
     * contoso.com: selector1 and the apex answer truncated over UDP -> asked again over TCP, decided normally;
     * the compliance host answers "unknown cmdlet": 3.2, 3.4, 3.5 are read on the Exchange host.
@@ -432,6 +452,171 @@ def no_domain_permission_case() -> ScanCase:
     return ScanCase("no_domain_permission", scenario, options=("-k", "dkim or spf or dmarc"))
 
 
+#: A third-party add-in policy CIS's remediation leaves in place (2.8), no longer the default.
+LEGACY_ADDIN_POLICY = "Legacy Add-ins Policy"
+#: 4.12: `-all` ends evaluation before Exchange Online's include (RFC 7208 4.6).
+SPF_ALL_FIRST = "v=spf1 -all include:spf.protection.outlook.com"
+#: 4.12: `+all` authorises every sender before anything else is read.
+SPF_PLUS_ALL_FIRST = "v=spf1 +all include:spf.protection.outlook.com"
+#: 4.12: a modifier after -all is legal and changes nothing.
+SPF_WITH_EXP = "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.fabrikam.com"
+#: The three recommendations of issue 9 items 11, 12 and 14 (pytest -k over their test names).
+ISSUE9_SELECTION = ("-k", "dkim or spf or outlook_addins")
+
+
+def issue9_crafted_case() -> ScanCase:
+    """Issue 9 items 11, 12 and 14, each on its crafted input (one cause per recommendation):
+
+    * contoso.com's DKIM CNAMEs and keys are in place, signing is off in Exchange -> 4.11 non_compliant (was compliant);
+    * contoso.com's SPF has -all before include:spf.protection.outlook.com -> 4.12 non_compliant (was compliant);
+      fabrikam.com's `include:... -all exp=...` stays valid;
+    * CIS's 2.8 remediation: the old add-in policy left in place, not the default, no mailbox on it -> compliant
+      (was non_compliant).
+    """
+    ops: list[PatchOp] = [
+        *dkim_signing(ROOT, enabled=False),
+        ("replace", dns_pointer(ROOT, "TXT", "0"), SPF_ALL_FIRST),
+        ("replace", dns_pointer(FEDERATED, "TXT", "0"), SPF_WITH_EXP),
+        role_assignment_policy(LEGACY_ADDIN_POLICY, ["MyBaseOptions", "My Custom Apps", "My Marketplace Apps"]),
+    ]
+    return ScanCase("issue9_crafted", patch(golden_scenario(), ops), options=ISSUE9_SELECTION)
+
+
+def issue9_neighbours_case() -> ScanCase:
+    """The crafted inputs' neighbours, one setting away:
+
+    * no Exchange access at all, contoso.com's DKIM selector2 missing -> 4.11 non_compliant from DNS alone;
+    * contoso.com's SPF has +all first -> 4.12 non_compliant.
+
+    2.8's neighbour needs Exchange: issue9_addin_in_use_case.
+    """
+    scenario = dataclasses.replace(golden_scenario(), exchange_roles=[])
+    ops: list[PatchOp] = [
+        ("remove", dns_pointer(f"selector2._domainkey.{ROOT}")),
+        ("replace", dns_pointer(ROOT, "TXT", "0"), SPF_PLUS_ALL_FIRST),
+    ]
+    return ScanCase("issue9_neighbours", patch(scenario, ops), options=("-k", "dkim or spf"))
+
+
+def issue9_addin_in_use_case() -> ScanCase:
+    """2.8's neighbour: the legacy add-in policy left in place and one mailbox still on it -> non_compliant."""
+    ops: list[PatchOp] = [
+        role_assignment_policy(LEGACY_ADDIN_POLICY, ["MyBaseOptions", "My Custom Apps"]),
+        mailbox_role_assignment_policy(f"adele@{ROOT}", LEGACY_ADDIN_POLICY),
+    ]
+    return ScanCase("issue9_addin_in_use", patch(golden_scenario(), ops), options=("-k", "outlook_addins"))
+
+
+def policies_that_apply_case() -> ScanCase:
+    """Issue 9 item 7, custom policies: each recommendation's verdict turns on which policies apply.
+
+    * 2.3, 4.7: the custom "Strict Safe Links" policy, whose rule lists every accepted domain, has everything off;
+      the good Built-In Protection Policy is shadowed and does not rescue it -> non_compliant;
+    * 4.8: the Built-In Protection Policy uses Replace, but "Strict Safe Attachments" covers every accepted domain
+      with Block, so the built-in one applies to no one -> compliant;
+    * 4.10: the default anti-phishing policy fails (threshold 1), but a good custom policy whose rule lists every
+      accepted domain (*.onmicrosoft.com included) shadows it -> compliant.
+    """
+    links = "Name=Strict Safe Links"
+    ops: list[PatchOp] = [
+        *[
+            ("replace", cmdlet_pointer("Get-SafeLinksPolicy", links, key), False)
+            for key in (
+                "EnableSafeLinksForEmail",
+                "EnableSafeLinksForTeams",
+                "EnableSafeLinksForOffice",
+                "ScanUrls",
+                "EnableForInternalSenders",
+                "TrackClicks",
+            )
+        ],
+        ("replace", cmdlet_pointer("Get-SafeLinksPolicy", links, "AllowClickThrough"), True),
+        ("replace", cmdlet_pointer("Get-SafeAttachmentPolicy", "Name=Built-In Protection Policy", "Action"), "Replace"),
+        (
+            "replace",
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishPolicy", "-"),
+            good_anti_phish_policy("Whole organisation"),
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-AntiPhishRule", "-"),
+            {
+                "Name": "Whole organisation",
+                "AntiPhishPolicy": "Whole organisation",
+                "State": "Enabled",
+                "Priority": 0,
+                "RecipientDomainIs": [ROOT, FEDERATED, INITIAL],
+            },
+        ),
+    ]
+    return ScanCase("policies_that_apply", patch(golden_scenario(), ops))
+
+
+FORWARDING_BLOCK = "Block client forwarding to external recipients"
+
+
+def presets_and_audit_rules_case() -> ScanCase:
+    """Issue 9 items 7-9: a preset for everyone, transport rules in Audit mode, an outbound policy for a group.
+
+    * 2.3, 4.7, 4.8, 4.10: the Standard preset is on for all recipients; the custom Safe Links policy, the
+      built-in Safe Attachments policy and the default anti-phishing policy all fail, but the preset shadows them
+      -> compliant;
+    * 4.3 / 4.5: a rule redirecting outside (Audit) and one allow-listing a sender domain (AuditAndNotify) take no
+      action -> compliant, both listed;
+    * 4.6: the forwarding block rule is in Audit mode and a custom outbound policy lets the Sales group forward ->
+      non_compliant naming both;
+    * 4.4: forwarding on for the Default remote domain and the same Sales outbound policy -> non_compliant.
+    """
+    rule_fields = {"SenderDomainIs": None, "SetSCL": None, "BlindCopyTo": None, "CopyTo": None, "AddToRecipients": None}
+    ops: list[PatchOp] = [
+        *with_preset("Standard"),
+        ("replace", cmdlet_pointer("Get-SafeLinksPolicy", "Name=Strict Safe Links", "AllowClickThrough"), True),
+        ("replace", cmdlet_pointer("Get-SafeAttachmentPolicy", "Name=Built-In Protection Policy", "Enable"), False),
+        (
+            "replace",
+            cmdlet_pointer("Get-AntiPhishPolicy", "Name=Office365 AntiPhish Default", "PhishThresholdLevel"),
+            1,
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-TransportRule", "-"),
+            {
+                **rule_fields,
+                "Name": "Trial: journal to archive",
+                "Guid": "4b1f7a52-2f0e-4c55-9d7e-3a6b1c0d9e31",
+                "State": "Enabled",
+                "Mode": "Audit",
+                "Priority": 1,
+                "RedirectMessageTo": [EXTERNAL_ARCHIVE],
+            },
+        ),
+        (
+            "add",
+            cmdlet_pointer("Get-TransportRule", "-"),
+            {
+                **rule_fields,
+                "Name": "Trial: trust partner mail",
+                "Guid": "9c2e4d61-7a3b-4e8f-b5c1-2d0f6e8a7b42",
+                "State": "Enabled",
+                "Mode": "AuditAndNotify",
+                "Priority": 2,
+                "RedirectMessageTo": None,
+                "SenderDomainIs": ["northwindtraders.com"],
+                "SetSCL": -1,
+            },
+        ),
+        transport_rule_mode(FORWARDING_BLOCK, "Audit"),
+        *outbound_spam_policy("Sales forwarding", auto_forwarding="On", FromMemberOf=["Sales"]),
+        ("replace", cmdlet_pointer("Get-RemoteDomain", "Name=Default", "AutoForwardEnabled"), True),
+    ]
+    return ScanCase("presets_and_audit_rules", patch(golden_scenario(), ops))
+
+
 def all_cases() -> list[ScanCase]:
     """Every live scan of tests/e2e/test_verdicts_exchange_dns.py."""
     return [
@@ -443,6 +628,11 @@ def all_cases() -> list[ScanCase]:
         dns_failures_case(),
         no_mail_domain_case(),
         no_domain_permission_case(),
+        issue9_crafted_case(),
+        issue9_neighbours_case(),
+        issue9_addin_in_use_case(),
+        policies_that_apply_case(),
+        presets_and_audit_rules_case(),
     ]
 
 

@@ -7,19 +7,23 @@ removed, permissions withheld, licence refusals. tests/e2e/test_verdicts_graph.p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from tests.fake_tenant import paths
 from tests.fake_tenant.data_common import GLOBAL_ADMIN
+from tests.fake_tenant.data_directory import pim_group_eligibility
 from tests.fake_tenant.data_security import CONTROLS
+from tests.fake_tenant.data_tenant import E5_PLANS, Sku, subscribed_skus
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.named import INTUNE_NOT_LICENSED, P1_REQUIRED, unlicensed_tenant
 from tests.fake_tenant.patching import PatchOp, graph_pointer, patch, with_error, with_roles
-from tests.harness.tenants import full_golden_tenant, with_exchange_and_dns
+from tests.harness.tenants import full_golden_config, full_golden_tenant, with_exchange_and_dns
 
 #: Small tenants keep each scan to a few seconds; every rule still has members, guests and admins to judge.
 USERS = 60
@@ -403,6 +407,8 @@ class ScanCase:
 
     scenario: Scenario
     args: tuple[str, ...] = ("-m", "not section4")
+    #: The --cis-config of the scan; None: the golden tenant's (full_golden_config).
+    config: dict[str, Any] | None = None
 
 
 #: Graph permissions the product's decisive reads need, each withheld in its own scan (or with others whose
@@ -428,6 +434,8 @@ PERMISSION_SCANS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (),
     ),
     "withheld_sharepoint_intune": (("SharePointTenantSettings.Read.All", "DeviceManagementConfiguration.Read.All"), ()),
+    # Issue 9: PIM for Groups eligibility of the role-assignable tier0 group (1.1.1, 1.1.3).
+    "withheld_pim_groups": (("PrivilegedEligibilitySchedule.Read.AzureADGroup",), ()),
 }
 
 #: Evidence-only permissions kept in the "nothing readable" scan (a token needs at least one role to be valid).
@@ -559,6 +567,180 @@ def refusals_case() -> ScanCase:
     return ScanCase(scenario)
 
 
+def plain_members(s: Scenario, count: int) -> list[str]:
+    """Ids of enabled member users that hold no role and are not named accounts, with an MFA-capable row."""
+    named = set(s.extra["named_users"].values())
+    users = {u["id"]: u for u in s.graph[paths.USERS]}
+    return [
+        r["id"]
+        for r in s.graph[paths.REGISTRATION_DETAILS]
+        if r["id"] not in named
+        and users.get(r["id"], {}).get("accountEnabled") is True
+        and r.get("userType") == "member"
+        and r.get("isMfaCapable") is True
+    ][:count]
+
+
+def pim_groups_eligible_case() -> ScanCase:
+    """Issue 9: two users only eligible (PIM for Groups) for membership of the tier0 group, which holds Global
+    Administrator; the first has no MFA method. A third is an eligible owner only (ownership holds no role).
+    1.1.1: non_compliant naming the first; 1.1.3: 3 + 2 = 5 Global Administrators, non_compliant."""
+    base = golden()
+    tier0 = group_id(base, "tier0")
+    first, second, owner = plain_members(base, 3)
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    rows = [
+        pim_group_eligibility(tier0, first, start=since),
+        pim_group_eligibility(tier0, second, start=since),
+        pim_group_eligibility(tier0, owner, start=since, access="owner"),
+    ]
+    ops: list[PatchOp] = [("add", graph_pointer(paths.GROUP_ELIGIBILITY_INSTANCES, "-"), row) for row in rows]
+    ops.append(("replace", graph_pointer(paths.REGISTRATION_DETAILS, f"id={first}", "isMfaCapable"), False))
+    return ScanCase(patch(base, ops))
+
+
+def unlicensed_tier0_group_case() -> ScanCase:
+    """Issue 9: the E3-only tenant (no Entra ID P2) where the role-assignable tier0 group holds Global
+    Administrator with one member: its PIM for Groups read is refused as not licensed, which means nobody is
+    eligible; 1.1.3 counts the member (3 + 1 = 4, compliant) and names no failed read."""
+    base = unlicensed()
+    tier0 = group_id(base, "tier0")
+    (member,) = plain_members(base, 1)
+    assignment = {
+        "id": "e2e-ga-active-tier0",
+        "principalId": tier0,
+        "roleDefinitionId": GLOBAL_ADMIN,
+        "directoryScopeId": "/",
+        "appScopeId": None,
+        "condition": None,
+    }
+    scenario = patch(base, [("add", graph_pointer(paths.ROLE_ASSIGNMENTS, "-"), assignment)])
+    return ScanCase(dataclasses.replace(scenario, memberships={**scenario.memberships, tier0: [member]}))
+
+
+#: A break-glass group (config break_glass_groups) the admin and all-users MFA policies exclude; 1.1.6's policy
+#: excludes a group the config does not name (its near neighbour in the same scan).
+BREAK_GLASS_GROUP = "b9e0b9e0-0000-4000-8000-00000000b9e0"
+UNLISTED_GROUP = "b9e0b9e0-0000-4000-8000-0000000bad00"
+ALL_FOUR_CLIENT_APPS = ["other", "browser", "exchangeActiveSync", "mobileAppsAndDesktopClients"]
+
+
+def break_glass_group_client_apps_case() -> ScanCase:
+    """Issue 9: CA001 (admins) and CA002 (all users) exclude the configured break-glass group and list all four
+    client app types: both still qualify (1.1.1, 1.1.2 compliant). CA003 (legacy authentication) excludes a group
+    the config does not list: 1.1.6 non_compliant naming it."""
+    base = golden()
+    ops: list[PatchOp] = []
+    for name in ("CA001: Require MFA for administrators", "CA002: Require MFA for all users"):
+        ops.append(("add", ca_policy(name, "conditions", "users", "excludeGroups", "-"), BREAK_GLASS_GROUP))
+        ops.append(("add", ca_policy(name, "conditions", "clientAppTypes"), ALL_FOUR_CLIENT_APPS))
+    ops.append(
+        (
+            "add",
+            ca_policy("CA003: Block legacy authentication", "conditions", "users", "excludeGroups", "-"),
+            UNLISTED_GROUP,
+        )
+    )
+    config = {**full_golden_config(), "break_glass_groups": [BREAK_GLASS_GROUP]}
+    return ScanCase(patch(base, ops), config=config)
+
+
+# ----------------------------------------------------------------------------------------------- issue 9 (graph)
+
+#: Microsoft's "Product names and service plan identifiers for licensing": Office 365 GCC G5 without Audio
+#: Conferencing (ENTERPRISEPREMIUM_NOPSTNCONF_NOPBI_GOV) carries the government plan names of Defender for Office 365.
+GCC_SKU_PART = "ENTERPRISEPREMIUM_NOPSTNCONF_NOPBI_GOV"
+GCC_SKU_ID = "1341559b-49df-443c-8e79-fa604fed2d82"
+COMMERCIAL_GATED_PLANS = frozenset({"ATP_ENTERPRISE", "THREAT_INTELLIGENCE", "LOCKBOX_ENTERPRISE"})
+
+
+def gcc_plans_case() -> ScanCase:
+    """A GCC-shaped tenant: the golden one whose only licence carries ATP_ENTERPRISE_GOV and THREAT_INTELLIGENCE_GOV
+    instead of the commercial Defender plans, and no Customer Lockbox plan at all (3.1 stays not licensed)."""
+    base = golden()
+    plans = [p for p in E5_PLANS if p not in COMMERCIAL_GATED_PLANS] + ["ATP_ENTERPRISE_GOV", "THREAT_INTELLIGENCE_GOV"]
+    skus = subscribed_skus(
+        base.tenant_id, [Sku(GCC_SKU_PART, GCC_SKU_ID, tuple(plans), units=USERS + 25, consumed=USERS)]
+    )
+    scenario = patch(base, [("replace", graph_pointer(paths.SUBSCRIBED_SKUS), skus)])
+    return ScanCase(scenario, ("-m", "section2 or section3 or section4"))
+
+
+def _app_scoped_b2b_policy(rule: dict[str, Any]) -> PatchOp:
+    """A b2bManagementPolicies item that is not the organisation default (it applies to one application only)."""
+    definition = json.dumps({"B2BManagementPolicy": {"InvitationsAllowedAndBlockedDomainsPolicy": rule}})
+    item = {
+        "id": "6f0c1b7e-0000-4000-8000-0000000b2b01",
+        "deletedDateTime": None,
+        "definition": [definition],
+        "displayName": "Contractor portal invitations",
+        "isOrganizationDefault": False,
+        "type": "B2BManagementPolicy",
+    }
+    return ("add", graph_pointer(paths.B2B_POLICIES, "-"), item)
+
+
+def issue9_graph_case() -> ScanCase:
+    """Issue 9's Graph-side crafted inputs, one per recommendation (each touches data only its rule reads):
+    1.5 a managed domain with passwordValidityPeriodInDays null; 1.1.14 an app-scoped block list beside the default
+    allow list; 7.7 the iOS compliance policy with BeforeLock 0 and no screen timeout (the restriction profile's
+    screen timeout 15); 7.3 the Android work-profile password expiring after 90 days; 1.1.15 its control deprecated
+    (at full score); 6.3 its control with maxScore 0, score 0 and no percentage."""
+    base = golden()
+    ios_lock = "passcodeMinutesOfInactivity"
+    ops: list[PatchOp] = [
+        ("replace", graph_pointer(paths.DOMAINS, "id=contoso.com", "passwordValidityPeriodInDays"), None),
+        _app_scoped_b2b_policy({"BlockedDomains": ["gmail.com"]}),
+        ("replace", intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", f"{ios_lock}BeforeLock"), 0),
+        (
+            "replace",
+            intune(paths.COMPLIANCE_POLICIES, "iOS - Baseline compliance", f"{ios_lock}BeforeScreenTimeout"),
+            None,
+        ),
+        (
+            "replace",
+            intune(paths.DEVICE_CONFIGURATIONS, "iOS - Device restrictions", f"{ios_lock}BeforeScreenTimeout"),
+            15,
+        ),
+        (
+            "replace",
+            intune(
+                paths.COMPLIANCE_POLICIES,
+                "Android work profile - Baseline compliance",
+                "workProfilePasswordExpirationInDays",
+            ),
+            90,
+        ),
+        (
+            "replace",
+            graph_pointer(paths.SECURE_SCORE_PROFILES, "id=aad_linkedin_connection_disables", "deprecated"),
+            True,
+        ),
+        ("replace", graph_pointer(paths.SECURE_SCORE_PROFILES, "id=ExternalSharingExpiration", "maxScore"), 0.0),
+        *secure_score_fraction("ExternalSharingExpiration", 0),
+        (
+            "replace",
+            graph_pointer(
+                paths.SECURE_SCORES, "0", "controlScores", "controlName=ExternalSharingExpiration", "scoreInPercentage"
+            ),
+            None,
+        ),
+    ]
+    return ScanCase(patch(base, ops))
+
+
+def issue9_secure_score_all_case() -> ScanCase:
+    """Exchange unreadable (401), so 4.10 falls to Secure Score: mdo_antiphishingpolicies full, mdo_phishthresholdlevel
+    at 0% (the "all" rule); and 1.1.14's default item allows every domain while an app-scoped item has an allow list."""
+    base = golden()
+    ops: list[PatchOp] = [
+        *secure_score_fraction("mdo_phishthresholdlevel", 0),
+        ("replace", graph_pointer(paths.B2B_POLICIES, "0", "definition", "0"), '{"B2BManagementPolicy":{}}'),
+        _app_scoped_b2b_policy({"AllowedDomains": ["fabrikam.com"]}),
+    ]
+    return ScanCase(without_exchange(patch(base, ops)), ("-m", "section1 or section4"))
+
+
 #: Every scan of the matrix by name; test_verdicts_graph.py scans each one at most once.
 CASES: dict[str, Callable[[], ScanCase]] = {
     "golden": lambda: ScanCase(golden()),
@@ -571,4 +753,10 @@ CASES: dict[str, Callable[[], ScanCase]] = {
     "unlicensed_activesync_violations": unlicensed_activesync_violations_case,
     "unlicensed_without_exchange": unlicensed_without_exchange_case,
     "refusals": refusals_case,
+    "pim_groups_eligible": pim_groups_eligible_case,
+    "break_glass_group_client_apps": break_glass_group_client_apps_case,
+    "unlicensed_tier0_group": unlicensed_tier0_group_case,
+    "gcc_plans": gcc_plans_case,
+    "issue9_graph": issue9_graph_case,
+    "issue9_secure_score_all": issue9_secure_score_all_case,
 }

@@ -133,6 +133,27 @@ def dripping(ca: trustme.CA) -> Behaviour:
     return behaviour
 
 
+#: A response head padded so that, at one byte per DRIP_INTERVAL, it would take DRIP_BYTES intervals to send.
+_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+DRIPPED_HEAD = _HEAD + b"X-Pad: " + b"a" * (DRIP_BYTES - len(_HEAD) - 11) + b"\r\n\r\n{}"
+
+
+def dripping_head(ca: trustme.CA) -> Behaviour:
+    """TLS, then the status line and headers one byte every DRIP_INTERVAL seconds (each well within any read
+    timeout): only a deadline over the whole request ends it."""
+    context = server_context(ca)
+
+    def behaviour(connection: socket.socket, stop: threading.Event) -> None:
+        with context.wrap_socket(connection, server_side=True) as stream:
+            _read_request(stream)
+            for index in range(len(DRIPPED_HEAD)):
+                if stop.wait(DRIP_INTERVAL):
+                    return
+                stream.sendall(DRIPPED_HEAD[index : index + 1])
+
+    return behaviour
+
+
 #: What the flooding server sends at most: 4 MiB in chunks, with no Content-Length to refuse it by.
 FLOOD_BYTES = 4 * 2**20
 _FLOOD_CHUNK = 64 * 1024

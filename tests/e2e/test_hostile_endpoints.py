@@ -12,7 +12,9 @@ whole scan in a child process and check its exit status, its output and its repo
 from __future__ import annotations
 
 import json
+import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,23 +22,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 from o365cis.auth import AuthError
 from o365cis.catalogue import load_catalogue
 from o365cis.collectors import reads
 from o365cis.config import load_config
 from o365cis.findings import FailureKind, ReadError
-from o365cis.http import BodyTooLarge, BudgetExhausted, HttpSession, Limits, RetryPolicy, send
+from o365cis.http import BodyTooLarge, BudgetExhausted, DeadlineExceeded, HttpSession, Limits, RetryPolicy, send
 from o365cis.scan import ScanContext, open_live_scan
 from o365cis.settings import ScanSettings, Secret
 from tests.fake_exchange.exchange_handler import INVOKE_PATH
 from tests.fake_tenant.errors import identity_error
+from tests.fake_tenant.identity import openid_configuration
 from tests.fake_tenant.model import Scenario
 from tests.fake_tenant.server import FakeRequest
 from tests.harness.scan import FakeCloud, fake_cloud
 
 from .conftest import SECRET, PytestRun, client_id_of, live_scan, run_pytest
-from .hostile import RawServer, attacker_server, dripping, flooding, stall
+from .hostile import RawServer, attacker_server, dripping, dripping_head, flooding, stall
 
 #: Small limits so each case ends in seconds: the retry budget, one request's deadline, the body cap.
 RETRY_BUDGET = 2.0
@@ -44,6 +48,8 @@ REQUEST_DEADLINE = 1.0
 MAX_RESPONSE_MB = 1
 #: Slack over the budget for the sign-in, the organisation read and a loaded machine.
 SLACK = 3.0
+#: What a single request may take past its deadline: the watchdog's wake-up and unwinding on a loaded machine.
+DEADLINE_SLACK = 0.5
 USERS_PATH = "/v1.0/users"
 TOKEN_PATH = r"/[^/]+/oauth2/v2.0/token"
 DISCOVERY_PATH = r"/[^/]+/v2.0/.well-known/openid-configuration"
@@ -301,9 +307,16 @@ def test_a_stalled_tls_handshake_at_sign_in_is_bounded(cloud: FakeCloud, golden:
     assert caught.value.kind == "unreachable"
 
 
-@pytest.mark.parametrize("case", ["stalled TLS handshake (API)", "slow drip body", "chunked flood past the cap"])
+@pytest.mark.parametrize(
+    "case", ["stalled TLS handshake (API)", "slow drip body", "dripped headers", "chunked flood past the cap"]
+)
 def test_a_request_cannot_outlive_the_retry_budget_nor_the_body_cap(cloud: FakeCloud, case: str) -> None:
-    behaviours = {"stalled": stall, "slow": dripping(cloud.server.ca), "chunked": flooding(cloud.server.ca)}
+    behaviours = {
+        "stalled": stall,
+        "slow": dripping(cloud.server.ca),
+        "dripped": dripping_head(cloud.server.ca),
+        "chunked": flooding(cloud.server.ca),
+    }
     session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
     policy = RetryPolicy(budget_seconds=RETRY_BUDGET, timeout=RETRY_BUDGET)
     outcome: list[str] = []
@@ -312,6 +325,40 @@ def test_a_request_cannot_outlive_the_retry_budget_nor_the_body_cap(cloud: FakeC
         with pytest.raises(expected) as caught:
             send(session, "GET", f"{server.url}/v1.0/users", policy=policy)
     report(outcome, f"error: {caught.value}")
+
+
+def test_headers_dripped_a_byte_at_a_time_end_at_the_request_deadline(cloud: FakeCloud) -> None:
+    """Status line and headers at a byte per 0.1 s: every recv is within the 1 s read timeout, so only the
+    request's own deadline can end it, and it does, however far the head has got."""
+    session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
+    outcome: list[str] = []
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        with bounded("dripped headers (one request)", REQUEST_DEADLINE + DEADLINE_SLACK, outcome):
+            with pytest.raises(DeadlineExceeded) as caught:
+                session.get(f"{server.url}/v1.0/users")
+        assert server.connections == 1
+    report(outcome, f"error: {caught.value}")
+    assert "request deadline" in str(caught.value) and "127.0.0.1" in str(caught.value)
+
+
+def token_endpoint_at(cloud: FakeCloud, scenario: Scenario, url: str) -> None:
+    """Point the tenant's OpenID discovery document at another token endpoint (the discovery itself is fine)."""
+    document = {**openid_configuration(cloud.server.url, scenario), "token_endpoint": f"{url}/t/oauth2/v2.0/token"}
+    cloud.server.mount("GET", DISCOVERY_PATH, answer(200, document), first=True)
+
+
+def test_a_token_endpoint_dripping_its_headers_ends_the_sign_in(cloud: FakeCloud, golden: Scenario) -> None:
+    """msal's token request goes through the project's session, so the same deadline ends it: AuthError (exit 4)."""
+    outcome: list[str] = []
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        token_endpoint_at(cloud, golden, server.url)
+        with bounded("dripped token-endpoint headers (sign-in)", REQUEST_DEADLINE + 1.0, outcome):
+            with pytest.raises(AuthError) as caught:
+                open_scan(cloud, golden)
+        assert server.connections >= 1, "the sign-in never reached the dripping token endpoint"
+    report(outcome, f"AuthError (exit 4): {caught.value}")
+    assert caught.value.kind == "unreachable" and "request deadline" in str(caught.value)
+    assert "\n" not in str(caught.value) and SECRET not in str(caught.value)
 
 
 # Whole scans from the command line -------------------------------------------------------------------------------
@@ -370,6 +417,22 @@ def test_a_token_endpoint_redirect_stops_the_command_line_with_exit_4(
     assert "Traceback" not in run.output and SECRET not in run.output
     assert run.written_files() == [], "a usage error leaves no report behind"
     assert_untouched(attacker)
+
+
+def test_a_token_endpoint_dripping_its_headers_stops_the_command_line_with_exit_4(
+    cloud: FakeCloud, golden: Scenario, tmp_path: Path
+) -> None:
+    with RawServer(dripping_head(cloud.server.ca)) as server:
+        token_endpoint_at(cloud, golden, server.url)
+        started = time.monotonic()
+        run = live_scan(cloud, golden, tmp_path / "out", env={"O365CIS_REQUEST_DEADLINE": str(REQUEST_DEADLINE)})
+        measured = time.monotonic() - started
+    print(f"HOSTILE | whole scan: token endpoint drips its headers | 60.0 s | {measured:.2f} s | exit {run.returncode}")
+    assert measured < 60
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.describe()
+    assert len(run.error_lines()) == 1 and "request deadline" in run.error_lines()[0], run.describe()
+    assert "Traceback" not in run.output and SECRET not in run.output
+    assert run.written_files() == []
 
 
 # Bad snapshots and unwritable outputs: one line, exit 4, before any recommendation ------------------------------
@@ -460,3 +523,22 @@ def test_a_whole_scan_against_hostile_answers_errors_only_their_dependents(
     for rec_id, cause in FALLBACK_DEPENDENTS.items():
         assert results[rec_id]["source"] == "securescore" and cause in results[rec_id]["reason"], results[rec_id]
     assert_untouched(attacker)
+
+
+def test_the_watchdog_leaves_no_descriptor_nor_thread_and_keeps_connections_alive(cloud: FakeCloud) -> None:
+    """Each request's watchdog holds a duplicate of its socket and a timer thread: both go when the request ends,
+    and the connection itself goes back to the pool for the next request."""
+    session = HttpSession(cloud.server.ca_pem_path, limits=Limits(1.0, 1.0, REQUEST_DEADLINE, 2**20))
+    url = f"{cloud.server.url}/common/v2.0/.well-known/openid-configuration"
+    session.get(url)  # the pool's first connection
+    descriptors, threads = len(os.listdir("/proc/self/fd")), threading.active_count()
+    before = len(cloud.server.requests)
+    for _ in range(30):
+        assert session.get(url).status_code in (200, 400)
+    time.sleep(0.2)  # cancelled timer threads end at once; give the scheduler a moment
+    assert len(os.listdir("/proc/self/fd")) <= descriptors and threading.active_count() <= threads
+    assert len(cloud.server.requests) - before == 30
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, HTTPAdapter)
+    pool = next(iter(adapter.poolmanager.pools._container.values()))
+    assert pool.num_connections == 1, "keep-alive: one connection served every request"

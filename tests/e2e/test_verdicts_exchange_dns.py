@@ -31,8 +31,10 @@ from tests.e2e.exchange_cases import (
     FAILING_CMDLET,
     FEDERATED,
     INITIAL,
+    LEGACY_ADDIN_POLICY,
     REVIEW_SPF,
     ROOT,
+    SPF_WITH_EXP,
     ScanCase,
     ScanOutcome,
     all_cases,
@@ -162,12 +164,13 @@ def test_golden_evidence_only_recommendation_is_manual_with_exchange_read(
     assert "Not read" not in golden.result(recommendation_id)["reason"]
 
 
-def test_golden_runs_each_cmdlet_once_and_never_asks_exchange_for_dkim(golden: ScanOutcome) -> None:
+def test_golden_runs_each_cmdlet_once_dkim_signing_included(golden: ScanOutcome) -> None:
     runs = Counter((c.host, c.cmdlet, c.skip) for c in golden.exchange_calls)
     assert runs and max(runs.values()) == 1, runs.most_common(3)
     assert all(c.status == 200 for c in golden.exchange_calls)
-    # DNS decided every domain, so 4.11's Exchange fallback had nothing to read.
-    assert "Get-DkimSigningConfig" not in {c.cmdlet for c in golden.exchange_calls}
+    # 4.11 needs signing enabled as well as the DNS keys: Get-DkimSigningConfig is a decisive read of its DNS source.
+    assert "Get-DkimSigningConfig" in {c.cmdlet for c in golden.exchange_calls}
+    assert "Exchange: Enabled True, Status Valid" in golden.evidence_text("4.11")
 
 
 def test_golden_asks_each_dns_name_once(golden: ScanOutcome) -> None:
@@ -199,7 +202,7 @@ NONCOMPLIANT_EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "4.7": ("exchange", ("AllowClickThrough is True",)),
     "4.8": ("exchange", ("Action is Replace (Block expected)",)),
     "4.9": ("exchange", ("AllowBasicAuthSmtp",)),
-    "4.10": ("exchange", ("none is the default, built-in or named by an enabled rule", "Executive protection")),
+    "4.10": ("exchange", ("Office365 AntiPhish Default", "PhishThresholdLevel is 1", "SentToMemberOf Executives")),
     "4.11": ("dns", (ROOT, "selector2: NXDOMAIN")),
     "4.12": ("dns", (ROOT, "no TXT record starts with v=spf1")),
     "4.13": ("dns", (ROOT, f"_dmarc.{ROOT} (own): NXDOMAIN")),
@@ -311,11 +314,20 @@ def test_without_exchange_permission_error_also_names_the_entra_role(
     assert EXCHANGE_ROLE in no_exchange_permission.result(recommendation_id)["reason"]
 
 
-@pytest.mark.parametrize("recommendation_id", DNS_DECIDED)
+@pytest.mark.parametrize("recommendation_id", _without(DNS_DECIDED, "4.11"))
 def test_without_exchange_permission_dns_still_decides(
     no_exchange_permission: ScanOutcome, recommendation_id: str
 ) -> None:
     _assert_verdict(no_exchange_permission, recommendation_id, "compliant", "dns")
+
+
+def test_without_exchange_permission_dkim_with_valid_dns_is_error_naming_it(
+    no_exchange_permission: ScanOutcome,
+) -> None:
+    # DNS alone proves nothing for 4.11 (keys are published before signing is enabled): error, not compliant.
+    _assert_verdict(
+        no_exchange_permission, "4.11", "error", "none", EXCHANGE_PERMISSION, EXCHANGE_ROLE, "Get-DkimSigningConfig"
+    )
 
 
 @pytest.mark.parametrize("recommendation_id", EXCHANGE_EVIDENCE_ONLY)
@@ -363,9 +375,13 @@ def test_without_entra_role_compliance_cmdlet_error_names_the_compliance_roles(n
     _assert_verdict(no_entra_role, "3.2", "error", "none", f"assign it {COMPLIANCE_ROLE}", "Get-Label")
 
 
-@pytest.mark.parametrize("recommendation_id", DNS_DECIDED)
+@pytest.mark.parametrize("recommendation_id", _without(DNS_DECIDED, "4.11"))
 def test_without_entra_role_dns_still_decides(no_entra_role: ScanOutcome, recommendation_id: str) -> None:
     _assert_verdict(no_entra_role, recommendation_id, "compliant", "dns")
+
+
+def test_without_entra_role_dkim_with_valid_dns_is_error_naming_the_role(no_entra_role: ScanOutcome) -> None:
+    _assert_verdict(no_entra_role, "4.11", "error", "none", f"assign it {EXCHANGE_ROLE}", "Get-DkimSigningConfig")
 
 
 @pytest.mark.parametrize("recommendation_id", EXCHANGE_EVIDENCE_ONLY)
@@ -459,9 +475,7 @@ def test_cmdlet_failing_past_the_retry_budget_without_fallback_is_error(service_
 
 
 def test_dkim_disabled_in_exchange_for_a_domain_dns_could_not_read(service_faults: ScanOutcome) -> None:
-    _assert_verdict(
-        service_faults, "4.11", "non_compliant", "exchange", FEDERATED, "SERVFAIL", "Exchange: Enabled False"
-    )
+    _assert_verdict(service_faults, "4.11", "non_compliant", "dns", FEDERATED, "SERVFAIL", "Exchange: Enabled False")
 
 
 def test_spf_naming_another_gateway_needs_review(service_faults: ScanOutcome) -> None:
@@ -483,17 +497,17 @@ def test_activesync_default_policy_without_password_fails_section_7(
 
 
 # ------------------------------------------------------------------------------------------------ DNS failures
-def test_dkim_timeout_and_servfail_fall_back_to_exchange_for_that_domain(dns_failures: ScanOutcome) -> None:
+def test_dkim_timeout_and_servfail_with_signing_on_is_error_naming_them(dns_failures: ScanOutcome) -> None:
+    # Signing enabled in Exchange does not prove the keys are published: the failed look-ups decide error.
     _assert_verdict(
         dns_failures,
         "4.11",
-        "compliant",
-        "exchange",
+        "error",
+        "none",
         f"selector1._domainkey.{FEDERATED}: timeout",
         f"selector2._domainkey.{FEDERATED}: SERVFAIL",
         "Exchange: Enabled True",
     )
-    # The other domain stays decided by DNS: its DKIM CNAMEs are listed, not its Exchange config.
     assert f"selector1-contoso-com._domainkey.{INITIAL}" in dns_failures.evidence_text("4.11")
     assert [c.cmdlet for c in dns_failures.exchange_calls].count("Get-DkimSigningConfig") == 1
 
@@ -598,3 +612,121 @@ def test_snapshot_holds_every_dns_answer_and_no_secret(
     assert {f"DNS TXT {name}" for name in asked} <= set(json.loads(text)["dns"])
     secret = next(app.secret for app in cases[case].scenario.clients.values() if app.secret)
     assert secret and secret not in text
+
+
+# ------------------------------------------------------------------------------------------------ issue 9 (11, 12, 14)
+def test_issue9_dkim_keys_published_but_signing_off_is_non_compliant(scans: dict[str, ScanOutcome]) -> None:
+    crafted = scans["issue9_crafted"]
+    _assert_verdict(crafted, "4.11", "non_compliant", "dns", ROOT, "key present", "Exchange: Enabled False")
+    assert FEDERATED not in crafted.result("4.11")["reason"]
+
+
+def test_issue9_spf_all_before_the_exchange_include_is_non_compliant(scans: dict[str, ScanOutcome]) -> None:
+    crafted = scans["issue9_crafted"]
+    _assert_verdict(crafted, "4.12", "non_compliant", "dns", ROOT, "never authorised")
+    # The modifier after -all changes nothing: fabrikam.com is valid.
+    assert SPF_WITH_EXP in crafted.evidence_text("4.12")
+    assert "is reached before -all" in crafted.evidence_text("4.12")
+    assert FEDERATED not in crafted.result("4.12")["reason"]
+
+
+def test_issue9_cis_addin_remediation_is_compliant(scans: dict[str, ScanOutcome]) -> None:
+    _assert_verdict(
+        scans["issue9_crafted"], "2.8", "compliant", "exchange", LEGACY_ADDIN_POLICY, "not in use", "My Custom Apps"
+    )
+
+
+def test_issue9_dkim_invalid_in_dns_decides_without_exchange(scans: dict[str, ScanOutcome]) -> None:
+    neighbours = scans["issue9_neighbours"]
+    _assert_verdict(neighbours, "4.11", "non_compliant", "dns", ROOT, "selector2: NXDOMAIN")
+    assert {c.status for c in neighbours.exchange_calls} == {401}
+
+
+def test_issue9_spf_plus_all_first_is_non_compliant(scans: dict[str, ScanOutcome]) -> None:
+    _assert_verdict(scans["issue9_neighbours"], "4.12", "non_compliant", "dns", ROOT, "authorises every sender")
+
+
+def test_issue9_addin_policy_still_used_by_a_mailbox_is_non_compliant(scans: dict[str, ScanOutcome]) -> None:
+    _assert_verdict(
+        scans["issue9_addin_in_use"], "2.8", "non_compliant", "exchange", LEGACY_ADDIN_POLICY, "named by 1 mailbox"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ policies that apply
+@pytest.fixture(scope="module")
+def policies_that_apply(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan where custom policies covering every accepted domain shadow the default / built-in ones."""
+    return scans["policies_that_apply"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7"])
+def test_a_bad_custom_safe_links_policy_for_everyone_is_not_rescued_by_the_built_in_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(
+        policies_that_apply,
+        recommendation_id,
+        "non_compliant",
+        "exchange",
+        "Strict Safe Links",
+        "AllowClickThrough is True",
+        "Built-In Protection Policy",
+    )
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "shadowed"),
+    [("4.8", "Built-In Protection Policy"), ("4.10", "Office365 AntiPhish Default")],
+)
+def test_a_good_custom_policy_for_every_accepted_domain_shadows_the_failing_last_one(
+    policies_that_apply: ScanOutcome, recommendation_id: str, shadowed: str
+) -> None:
+    _assert_verdict(policies_that_apply, recommendation_id, "compliant", "exchange", shadowed, "does not apply")
+
+
+# ------------------------------------------------------------------------------------------------ presets, audit rules
+@pytest.fixture(scope="module")
+def presets_and_audit_rules(scans: dict[str, ScanOutcome]) -> ScanOutcome:
+    """The scan with the Standard preset for everyone, Audit-mode transport rules and a Sales outbound policy."""
+    return scans["presets_and_audit_rules"]
+
+
+@pytest.mark.parametrize("recommendation_id", ["2.3", "4.7", "4.8", "4.10"])
+def test_the_standard_preset_for_everyone_shadows_failing_policies(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", "Standard preset")
+
+
+@pytest.mark.parametrize(
+    ("recommendation_id", "listed"),
+    [("4.3", "Trial: journal to archive"), ("4.5", "Trial: trust partner mail")],
+)
+def test_audit_mode_transport_rules_are_listed_never_counted(
+    presets_and_audit_rules: ScanOutcome, recommendation_id: str, listed: str
+) -> None:
+    _assert_verdict(presets_and_audit_rules, recommendation_id, "compliant", "exchange", listed, "listed only")
+
+
+def test_a_forwarding_block_in_audit_mode_does_not_block(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.6",
+        "non_compliant",
+        "exchange",
+        "Mode Audit (takes no action)",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+    )
+
+
+def test_an_outbound_policy_for_one_group_keeps_forwarding_on(presets_and_audit_rules: ScanOutcome) -> None:
+    _assert_verdict(
+        presets_and_audit_rules,
+        "4.4",
+        "non_compliant",
+        "exchange",
+        "Sales forwarding",
+        "FromMemberOf Sales",
+        "AutoForwardEnabled True",
+    )

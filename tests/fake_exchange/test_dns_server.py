@@ -15,7 +15,7 @@ from o365cis.findings import Status
 from o365cis.rules.email import dns as email_dns
 from tests.fake_exchange import fixtures
 from tests.fake_exchange.dns_server import FakeDnsServer
-from tests.fake_exchange.scenarios import golden_dns_zone
+from tests.fake_exchange.scenarios import golden_dns_zone, golden_exchange_data
 
 dns_server = fixtures.dns_server
 fresh_dns = fixtures.fresh_dns
@@ -74,7 +74,13 @@ def test_the_golden_zone_passes_dkim_spf_and_dmarc(fresh_dns: FakeDnsServer) -> 
     lookups = DnsLookups(DnsResolver([fresh_dns.address], timeout=1))
 
     decisions = [
-        email_dns.dkim_published(domains, lookup_dkim(lookups, domains.evaluated)),
+        email_dns.dkim_enabled(
+            domains,
+            lookup_dkim(lookups, domains.evaluated),
+            golden_exchange_data(["contoso.com", "sales.contoso.com"], "contoso.onmicrosoft.com")["cmdlets"][
+                "Get-DkimSigningConfig"
+            ],
+        ),
         email_dns.spf_published(domains, lookup_spf(lookups, domains.evaluated)),
         email_dns.dmarc_published(domains, lookup_dmarc(lookups, domains.evaluated)),
     ]

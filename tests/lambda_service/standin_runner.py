@@ -1,8 +1,9 @@
-"""A stand-in for o365cis.runner.run_scan, run by the real scan step in its real spawned child process.
+"""A stand-in for o365cis.runner.run_scan, run by the real scan step in its real child process.
 
-The tenant id picks the behaviour: a scan that prints and writes results, one that hangs past the deadline,
-one that raises, one that is killed as the out-of-memory killer would. `witness.json` in the scan folder
-records what the child saw (the request, its argv and whether the secret was in its environment).
+The tenant id picks the behaviour: a scan that prints and writes results, one that hangs past the deadline
+(with a grandchild process of its own), one that raises, one that is killed as the out-of-memory killer would.
+`witness.json` in the scan folder records what the child saw (the request, its argv, whether the secret or an
+AWS credential was in its environment, its process group).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -36,9 +38,16 @@ class Outcome:
 def run_scan(request: Any, workdir: Path, *, time_limit: float | None = None) -> Outcome:
     """Behave as the tenant id says; the real runner's signature."""
     secret = request.client_secret
+    grandchild = None
+    if request.tenant_id == HANG:  # something the scan started must die with it
+        grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]).pid
     (workdir / "witness.json").write_text(
         json.dumps(
             {
+                "grandchild": grandchild,
+                "process_group": os.getpgid(0),
+                "aws_in_environ": sorted(k for k in os.environ if k.startswith("AWS_") and "SECRET" in k),
+                "module": sys.modules["__main__"].__spec__.name if sys.modules["__main__"].__spec__ else None,
                 "tenant_id": request.tenant_id,
                 "client_id": request.client_id,
                 "secret_type": type(secret).__name__,

@@ -1,7 +1,8 @@
-"""The scan step: o365cis.runner.run_scan's stand-in in a real spawned child, killed at its deadline.
+"""The scan step: o365cis.runner.run_scan's stand-in in a real child process, killed at its deadline.
 
-The handler's process state (stdout, stderr, logging, module globals) is never touched, the secret reaches
-the child over the pipe (not argv or environment), and every way the child can end gives a one-line report.
+The child is `python -m o365cis.lambda_service.scan_child` in its own process group. The handler's process
+state (stdout, stderr, logging, module globals) is never touched, the secret reaches the child on its stdin
+(not argv or environment), and every way the child can end gives a one-line report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from o365cis.lambda_service.events import ScanJob
-from o365cis.lambda_service.scan_step import OUTPUT_FILE, RUNNER_ENTRY, PytestScanStep
+from o365cis.lambda_service.scan_step import (
+    CHILD_MODULE,
+    CODE_DIR,
+    OUTPUT_FILE,
+    RUNNER_ENTRY,
+    PytestScanStep,
+    child_environment,
+)
 from o365cis.settings import Secret
 
 from . import standin_runner
@@ -37,10 +45,18 @@ def test_production_entry_is_the_runner() -> None:
     assert RUNNER_ENTRY == "o365cis.runner:run_scan" and PytestScanStep(None).entry == RUNNER_ENTRY
 
 
-def test_child_gets_credentials_over_the_pipe_and_reports_through_the_folder(tmp_path: Path) -> None:
+def test_child_gets_credentials_on_stdin_and_reports_through_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-of-the-handler")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "aws-session-of-the-handler")
     report = PytestScanStep(rate_limit=4.0, entry=STANDIN)(job(), tmp_path, 60.0)
     seen = witness(tmp_path)
     assert seen["pid"] != os.getpid()
+    # A plain interpreter running the child module (not multiprocessing re-importing the runtime's __main__),
+    # leading its own process group, with no AWS credential of the handler.
+    assert seen["module"] == CHILD_MODULE and seen["process_group"] == seen["pid"]
+    assert seen["aws_in_environ"] == []
     assert (seen["tenant_id"], seen["client_id"], seen["rate_limit"], seen["secret_type"]) == (
         TENANT,
         CLIENT,
@@ -78,12 +94,52 @@ def test_a_scan_past_its_deadline_is_killed_and_the_next_one_runs(tmp_path: Path
     elapsed = time.monotonic() - started
     assert report.error == "timeout: the scan did not finish within 3 s and was stopped"
     assert elapsed < 3.0 + 6.0  # the allowance, plus reaping the killed child
-    pid = witness(tmp_path / "a")["pid"]
-    assert isinstance(pid, int)
+    seen = witness(tmp_path / "a")
+    pid, grandchild = seen["pid"], seen["grandchild"]
+    assert isinstance(pid, int) and isinstance(grandchild, int)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+    assert gone(grandchild), "the process group was not killed: the scan's own child lives on"
     healthy = PytestScanStep(rate_limit=None, entry=STANDIN)(job(), tmp_path / "b", 60.0)
     assert healthy.error is None and healthy.has_reports
+
+
+def gone(pid: int) -> bool:
+    """True when `pid` no longer runs (absent, or a zombie waiting for a reaper that is not us)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_child_environment_holds_no_credential_and_imports_this_package() -> None:
+    env = child_environment(
+        {
+            "PATH": "/usr/bin",
+            "PYTHONPATH": "/var/runtime",
+            "O365CIS_CA_BUNDLE": "/ca.pem",
+            "AWS_ACCESS_KEY_ID": "AKIA",
+            "AWS_SECRET_ACCESS_KEY": "s",
+            "AWS_SESSION_TOKEN": "t",
+            "AZURE_CLIENT_SECRET": "c",
+            "MAIL_PASSWORD": "p",
+        }
+    )
+    assert env == {"PATH": "/usr/bin", "O365CIS_CA_BUNDLE": "/ca.pem", "PYTHONPATH": f"{CODE_DIR}:/var/runtime"}
+    assert (CODE_DIR / "o365cis" / "lambda_service" / "scan_child.py").is_file()
+
+
+def test_a_child_that_cannot_start_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("o365cis.lambda_service.scan_step.CHILD_MODULE", "o365cis.no_such_module")
+    report = PytestScanStep(rate_limit=None, entry=STANDIN)(job(), tmp_path, 60.0)
+    assert report.error == "the scan process exited with code 1 without a result"
+    assert "No module named" in (tmp_path / OUTPUT_FILE).read_text()
 
 
 def test_a_child_killed_from_outside_is_named(tmp_path: Path) -> None:

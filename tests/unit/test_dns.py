@@ -290,3 +290,23 @@ def test_dmarc_of_the_root_is_asked_only_for_a_subdomain_without_its_own(fresh_d
     assert outcomes["_dmarc.sales.contoso.com"].kind is OutcomeKind.NXDOMAIN
     assert outcomes["_dmarc.contoso.com"].records == ("v=DMARC1; p=reject",)
     assert len(fresh_dns.queries_for("_dmarc.contoso.com")) == 1
+
+
+def test_read_spf_stops_at_the_first_all_and_sets_modifiers_apart() -> None:
+    from o365cis.dns.records import read_spf
+
+    spf = read_spf("v=spf1 exp=why.example IP4:192.0.2.1 ~include:a.example -ALL include:spf.protection.outlook.com")
+
+    assert [str(m) for m in spf.evaluated] == ["+ip4:192.0.2.1", "~include:a.example", "-all"]
+    assert [str(m) for m in spf.unreached] == ["+include:spf.protection.outlook.com"]
+    assert spf.all_mechanism is not None and spf.all_mechanism.qualifier == "-"
+    assert spf.modifier("exp") == "why.example" and spf.modifier("redirect") is None
+    assert spf.errors == ()
+
+
+def test_read_spf_reports_syntax_errors() -> None:
+    from o365cis.dns.records import read_spf
+
+    assert read_spf("v=spf1 a mx/24 ptr exists:%{i}.x.example ip6:2001:db8::/32 -all").errors == ()
+    assert [e.split()[0] for e in read_spf("v=spf1 all:x include ip4 foo -all").errors] == ["all:x", "include", "ip4", "foo"]
+    assert read_spf("v=spf1 include:spf.protection.outlook.com").all_mechanism is None

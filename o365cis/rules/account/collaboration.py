@@ -62,67 +62,115 @@ class _InvitationRule:
     allowed: list[str]
     blocked: list[str]
     has_allowed_key: bool
+    #: False when the definition has no InvitationsAllowedAndBlockedDomainsPolicy at all (any domain).
+    has_rule: bool = True
 
 
-def _invitation_rules(b2b_policies: Sequence[Json]) -> tuple[list[_InvitationRule], list[str]]:
-    rules: list[_InvitationRule] = []
-    unreadable: list[str] = []
-    for policy in b2b_policies:
-        if not isinstance(policy, Mapping):
-            continue
-        definitions = policy.get("definition") or []
-        for text in [definitions] if isinstance(definitions, str) else definitions:
-            try:
-                document = json.loads(text) if isinstance(text, str) else text
-            except ValueError:
-                unreadable.append(str(policy.get("id") or "?"))
-                continue
-            rule = _key(_key(document, "B2BManagementPolicy"), "InvitationsAllowedAndBlockedDomainsPolicy")
-            if isinstance(rule, Mapping):
-                allowed = _key(rule, "AllowedDomains")
-                blocked = _key(rule, "BlockedDomains")
-                rules.append(
-                    _InvitationRule(
-                        str(policy.get("id") or ""),
-                        [str(d) for d in allowed or []],
-                        [str(d) for d in blocked or []],
-                        allowed is not None,
-                    )
-                )
-    return rules, unreadable
+def _definition_document(text: Any) -> Any:
+    """A definition[] entry as JSON. Graph's own b2bManagementPolicy samples write single-quoted strings, which are
+    not JSON: those are read with the quotes swapped (only when the text has no double quote to confuse)."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        if '"' in text:
+            raise
+        return json.loads(text.replace("'", '"'))
+
+
+def _invitation_rule(policy: Mapping[str, Any]) -> _InvitationRule | None:
+    """The invitation rule of one b2bManagementPolicies item; None when a definition cannot be parsed."""
+    policy_id = str(policy.get("id") or "")
+    definitions = policy.get("definition") or []
+    found: _InvitationRule | None = None
+    for text in [definitions] if isinstance(definitions, str) else definitions:
+        try:
+            document = _definition_document(text)
+        except ValueError:
+            return None
+        rule = _key(_key(document, "B2BManagementPolicy"), "InvitationsAllowedAndBlockedDomainsPolicy")
+        if isinstance(rule, Mapping):
+            allowed = _key(rule, "AllowedDomains")
+            blocked = _key(rule, "BlockedDomains")
+            found = _InvitationRule(
+                policy_id,
+                [str(d) for d in allowed] if isinstance(allowed, list) else [],
+                [str(d) for d in blocked] if isinstance(blocked, list) else [],
+                isinstance(allowed, list),
+            )
+    return found or _InvitationRule(policy_id, [], [], False, has_rule=False)
+
+
+def _listed(label: str, domains: list[str]) -> str:
+    more = f" (+{len(domains) - EVIDENCE_LIMIT} more)" if len(domains) > EVIDENCE_LIMIT else ""
+    return f"{label}: {', '.join(domains[:EVIDENCE_LIMIT])}{more}"
+
+
+def _mode(rule: _InvitationRule) -> tuple[str, str | None]:
+    """(evidence detail, why it fails or None) for one invitation rule."""
+    if rule.blocked:
+        mode = _listed("block list", rule.blocked)
+        if rule.allowed:
+            mode += "; " + _listed("allow list", rule.allowed)
+        return mode, "a block list is set"
+    if rule.has_allowed_key and rule.allowed:
+        return _listed("allow list", rule.allowed), None
+    if rule.has_allowed_key:
+        # An empty allow list blocks invitations to every domain, which is stricter than the recommendation.
+        return "allow list empty (invitations blocked to every domain)", None
+    if not rule.has_rule:
+        return "no allow or block list (any domain)", "no allow list is set"
+    return "allow list not set (any domain)", "no allow list is set"
 
 
 def invitations_allowed_domains_only(b2b_policies: Sequence[Json]) -> Decision:
-    """1.1.14: the B2B invitation policy is a non-empty allow list with no block list (beta b2bManagementPolicies)."""
-    rules, unreadable = _invitation_rules(b2b_policies)
-    if not rules:
-        if unreadable:
-            return no_decision(f"b2bManagementPolicies definition is not valid JSON (policy {', '.join(unreadable)})")
-        return non_compliant(
-            "No collaboration invitation domain restriction is set: invitations can go to any domain",
-            [Evidence(type=EvidenceType.SETTING, name="InvitationsAllowedAndBlockedDomainsPolicy", detail="mode none")],
-        )
+    """1.1.14: the organisation's default B2B management policy (beta b2bManagementPolicies, isOrganizationDefault
+    true) has an allow list (empty = no domain) and no block list.
+
+    Items that are not the organisation default apply only to the applications they are assigned to, so they are
+    listed and not judged: an app-scoped block list neither fails a default with an allow list nor hides a default
+    that lets invitations go to any domain.
+    """
+    items = [p for p in b2b_policies if isinstance(p, Mapping)]
+    defaults = [p for p in items if p.get("isOrganizationDefault") is True]
+    others = [p for p in items if p.get("isOrganizationDefault") is not True]
     evidence: list[Evidence] = []
-    failing: list[str] = []
-    for rule in rules:
-        if rule.allowed and not rule.blocked:
-            mode = f"allow list: {', '.join(rule.allowed[:EVIDENCE_LIMIT])}" + (
-                f" (+{len(rule.allowed) - EVIDENCE_LIMIT} more)" if len(rule.allowed) > EVIDENCE_LIMIT else ""
-            )
-        elif rule.blocked:
-            mode = f"block list: {', '.join(rule.blocked[:EVIDENCE_LIMIT])}" + (
-                f" (+{len(rule.blocked) - EVIDENCE_LIMIT} more)" if len(rule.blocked) > EVIDENCE_LIMIT else ""
-            )
-            if rule.allowed:
-                mode += f"; allow list: {', '.join(rule.allowed[:EVIDENCE_LIMIT])}"
-            failing.append("a block list is set")
-        elif rule.has_allowed_key:
-            mode = "allow list empty"
-            failing.append("the allow list is empty")
-        else:
-            mode = "no allow or block list (any domain)"
-            failing.append("no allow list is set")
+    for other in others:
+        rule = _invitation_rule(other)
+        detail = "not the organization default, applies only to its apps, not judged"
+        if rule is not None:
+            detail = f"{_mode(rule)[0]}; {detail}"
         evidence.append(
+            Evidence(
+                type=EvidenceType.SETTING,
+                id=str(other.get("id") or ""),
+                name="InvitationsAllowedAndBlockedDomainsPolicy",
+                detail=detail,
+            )
+        )
+    if not defaults:
+        # With no default item, Entra's built-in behaviour applies: invitations may go to any domain. The rule
+        # names this case (non_compliant), an exception to the unusable-default reading of docs/CONCEPTS.md.
+        return non_compliant(
+            "b2bManagementPolicies holds no item with isOrganizationDefault true "
+            f"({plural(len(items), 'other item')}): no domain restriction applies, so invitations may go to any "
+            "domain",
+            evidence,
+        )
+    judged: list[Evidence] = []
+    failing: list[str] = []
+    for policy in defaults:
+        rule = _invitation_rule(policy)
+        if rule is None:
+            return no_decision(
+                f"b2bManagementPolicies definition is not valid JSON (default policy {policy.get('id') or '?'})",
+                evidence,
+            )
+        mode, failure = _mode(rule)
+        if failure:
+            failing.append(failure)
+        judged.append(
             Evidence(
                 type=EvidenceType.SETTING,
                 id=rule.policy_id,
@@ -133,6 +181,6 @@ def invitations_allowed_domains_only(b2b_policies: Sequence[Json]) -> Decision:
     if failing:
         return non_compliant(
             f"Collaboration invitations are not limited to allowed domains: {'; '.join(dict.fromkeys(failing))}",
-            evidence,
+            [*judged, *evidence],
         )
-    return compliant("Collaboration invitations are limited to an allow list of domains", evidence)
+    return compliant("Collaboration invitations are limited to an allow list of domains", [*judged, *evidence])

@@ -34,6 +34,7 @@ def _mfa_policy_checks(
         config.break_glass_accounts,
         requirement=lambda p: grant_failure(p, ("mfa",)),
         required_roles=required_roles,
+        break_glass_groups=config.break_glass_groups,
     )
 
 

@@ -199,7 +199,16 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
         evaluated.append((domain, number(domain.get("passwordValidityPeriodInDays"))))
 
     def never(days: float | None) -> bool:
-        return days is None or days >= NEVER_EXPIRES_DAYS
+        # An unset (null) value is not "never": the domain resource documents that when passwordValidityPeriodInDays
+        # isn't set, the default of 90 days is used (https://learn.microsoft.com/graph/api/resources/domain).
+        return days is not None and days >= NEVER_EXPIRES_DAYS
+
+    def expiry(domain: Json, days: float | None) -> str:
+        if days is not None:
+            return f"{days:g} days"
+        if domain.get("passwordValidityPeriodInDays") is None:
+            return "not set: Graph documents the 90-day default"
+        return f"unreadable value {domain.get('passwordValidityPeriodInDays')!r}"
 
     if not evaluated:
         return manual("No verified managed root domain to evaluate: review the password expiration policy", skipped)
@@ -208,16 +217,18 @@ def passwords_never_expire(domains: Sequence[Json]) -> Decision:
 
     def item(domain: Json, days: float | None) -> Evidence:
         value = domain.get("passwordValidityPeriodInDays")
-        detail = f"passwordValidityPeriodInDays {value}" + (
-            " (never expires)" if never(days) else " (passwords expire)"
-        )
+        if never(days):
+            state = "never expires"
+        else:
+            state = "passwords expire" if days is not None else expiry(domain, days)
+        detail = f"passwordValidityPeriodInDays {value} ({state})"
         return Evidence(type=EvidenceType.DOMAIN, id=str(domain.get("id")), name=str(domain.get("id")), detail=detail)
 
     evidence = capped([item(d, days) for d, days in (*failing, *passing)], "domains") + capped(
         skipped, "federated domains"
     )
     if failing:
-        names = ", ".join(f"{d.get('id')} ({days:g} days)" for d, days in failing[:10] if days is not None)
+        names = ", ".join(f"{d.get('id')} ({expiry(d, days)})" for d, days in failing[:10])
         return non_compliant(
             f"Passwords expire in {len(failing)} of {plural(len(evaluated), 'managed domain')}: {names}", evidence
         )

@@ -31,7 +31,11 @@ def _blocks_legacy_clients(policy: Json) -> list[str]:
 def legacy_auth_blocked(policies: Sequence[Json], config: ScanConfig) -> Decision:
     """1.1.6: a qualifying CA policy for All users blocks the exchangeActiveSync and other client app types."""
     checks = check_policies(
-        policies, config.break_glass_accounts, requirement=_blocks_legacy_clients, allow_client_app_types=True
+        policies,
+        config.break_glass_accounts,
+        requirement=_blocks_legacy_clients,
+        allow_client_app_types=True,
+        break_glass_groups=config.break_glass_groups,
     )
     passing = [c for c in checks if c.passes]
     if not passing:
@@ -53,7 +57,11 @@ def _risk_checks(
     policies: Sequence[Json], config: ScanConfig, risk_list: str, requirement: Callable[[Json], list[str]]
 ) -> list[PolicyCheck]:
     return check_policies(
-        policies, config.break_glass_accounts, requirement=requirement, allow_risk=frozenset({risk_list})
+        policies,
+        config.break_glass_accounts,
+        requirement=requirement,
+        allow_risk=frozenset({risk_list}),
+        break_glass_groups=config.break_glass_groups,
     )
 
 

@@ -158,4 +158,8 @@ def mailbox_auditing_enabled(
         return non_compliant("; ".join(failing).capitalize(), evidence)
     if disabled is None:
         return no_decision("OrganizationConfig carries no AuditDisabled value", evidence)
+    unread = [object_name(b) for b in objects(audit_bypass_associations) if prop_bool(b, "AuditBypassEnabled") is None]
+    if unread:
+        # Missing, null or not a boolean: the account may bypass auditing, so it never passes.
+        return no_decision(f"AuditBypassEnabled is missing or unreadable for {', '.join(unread)}", evidence)
     return compliant("Mailbox auditing is on by default for every mailbox and no account bypasses it", evidence)

@@ -1,14 +1,15 @@
 """Section 4 (Email Security / Exchange Online): DKIM (4.11), SPF (4.12) and DMARC (4.13) from DNS look-ups of
-the mail domains, and 4.11's Exchange fallback (Get-DkimSigningConfig).
+the mail domains; 4.11 also needs Get-DkimSigningConfig (signing enabled), a decisive read of the same source.
 
-The rules raise ReadError when look-ups failed and no domain fails outright: a failed look-up is no verdict, so the
-result is error, or, for 4.11, the Exchange fallback decides the domains DNS could not.
+The rules raise ReadError (4.11: a NoDecision carrying it) when look-ups failed and no domain fails outright: a failed
+look-up is no verdict, so the result is error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from o365cis.dns.mail import MailDomain, MailDomains, dkim_names, dmarc_name, needs_root_dmarc, spf_name
 from o365cis.dns.outcome import DnsOutcome, OutcomeKind
@@ -18,8 +19,8 @@ from o365cis.dns.records import (
     dkim_records,
     dmarc_policy,
     dmarc_records,
-    spf_allows_everyone,
-    spf_authorises_exchange,
+    is_exchange_online_include,
+    read_spf,
     spf_records,
     tag_list,
 )
@@ -28,6 +29,7 @@ from o365cis.findings import (
     Evidence,
     EvidenceType,
     FailureKind,
+    NoDecision,
     ReadError,
     TextEnum,
     compliant,
@@ -48,7 +50,7 @@ class DomainVerdict(TextEnum):
     INVALID = "invalid or absent"
     FAILED = "failed"
     REVIEW = "needs review"
-    #: Only 4.11's Exchange fallback: Get-DkimSigningConfig could not say either way.
+    #: Only 4.11: Get-DkimSigningConfig could not say either way (or was not read).
     UNDECIDED = "undecided"
 
 
@@ -110,11 +112,7 @@ def _aggregate(domains: MailDomains, checks: list[DomainCheck], what: str, valid
         raise _dns_failure(checks, what)
     review = [c.domain for c in checks if c.verdict == DomainVerdict.REVIEW]
     if review:
-        return manual(
-            f"{what} of {', '.join(review)} does not include Exchange Online directly: "
-            "review the senders it authorises",
-            evidence,
-        )
+        return manual(f"{what} of {', '.join(review)} needs review (see each domain's evidence)", evidence)
     return compliant(valid_reason.format(count=plural(len(checks), "mail domain")), evidence)
 
 
@@ -148,16 +146,6 @@ def _dkim_dns_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome]) -> D
     return DomainCheck(domain.name, DomainVerdict.VALID, detail)
 
 
-def dkim_published(domains: MailDomains, outcomes: Mapping[str, DnsOutcome]) -> Decision:
-    """4.11 (DNS): both selectors of every mail domain are CNAMEs to a published DKIM key.
-
-    Raises ReadError when look-ups failed and no domain fails outright: the Exchange fallback
-    (dkim_enabled_in_exchange) then decides the failed domains.
-    """
-    checks = [_dkim_dns_check(d, outcomes) for d in domains.evaluated]
-    return _aggregate(domains, checks, "DKIM", "DKIM signing keys are published for all {count}")
-
-
 def _dkim_config(configs: JsonList, domain: str) -> Json | None:
     for item in configs:
         if domain in {prop_text(item, k).lower().rstrip(".") for k in ("Domain", "Name", "Identity")}:
@@ -165,56 +153,92 @@ def _dkim_config(configs: JsonList, domain: str) -> Json | None:
     return None
 
 
-def dkim_enabled_in_exchange(
-    domains: MailDomains, outcomes: Mapping[str, DnsOutcome], dkim_signing_configs: JsonList | None
-) -> Decision:
-    """4.11 (Exchange fallback): Get-DkimSigningConfig decides the domains whose DNS look-ups failed.
+def _dkim_signing(configs: JsonList, domain: str) -> tuple[DomainVerdict, str]:
+    """(verdict, detail) of Get-DkimSigningConfig for one domain: Enabled true and Status, when present, Valid.
 
-    It never decides the others.
+    A missing, null or non-boolean Enabled, or a Status that is not text, cannot decide (UNDECIDED).
     """
-    configs = objects(dkim_signing_configs)
-    checks: list[DomainCheck] = []
-    for domain in domains.evaluated:
-        check = _dkim_dns_check(domain, outcomes)
-        if check.verdict != DomainVerdict.FAILED:
-            checks.append(check)
-            continue
-        item = _dkim_config(configs, domain.name)
-        if item is None:
-            checks.append(
-                DomainCheck(
-                    domain.name,
-                    DomainVerdict.INVALID,
-                    f"DNS failed ({check.detail}); Exchange has no DKIM signing config for it",
-                )
-            )
-            continue
-        enabled = prop_bool(item, "Enabled")
-        status = prop_text(item, "Status")
-        seen = f"DNS failed ({check.detail}); Exchange: Enabled {powershell_text(item.get('Enabled'))}" + (
-            f", Status {status}" if status else ""
+    item = _dkim_config(configs, domain)
+    if item is None:
+        return DomainVerdict.INVALID, "Exchange: no DKIM signing config for it (Get-DkimSigningConfig)"
+    enabled = prop_bool(item, "Enabled")
+    status_value = item.get("Status")
+    status = status_value.strip() if isinstance(status_value, str) else None
+    seen = f"Exchange: Enabled {powershell_text(item.get('Enabled'))}" + (
+        f", Status {powershell_text(status_value)}" if status_value is not None else ""
+    )
+    if enabled is False or (status and status.lower() != "valid"):
+        return DomainVerdict.INVALID, seen
+    if enabled is None:
+        return DomainVerdict.UNDECIDED, f"{seen} (Enabled missing, null or not a boolean)"
+    if status_value is not None and status is None:
+        return DomainVerdict.UNDECIDED, f"{seen} (Status is not text)"
+    return DomainVerdict.VALID, seen
+
+
+def _dkim_check(domain: MailDomain, outcomes: Mapping[str, DnsOutcome], configs: JsonList | None) -> DomainCheck:
+    """Both halves of 4.11 for one domain: DNS publishes the keys and Exchange signs (configs None: unread)."""
+    dns = _dkim_dns_check(domain, outcomes)
+    if configs is None:
+        return (
+            dns
+            if dns.verdict != DomainVerdict.VALID
+            else DomainCheck(domain.name, DomainVerdict.UNDECIDED, f"{dns.detail}; Exchange: not read")
         )
-        if enabled is None:
-            checks.append(DomainCheck(domain.name, DomainVerdict.UNDECIDED, seen))
-        elif enabled and (not status or status.lower() == "valid"):
-            checks.append(DomainCheck(domain.name, DomainVerdict.VALID, seen))
-        else:
-            checks.append(DomainCheck(domain.name, DomainVerdict.INVALID, seen))
+    signing, seen = _dkim_signing(configs, domain.name)
+    detail = f"{dns.detail}; {seen}"
+    if DomainVerdict.INVALID in (dns.verdict, signing):
+        return DomainCheck(domain.name, DomainVerdict.INVALID, detail)
+    if dns.verdict == DomainVerdict.FAILED:
+        return DomainCheck(domain.name, DomainVerdict.FAILED, detail, dns.failed)
+    return DomainCheck(domain.name, signing, detail)
+
+
+def dkim_enabled(
+    domains: MailDomains, outcomes: Mapping[str, DnsOutcome], dkim_signing_configs: JsonList | ReadError
+) -> Decision:
+    """4.11: for every mail domain Exchange signs with DKIM (Get-DkimSigningConfig) and DNS publishes both keys.
+
+    DNS alone proves nothing: Microsoft publishes the keys behind the selector CNAMEs before signing is enabled
+    (https://learn.microsoft.com/defender-office-365/email-authentication-dkim-configure). `dkim_signing_configs`
+    is the cmdlet's output, or the ReadError that kept it from being read: a domain DNS proves invalid still decides
+    non_compliant; otherwise the failed read makes the result error (the catalogue's 4.11 rule).
+    """
     if not domains.evaluated:
         return not_applicable("The tenant has no custom mail domain to check DKIM for", _skipped(domains))
-    evidence = [
-        c.evidence() for c in sorted(checks, key=lambda c: (c.verdict != DomainVerdict.INVALID, c.domain))
-    ] + _skipped(domains)
+    exchange_failure = dkim_signing_configs if isinstance(dkim_signing_configs, ReadError) else None
+    configs = None if exchange_failure is not None else objects(cast(JsonList, dkim_signing_configs))
+    checks = [_dkim_check(d, outcomes, configs) for d in domains.evaluated]
+    order = (DomainVerdict.INVALID, DomainVerdict.FAILED, DomainVerdict.UNDECIDED, DomainVerdict.VALID)
+    ordered = sorted(checks, key=lambda c: (order.index(c.verdict), c.domain))
+    evidence = [c.evidence() for c in ordered] + _skipped(domains)
     invalid = [c.domain for c in checks if c.verdict == DomainVerdict.INVALID]
     if invalid:
         return non_compliant(
-            f"DKIM is not enabled for {plural(len(invalid), 'mail domain')}: {', '.join(invalid)}", evidence
+            f"DKIM is not enabled in Exchange or not published in DNS for {plural(len(invalid), 'mail domain')}: "
+            f"{', '.join(invalid)}",
+            evidence,
+        )
+    failures: list[ReadError] = []
+    if any(c.verdict == DomainVerdict.FAILED for c in checks):
+        failures.append(_dns_failure(checks, "DKIM"))
+    if exchange_failure is not None:
+        failures.append(exchange_failure)
+    if failures:
+        return NoDecision(
+            "no mail domain is proven to fail, but DKIM could not be checked for every one (see the failed reads)",
+            tuple(evidence),
+            tuple(failures),
         )
     undecided = [c.domain for c in checks if c.verdict == DomainVerdict.UNDECIDED]
     if undecided:
-        return no_decision(f"Get-DkimSigningConfig carries no Enabled value for {', '.join(undecided)}", evidence)
+        return no_decision(
+            f"Get-DkimSigningConfig cannot say whether {', '.join(undecided)} "
+            f"{'is' if len(undecided) == 1 else 'are'} signed",
+            evidence,
+        )
     return compliant(
-        f"DKIM is enabled for all {plural(len(checks), 'mail domain')} (Exchange decided the ones DNS could not)",
+        f"DKIM signing is enabled in Exchange and its keys are published for all {plural(len(checks), 'mail domain')}",
         evidence,
     )
 
@@ -242,16 +266,49 @@ def _spf_check(domain: MailDomain, outcome: DnsOutcome, expected: str | None) ->
             domain.name, DomainVerdict.INVALID, f"{len(records)} SPF records (permerror): " + " | ".join(records) + hint
         )
     record = records[0]
-    if spf_allows_everyone(record):
-        return DomainCheck(
-            domain.name, DomainVerdict.INVALID, f"{record!r} ends in +all (authorises every sender){hint}"
+    verdict, why = spf_verdict(record)
+    return DomainCheck(domain.name, verdict, f"{record!r}: {why}{hint}")
+
+
+def spf_verdict(record: str) -> tuple[DomainVerdict, str]:
+    """One SPF record read term by term as RFC 7208 section 4.6 evaluates it (the catalogue's 4.12 rule).
+
+    Valid only when include:spf.protection.outlook.com is reached before an all mechanism that fails (-all) or
+    soft-fails (~all) every other sender.
+    """
+    spf = read_spf(record)
+    if spf.errors:
+        # RFC 7208 4.6: any syntax error makes check_host() return permerror; no sender is authorised.
+        return DomainVerdict.INVALID, "permerror, syntax error in " + ", ".join(spf.errors)
+    final = spf.all_mechanism
+    exchange = any(is_exchange_online_include(m) for m in spf.evaluated)
+    if final is not None and final.qualifier == "+":
+        # RFC 7208 4.6.2: no qualifier means "+"; `all` always matches (5.1), so every sender passes.
+        return DomainVerdict.INVALID, f"evaluation stops at {final}, which authorises every sender (RFC 7208 5.1)"
+    if not exchange and any(m.target == EXCHANGE_ONLINE_SPF_INCLUDE for m in spf.unreached):
+        return DomainVerdict.INVALID, (
+            f"evaluation stops at {final} before include:{EXCHANGE_ONLINE_SPF_INCLUDE}, "
+            "so Exchange Online is never authorised (RFC 7208 4.6)"
         )
-    if spf_authorises_exchange(record):
-        return DomainCheck(domain.name, DomainVerdict.VALID, f"{record!r}{hint}")
-    return DomainCheck(
-        domain.name,
-        DomainVerdict.REVIEW,
-        f"{record!r} has no include:{EXCHANGE_ONLINE_SPF_INCLUDE} (gateway or redirect?){hint}",
+    if exchange and final is not None and final.qualifier in "-~":
+        return DomainVerdict.VALID, f"include:{EXCHANGE_ONLINE_SPF_INCLUDE} is reached before {final}"
+    if not exchange:
+        redirect = spf.modifier("redirect") if final is None else None
+        via = f"redirect={redirect}" if redirect else "a gateway or other senders"
+        return DomainVerdict.REVIEW, (
+            f"no include:{EXCHANGE_ONLINE_SPF_INCLUDE} that passes is evaluated (sent through {via}?): "
+            "review the senders it authorises"
+        )
+    if final is None:
+        redirect = spf.modifier("redirect")
+        if redirect:
+            # RFC 7208 6.1: with no all mechanism, the redirect target's record decides the unlisted senders.
+            return DomainVerdict.REVIEW, f"no all mechanism: redirect={redirect} decides unlisted senders, review it"
+        return DomainVerdict.REVIEW, (
+            "no all mechanism: unlisted senders get a neutral result (RFC 7208 4.7), spoofing is not refused"
+        )
+    return DomainVerdict.REVIEW, (
+        f"evaluation stops at {final}: unlisted senders get a neutral result (RFC 7208 8.2), spoofing is not refused"
     )
 
 

@@ -12,6 +12,7 @@ from o365cis.rules._exchange import (
     object_name,
     object_names,
     objects,
+    powershell_text,
     prop_bool,
     prop_int,
     prop_text,
@@ -47,6 +48,13 @@ def basic_auth_disabled(
     )
     if "DefaultAuthenticationPolicy" not in org:
         return no_decision("OrganizationConfig carries no DefaultAuthenticationPolicy property", [smtp, note])
+    raw = org["DefaultAuthenticationPolicy"]
+    if raw is not None and not isinstance(raw, str):
+        # Not a name: which policy applies cannot be told (never read as "none set").
+        return no_decision(
+            f"OrganizationConfig's DefaultAuthenticationPolicy is {powershell_text(raw)}, not a policy name",
+            [smtp, note],
+        )
     name = prop_text(org, "DefaultAuthenticationPolicy")
     head = setting_evidence("OrganizationConfig", "DefaultAuthenticationPolicy", name or None)
     if not name:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from o365cis.findings import Decision, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
-    decide_in_force,
     default_object,
     expect,
     merge_checks,
@@ -25,6 +24,7 @@ from o365cis.rules._exchange import (
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
+from o365cis.rules.email.precedence import accepted_domain_names, decide_applying, defender_walk, walk
 
 
 def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -> Decision:
@@ -116,23 +116,33 @@ def _safe_links_email(policy: Json) -> Check:
     )
 
 
-def safe_links_policy_enabled(safe_links_policies: JsonList | None, safe_links_rules: JsonList | None) -> Decision:
-    """4.7: a Safe Links policy in force rewrites URLs in mail and Teams, scans them, covers internal senders."""
-    return decide_in_force(
+def safe_links_policy_enabled(
+    safe_links_policies: JsonList | None,
+    safe_links_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+) -> Decision:
+    """4.7: every Safe Links policy that applies rewrites URLs in mail and Teams, scans them, covers internal senders.
+
+    Policies that apply: the Strict / Standard preset (Get-ATPProtectionPolicyRule), custom policies by rule priority,
+    then the Built-In Protection Policy (see precedence.walk).
+    """
+    result = defender_walk(
+        safe_links_policies, safe_links_rules, "SafeLinksPolicy", atp_protection_rules, accepted_domains
+    )
+    return decide_applying(
         EvidenceType.SAFE_LINKS_POLICY,
         "Safe Links",
-        safe_links_policies or [],
-        safe_links_rules or [],
-        "SafeLinksPolicy",
+        result,
         _safe_links_email,
         (
             "EnableSafeLinksForEmail",
+            "IsEnabled",
             "EnableSafeLinksForTeams",
             "ScanUrls",
             "EnableForInternalSenders",
             "AllowClickThrough",
         ),
-        built_in=True,
     )
 
 
@@ -147,18 +157,21 @@ def _safe_attachments(policy: Json) -> Check:
 
 
 def safe_attachments_policy_enabled(
-    safe_attachment_policies: JsonList | None, safe_attachment_rules: JsonList | None
+    safe_attachment_policies: JsonList | None,
+    safe_attachment_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
 ) -> Decision:
-    """4.8: a Safe Attachments policy in force is on with the Block action."""
-    return decide_in_force(
+    """4.8: every Safe Attachments policy that applies is on with the Block action (presets, custom, built-in)."""
+    result = defender_walk(
+        safe_attachment_policies, safe_attachment_rules, "SafeAttachmentPolicy", atp_protection_rules, accepted_domains
+    )
+    return decide_applying(
         EvidenceType.SAFE_ATTACHMENT_POLICY,
         "Safe Attachments with Block",
-        safe_attachment_policies or [],
-        safe_attachment_rules or [],
-        "SafeAttachmentPolicy",
+        result,
         _safe_attachments,
         ("Enable", "Action"),
-        built_in=True,
     )
 
 
@@ -181,17 +194,33 @@ def _anti_phish(policy: Json) -> Check:
     return merge_checks(switches, level)
 
 
-def anti_phishing_policy_set(anti_phish_policies: JsonList | None, anti_phish_rules: JsonList | None) -> Decision:
-    """4.10: an anti-phishing policy in force has threshold 2+.
+def anti_phishing_policy_set(
+    anti_phish_policies: JsonList | None,
+    anti_phish_rules: JsonList | None,
+    atp_protection_rules: JsonList | None,
+    eop_protection_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+) -> Decision:
+    """4.10: every anti-phishing policy that applies has threshold 2+, mailbox intelligence (and protection) and
+    spoof intelligence on.
 
-    It also has mailbox intelligence (and protection) and spoof intelligence.
+    A preset's anti-phishing policy is scoped by two rules: the EOP rule for its spoof settings, the ATP rule for
+    impersonation and mailbox intelligence ("Policies in preset security policies" on
+    https://learn.microsoft.com/defender-office-365/preset-security-policies). The preset applies when either is
+    enabled, and shadows the later policies only when both cover everyone; otherwise the next policy applies too.
     """
-    return decide_in_force(
-        EvidenceType.ANTI_PHISH_POLICY,
-        "anti-phishing policy",
-        anti_phish_policies or [],
-        anti_phish_rules or [],
+    result = walk(
+        anti_phish_policies,
+        anti_phish_rules,
         "AntiPhishPolicy",
+        accepted_domain_names(accepted_domains),
+        preset_rules=(eop_protection_rules, atp_protection_rules),
+        preset_key="AntiPhishPolicy",
+    )
+    return decide_applying(
+        EvidenceType.ANTI_PHISH_POLICY,
+        "anti-phishing",
+        result,
         _anti_phish,
         (
             "Enabled",
@@ -200,7 +229,6 @@ def anti_phishing_policy_set(anti_phish_policies: JsonList | None, anti_phish_ru
             "EnableMailboxIntelligenceProtection",
             "EnableSpoofIntelligence",
         ),
-        built_in=False,
     )
 
 

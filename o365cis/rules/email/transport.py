@@ -8,11 +8,12 @@ outbound spam filter policies.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     FORWARDING_ACTIONS,
-    default_object,
+    Check,
     object_evidence,
     object_name,
     objects,
@@ -21,11 +22,11 @@ from o365cis.rules._exchange import (
     prop_int,
     prop_is,
     prop_text,
-    setting_evidence,
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
+from o365cis.rules.email.precedence import SENDER_AUDIENCE, accepted_domain_names, judge, walk
 from o365cis.rules.evidence import capped
 
 _SMTP = re.compile(r"[^\s<>\"',;]+@([^\s<>\"',;]+)")
@@ -46,6 +47,37 @@ def _internal(domain: str, accepted: list[tuple[str, bool]]) -> bool:
     return any(domain == name or (subdomains and domain.endswith("." + name)) for name, subdomains in accepted)
 
 
+#: Transport rule modes that test a rule without acting on messages ("Mode" on
+#: https://learn.microsoft.com/powershell/module/exchange/new-transportrule: Audit, AuditAndNotify, Enforce).
+_AUDIT_MODES = ("audit", "auditandnotify")
+
+
+def _mode(rule: Json) -> str:
+    """The rule's Mode as shown; an absent or null Mode is Enforce (the cmdlet's default)."""
+    return "Enforce" if rule.get("Mode") is None else powershell_text(rule.get("Mode"))
+
+
+def _in_force(rule: Json, *, odd_mode_counts: bool) -> bool:
+    """A transport rule in force: State Enabled and Mode Enforce (absent Mode = Enforce). Rules in Audit or
+    AuditAndNotify mode take no action on messages. A Mode the cmdlet does not document is counted where that is
+    the cautious reading (`odd_mode_counts`: prohibitions) and not counted where a rule must act (requirements)."""
+    if not prop_is(rule, "State", "Enabled"):
+        return False
+    mode = _mode(rule).lower()
+    if mode == "enforce":
+        return True
+    if mode in _AUDIT_MODES:
+        return False
+    return odd_mode_counts
+
+
+def _not_in_force(rule: Json) -> str:
+    """Why a rule is listed only: its State or its Mode."""
+    if not prop_is(rule, "State", "Enabled"):
+        return f"State {powershell_text(rule.get('State'))}"
+    return f"Mode {_mode(rule)} (takes no action)"
+
+
 def transport_rules_do_not_forward_externally(
     transport_rules: JsonList | None, accepted_domains: JsonList | None
 ) -> Decision:
@@ -56,7 +88,7 @@ def transport_rules_do_not_forward_externally(
     disabled: list[Evidence] = []
     smtp_seen = False
     for rule in objects(transport_rules):
-        enabled = prop_is(rule, "State", "Enabled")
+        enabled = _in_force(rule, odd_mode_counts=True)
         external, names = [], []
         for action in FORWARDING_ACTIONS:
             for target in text_values(rule.get(action)):
@@ -69,14 +101,18 @@ def transport_rules_do_not_forward_externally(
                     external.append(f"{action} {match.group(0)}")
         if external and enabled:
             offending.append(
-                object_evidence(EvidenceType.TRANSPORT_RULE, rule, "enabled; external: " + ", ".join(external))
+                object_evidence(
+                    EvidenceType.TRANSPORT_RULE,
+                    rule,
+                    f"in force (Mode {_mode(rule)}); external: " + ", ".join(external),
+                )
             )
         elif external:
             disabled.append(
                 object_evidence(
                     EvidenceType.TRANSPORT_RULE,
                     rule,
-                    f"State {powershell_text(rule.get('State'))} (listed only); external: " + ", ".join(external),
+                    f"{_not_in_force(rule)} (listed only); external: " + ", ".join(external),
                 )
             )
         if names and enabled:
@@ -97,15 +133,20 @@ def transport_rules_do_not_forward_externally(
     evidence = capped([*offending, *unresolved, *disabled], "rules") + [domains]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'enabled transport rule')} send mail to external addresses", evidence
+            f"{plural(len(offending), 'transport rule')} in force {'sends' if len(offending) == 1 else 'send'} mail to "
+            "external addresses",
+            evidence,
         )
     if unresolved:
         return manual(
-            "Enabled transport rules name recipients that are not SMTP addresses: "
+            "Transport rules in force name recipients that are not SMTP addresses: "
             "check whether they are outside the organisation",
             evidence,
         )
-    return compliant("No enabled transport rule forwards, copies or redirects mail to an external domain", evidence)
+    return compliant(
+        "No transport rule in force (Enabled, Mode Enforce) forwards, copies or redirects mail to an external domain",
+        evidence,
+    )
 
 
 def _default_remote_domain(remote_domains: JsonList) -> Json | None:
@@ -121,63 +162,125 @@ def _default_remote_domain(remote_domains: JsonList) -> Json | None:
     )
 
 
-def automatic_forwarding_disabled(remote_domains: JsonList | None, outbound_spam_policies: JsonList | None) -> Decision:
-    """4.4: the Default remote domain or the default outbound spam policy stops automatic forwarding."""
-    domains = objects(remote_domains)
-    policies = objects(outbound_spam_policies)
-    remote = _default_remote_domain(domains)
-    default = default_object(policies)
-    remote_forwarding = prop_bool(remote, "AutoForwardEnabled") if remote is not None else None
-    mode = prop_text(default, "AutoForwardingMode") if default is not None else ""
-    evidence = [
-        setting_evidence(
-            "RemoteDomain Default",
-            "AutoForwardEnabled",
-            remote.get("AutoForwardEnabled") if remote is not None else None,
-        ),
-        *(
-            setting_evidence(
-                f"HostedOutboundSpamFilterPolicy {object_name(p)}" + (" (default)" if p is default else ""),
-                "AutoForwardingMode",
-                p.get("AutoForwardingMode"),
-            )
-            for p in policies
-        ),
-    ]
-    exceptions = [
-        object_evidence(
-            EvidenceType.REMOTE_DOMAIN,
-            d,
-            f"exception to review: DomainName {powershell_text(d.get('DomainName'))}; AutoForwardEnabled True",
-        )
-        for d in domains
-        if d is not remote and prop_bool(d, "AutoForwardEnabled") is True
-    ] + [
-        object_evidence(
-            EvidenceType.OUTBOUND_SPAM_POLICY, p, "exception to review: custom policy with AutoForwardingMode On"
-        )
-        for p in policies
-        if p is not default and prop_is(p, "AutoForwardingMode", "On")
-    ]
-    evidence = capped(evidence + exceptions, "items")
-    if remote_forwarding is False:
-        return compliant(
-            "Automatic forwarding is off for the Default remote domain (AutoForwardEnabled False)", evidence
-        )
+#: Why "Automatic" is not taken as Off although Microsoft says it now blocks like Off.
+AUTOMATIC_NOTE = (
+    'AutoForwardingMode "Automatic" is not the explicit Off the benchmark asks for, although Microsoft documents that '
+    "Automatic (system-controlled) now behaves as Off and blocks automatic external forwarding "
+    "(https://learn.microsoft.com/defender-office-365/outbound-spam-policies-external-email-forwarding)"
+)
+
+
+def _forwarding_off(policy: Json) -> Check:
+    """Mechanism (a) for one outbound spam policy: AutoForwardingMode Off (Automatic and On fail; absent cannot
+    decide)."""
+    mode = prop_text(policy, "AutoForwardingMode")
+    if not mode:
+        return Check((), ("AutoForwardingMode",))
     if mode.lower() == "off":
-        return compliant(
-            "The default outbound spam policy turns automatic forwarding off (AutoForwardingMode Off)", evidence
+        return Check((), ())
+    return Check((f"AutoForwardingMode is {mode} (Off expected)",), ())
+
+
+@dataclass(frozen=True)
+class _Mechanism:
+    """One of 4.4's mechanisms judged: holds, fails (with what keeps it from holding) or cannot decide."""
+
+    holds: bool
+    failing: tuple[str, ...]
+    undecided: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    automatic: bool = False
+
+
+def _outbound_policies_off(
+    outbound_spam_policies: JsonList | None, outbound_spam_rules: JsonList | None, accepted_domains: JsonList | None
+) -> _Mechanism:
+    """Mechanism (a), shared by 4.4 and 4.6: every outbound spam policy that applies has AutoForwardingMode Off.
+
+    The policies that apply come from the same precedence walk as the inbound threat policies, over senders (From,
+    FromMemberOf, SenderDomainIs): custom policies by rule priority, then the default one (rules.email.precedence).
+    """
+    result = walk(
+        outbound_spam_policies,
+        outbound_spam_rules,
+        "HostedOutboundSpamFilterPolicy",
+        accepted_domain_names(accepted_domains),
+        audience=SENDER_AUDIENCE,
+    )
+    judged = judge(
+        EvidenceType.OUTBOUND_SPAM_POLICY, result, _forwarding_off, ("AutoForwardingMode",), audience=SENDER_AUDIENCE
+    )
+    automatic = any(
+        item.policy is not None and prop_is(item.policy, "AutoForwardingMode", "Automatic") for item in result.applying
+    )
+    holds = not judged.failing and not judged.undecided
+    return _Mechanism(holds, judged.failing, judged.undecided, judged.evidence, automatic)
+
+
+def _remote_domains_off(remote_domains: JsonList | None) -> _Mechanism:
+    """Mechanism (b): every remote domain, the Default one and each specific one, has AutoForwardEnabled False."""
+    domains = objects(remote_domains)
+    default = _default_remote_domain(domains)
+    failing: list[str] = []
+    undecided: list[str] = []
+    evidence: list[Evidence] = []
+    for domain in domains:
+        label = f"{object_name(domain)} (DomainName {powershell_text(domain.get('DomainName'))})"
+        value = prop_bool(domain, "AutoForwardEnabled")
+        evidence.append(
+            object_evidence(
+                EvidenceType.REMOTE_DOMAIN,
+                domain,
+                ("Default remote domain; " if domain is default else "")
+                + f"AutoForwardEnabled {powershell_text(domain.get('AutoForwardEnabled'))}",
+            )
         )
-    if remote_forwarding is None or not mode:
+        if value is True:
+            failing.append(f"remote domain {label} AutoForwardEnabled True")
+        elif value is None:
+            undecided.append(f"remote domain {label} carries no AutoForwardEnabled value")
+    if default is None:
+        undecided.append("Get-RemoteDomain shows no Default remote domain (DomainName *)")
+    holds = not failing and not undecided
+    return _Mechanism(holds, tuple(failing), tuple(undecided), tuple(evidence))
+
+
+def automatic_forwarding_disabled(
+    remote_domains: JsonList | None,
+    outbound_spam_policies: JsonList | None,
+    outbound_spam_rules: JsonList | None,
+    accepted_domains: JsonList | None,
+) -> Decision:
+    """4.4: automatic forwarding to outside recipients is stopped explicitly by one of two mechanisms.
+
+    (a) every outbound spam policy that applies has AutoForwardingMode Off, or (b) every remote domain (the Default
+    and each specific one) has AutoForwardEnabled False.
+    """
+    outbound = _outbound_policies_off(outbound_spam_policies, outbound_spam_rules, accepted_domains)
+    remote = _remote_domains_off(remote_domains)
+    evidence = capped([*outbound.evidence, *remote.evidence], "items")
+    if outbound.holds:
+        return compliant(
+            "Every outbound spam policy that applies turns automatic forwarding off (AutoForwardingMode Off)", evidence
+        )
+    if remote.holds:
+        return compliant(
+            "Automatic forwarding is off for every remote domain, the Default one included (AutoForwardEnabled False)"
+            + (f"; {AUTOMATIC_NOTE}" if outbound.automatic else ""),
+            evidence,
+        )
+    if outbound.undecided or remote.undecided:
         return no_decision(
-            "The Default remote domain or the default outbound spam policy is missing from the response, "
-            "or lacks the value",
+            "Neither mechanism is proven to stop automatic forwarding and some values are missing: "
+            + "; ".join([*outbound.undecided, *remote.undecided, *outbound.failing, *remote.failing]),
             evidence,
         )
     return non_compliant(
-        "Automatic forwarding is allowed: Default remote domain AutoForwardEnabled True and "
-        f"default outbound policy AutoForwardingMode {mode}"
-        + (" (Microsoft-controlled, not treated as Off)" if mode.lower() == "automatic" else ""),
+        "Automatic forwarding is not turned off explicitly by either mechanism: outbound spam policies that apply: "
+        + " | ".join(outbound.failing)
+        + "; remote domains: "
+        + "; ".join(remote.failing)
+        + (f". {AUTOMATIC_NOTE}" if outbound.automatic else ""),
         evidence,
     )
 
@@ -191,26 +294,31 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
         domains = text_values(rule.get("SenderDomainIs"))
         if not domains or prop_int(rule, "SetSCL") != -1:
             continue
+        in_force = _in_force(rule, odd_mode_counts=True)
         item = object_evidence(
             EvidenceType.TRANSPORT_RULE,
             rule,
-            f"State {powershell_text(rule.get('State'))}; SenderDomainIs {', '.join(domains)}; SetSCL -1",
+            f"State {powershell_text(rule.get('State'))}; Mode {_mode(rule)}"
+            + ("" if in_force else " (listed only)")
+            + f"; SenderDomainIs {', '.join(domains)}; SetSCL -1",
         )
-        (offending if prop_is(rule, "State", "Enabled") else disabled).append(item)
+        (offending if in_force else disabled).append(item)
     summary = Evidence(EvidenceType.TRANSPORT_RULES, None, "Get-TransportRule", f"{plural(len(rules), 'rule')} checked")
     evidence = capped([*offending, *disabled], "rules") + [summary]
     if offending:
         return non_compliant(
-            f"{plural(len(offending), 'enabled transport rule')} bypass spam filtering for sender domains", evidence
+            f"{plural(len(offending), 'transport rule')} in force "
+            f"{'bypasses' if len(offending) == 1 else 'bypass'} spam filtering for sender domains",
+            evidence,
         )
-    return compliant("No enabled transport rule allow-lists sender domains", evidence)
+    return compliant("No transport rule in force (Enabled, Mode Enforce) allow-lists sender domains", evidence)
 
 
 def _forwarding_block(rule: Json) -> list[str]:
     """What keeps a transport rule from being the client-rules forwarding block (empty: it is one)."""
     missing = []
-    if not prop_is(rule, "State", "Enabled"):
-        missing.append(f"State {powershell_text(rule.get('State'))}")
+    if not _in_force(rule, odd_mode_counts=False):
+        missing.append(_not_in_force(rule))
     if not prop_is(rule, "FromScope", "InOrganization"):
         missing.append("FromScope is not InOrganization")
     if not prop_is(rule, "SentToScope", "NotInOrganization"):
@@ -227,9 +335,13 @@ def _forwarding_block(rule: Json) -> list[str]:
 
 
 def client_rules_forwarding_blocked(
-    transport_rules: JsonList | None, outbound_spam_policies: JsonList | None
+    transport_rules: JsonList | None,
+    outbound_spam_policies: JsonList | None,
+    outbound_spam_rules: JsonList | None,
+    accepted_domains: JsonList | None,
 ) -> Decision:
-    """4.6: a transport rule rejects auto-forwarded mail to outside, or outbound policies turn forwarding off."""
+    """4.6: a transport rule in force rejects auto-forwarded mail to outside, or every outbound spam policy that
+    applies turns forwarding off (4.4's mechanism (a), judged identically so 4.4 and 4.6 cannot disagree)."""
     near: list[Evidence] = []
     for rule in objects(transport_rules):
         missing = _forwarding_block(rule)
@@ -241,41 +353,30 @@ def client_rules_forwarding_blocked(
                     object_evidence(
                         EvidenceType.TRANSPORT_RULE,
                         rule,
-                        "matching rule: InOrganization -> NotInOrganization, AutoForward, blocked",
+                        "matching rule in force: InOrganization -> NotInOrganization, AutoForward, blocked",
                     )
                 ],
             )
         if len(missing) <= 2:
             near.append(object_evidence(EvidenceType.TRANSPORT_RULE, rule, "near miss: " + "; ".join(missing)))
-    policies = objects(outbound_spam_policies)
-    default = default_object(policies)
-    custom_on = [p for p in policies if p is not default and prop_is(p, "AutoForwardingMode", "On")]
-    evidence = capped(near, "rules") + [
-        setting_evidence(
-            f"HostedOutboundSpamFilterPolicy {object_name(p)}" + (" (default)" if p is default else ""),
-            "AutoForwardingMode",
-            p.get("AutoForwardingMode"),
-        )
-        for p in policies
-    ]
-    mode = prop_text(default, "AutoForwardingMode") if default is not None else ""
-    if mode.lower() == "off" and not custom_on:
+    outbound = _outbound_policies_off(outbound_spam_policies, outbound_spam_rules, accepted_domains)
+    evidence = capped([*near, *outbound.evidence], "items")
+    if outbound.holds:
         return compliant(
-            "No blocking transport rule, but the outbound spam policies turn automatic forwarding off "
-            "(default Off, no custom policy On)",
+            "No blocking transport rule in force, but every outbound spam policy that applies turns automatic "
+            "forwarding off (AutoForwardingMode Off)",
             evidence,
         )
-    if not mode:
+    if outbound.undecided and not outbound.failing:
         return no_decision(
-            "No transport rule blocks forwarding and the default outbound spam policy "
-            "(or its AutoForwardingMode) is missing",
+            "No transport rule in force blocks forwarding and the outbound spam policies that apply lack values: "
+            + "; ".join(outbound.undecided),
             evidence,
         )
-    reason = "No enabled transport rule rejects auto-forwarded mail to outside recipients, and "
-    allowing = (
-        "custom policies On: " + ", ".join(object_name(p) for p in custom_on)
-        if custom_on
-        else "default AutoForwardingMode " + mode
+    return non_compliant(
+        "No transport rule in force rejects auto-forwarded mail to outside recipients, and outbound spam policies "
+        "that apply allow forwarding: "
+        + " | ".join([*outbound.failing, *outbound.undecided])
+        + (f". {AUTOMATIC_NOTE}" if outbound.automatic else ""),
+        evidence,
     )
-    reason += f"outbound policies allow forwarding ({allowing})"
-    return non_compliant(reason, evidence)

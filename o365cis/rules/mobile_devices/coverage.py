@@ -177,14 +177,20 @@ class Threshold:
     needs_password: bool
     #: per-type replacements of `test`, where a type spells its values differently
     type_tests: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
+    #: per-type tests of each field that must all pass in one policy (instead of any field passing `test`)
+    field_tests: Mapping[str, Mapping[str, Callable[[Any], bool]]] = field(default_factory=dict)
 
     def judge(self, policy: Json) -> tuple[bool, str]:
         """Whether the policy meets the threshold, and the values seen (for the evidence)."""
         kind = policy_type(policy) or ""
         names = self.fields.get(kind, ())
         values = [(name, policy.get(name)) for name in names]
-        test = self.type_tests.get(kind, self.test)
-        meets = any(test(value) for _, value in values)
+        if kind in self.field_tests:
+            tests = self.field_tests[kind]
+            meets = bool(values) and all(tests[name](value) for name, value in values)
+        else:
+            test = self.type_tests.get(kind, self.test)
+            meets = any(test(value) for _, value in values)
         seen = ", ".join(f"{name}={json_text(value)}" for name, value in values)
         if self.needs_password:
             has_password = requires_password(policy)
@@ -243,17 +249,38 @@ PASSWORD_LENGTH = Threshold(
 )
 
 
-# Compliance policies say "...BeforeLock", device restriction profiles "...BeforeScreenTimeout".
+_IOS_TYPES = (IOS_COMPLIANCE, IOS_PROFILE)
+
+
+def _zero_or_unset(value: Any) -> bool:
+    return value is None or json_int(value) == 0
+
+
+_IOS_SCREEN_TIMEOUT = "passcodeMinutesOfInactivityBeforeScreenTimeout"
+_IOS_PASSCODE_GRACE = "passcodeMinutesOfInactivityBeforeLock"
+
+# iOS, both types, both values in one policy: Graph documents passcodeMinutesOfInactivityBeforeScreenTimeout as the
+# "minutes of inactivity before the screen times out" (the lock, <= 5 and set) and passcodeMinutesOfInactivityBeforeLock
+# as the "minutes of inactivity before a passcode is required" (the grace period after the screen locks: unset or 0,
+# "Immediately") on iosCompliancePolicy
+# (https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-ioscompliancepolicy) and
+# iosGeneralDeviceConfiguration
+# (https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iosgeneraldeviceconfiguration). Reading the
+# grace period as the lock let "BeforeLock 0, no screen timeout" pass although the screen never locks.
+# Android compliance policies say "...BeforeLock", device restriction profiles "...BeforeScreenTimeout".
 INACTIVITY_LOCK = Threshold(
     fields={
-        IOS_COMPLIANCE: ("passcodeMinutesOfInactivityBeforeLock",),
-        IOS_PROFILE: ("passcodeMinutesOfInactivityBeforeScreenTimeout",),
+        IOS_COMPLIANCE: (_IOS_SCREEN_TIMEOUT, _IOS_PASSCODE_GRACE),
+        IOS_PROFILE: (_IOS_SCREEN_TIMEOUT, _IOS_PASSCODE_GRACE),
         **{kind: ("passwordMinutesOfInactivityBeforeLock",) for kind in ANDROID_TYPES & COMPLIANCE_TYPES},
         **{kind: ("passwordMinutesOfInactivityBeforeScreenTimeout",) for kind in ANDROID_TYPES & PROFILE_TYPES},
     },
     test=_between(0, 5),
-    wanted="a lock after 5 minutes of inactivity or less",
+    wanted="a lock after 5 minutes of inactivity or less (iOS: and the passcode asked immediately)",
     needs_password=True,
+    field_tests={
+        kind: {_IOS_SCREEN_TIMEOUT: _between(0, 5), _IOS_PASSCODE_GRACE: _zero_or_unset} for kind in _IOS_TYPES
+    },
 )
 
 
@@ -304,9 +331,6 @@ JAILBREAK = Threshold(
     wanted="jailbroken/rooted devices blocked",
     needs_password=False,
 )
-
-
-_IOS_TYPES = (IOS_COMPLIANCE, IOS_PROFILE)
 
 
 _ALPHANUMERIC_WORK_PROFILE = _one_of("atLeastAlphanumeric", "alphanumericWithSymbols")

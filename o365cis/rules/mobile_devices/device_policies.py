@@ -24,6 +24,8 @@ from o365cis.rules.manual_review import ManualReview
 from o365cis.rules.mobile_devices.coverage import (
     ALPHANUMERIC,
     ANDROID,
+    ANDROID_WORK_PROFILE_COMPLIANCE,
+    ANDROID_WORK_PROFILE_PROFILE,
     COMPLIANCE_TYPES,
     ENCRYPTION,
     INACTIVITY_LOCK,
@@ -57,10 +59,15 @@ def password_reuse_prohibited(
     return mdm_coverage(compliance_policies, configurations, config, PASSWORD_REUSE)
 
 
-_EXPIRY_FIELD = {
-    kind: ("passcodeExpirationDays" if platform == IOS else "passwordExpirationDays")
+# The device password's expiry per type, plus the work-profile password's own expiry on the Android work-profile
+# types (androidWorkProfileCompliancePolicy workProfilePasswordExpirationInDays,
+# androidWorkProfileGeneralDeviceConfiguration workProfilePasswordExpirationDays): either one expiring fails 7.3.
+_EXPIRY_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: ("passcodeExpirationDays",) if platform == IOS else ("passwordExpirationDays",)
     for kind, platform in POLICY_PLATFORM.items()
 }
+_EXPIRY_FIELDS[ANDROID_WORK_PROFILE_COMPLIANCE] += ("workProfilePasswordExpirationInDays",)
+_EXPIRY_FIELDS[ANDROID_WORK_PROFILE_PROFILE] += ("workProfilePasswordExpirationDays",)
 
 
 def device_passwords_never_expire(
@@ -72,16 +79,16 @@ def device_passwords_never_expire(
     unknown_offenders: list[Evidence] = []
     for policy in policies:
         kind = policy_type(policy) or ""
-        prop = _EXPIRY_FIELD[kind]
-        days = json_int(policy.get(prop))
-        if days is None or days <= 0:
+        expiring = [(prop, days) for prop in _EXPIRY_FIELDS[kind] if (days := json_int(policy.get(prop))) and days > 0]
+        if not expiring:
             continue
         platform = POLICY_PLATFORM[kind]
+        values = ", ".join(f"{prop}={days}" for prop, days in expiring)
         item = Evidence(
             EvidenceType.INTUNE_POLICY,
             str(policy.get("id") or ""),
             policy_name(policy),
-            f"{PLATFORM_LABEL[platform]} {kind}: {prop}={days}; assigned to {assignment_targets(policy)}",
+            f"{PLATFORM_LABEL[platform]} {kind}: {values}; assigned to {assignment_targets(policy)}",
         )
         state = assignment_state(policy)
         if state == "assigned":

@@ -78,6 +78,25 @@ ACTIVESYNC_RULES: dict[str, ActiveSyncRule] = {
 }
 
 
+_SWITCHES = ("RequireDeviceEncryption", "AlphanumericPasswordRequired", "AllowSimplePassword")
+
+
+def _unreadable(rule: ActiveSyncRule, default: Mapping[str, Any]) -> str:
+    """Why the default policy's values cannot decide the rule ("" when they can).
+
+    A property missing from the response, or a switch that is not a boolean, is no value. null is read as Exchange
+    shows an unset limit (no password required, no minimum, never expires), which never passes except where the
+    rule says so (7.3).
+    """
+    for prop in ("PasswordEnabled", *((rule.property,) if rule.property else ())):
+        if prop not in default:
+            return f"lacks {prop}"
+        value = default[prop]
+        if (prop == "PasswordEnabled" or prop in _SWITCHES) and value is not None and bool_value(value) is None:
+            return f"has {prop} {json_text(value)} (not a boolean)"
+    return ""
+
+
 def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[Mapping[str, Any]] | None) -> Decision:
     """The Exchange fallback of 7.2, 7.3, 7.5-7.10 and 7.13 over Get-MobileDeviceMailboxPolicy output.
 
@@ -119,6 +138,10 @@ def activesync_policy_meets(recommendation_id: str, mailbox_policies: Sequence[M
                 f"not default (reported only); PasswordEnabled={json_text(policy.get('PasswordEnabled'))}{extra}",
             )
         )
+    unreadable = _unreadable(rule, default)
+    if password_enabled is not False and unreadable:
+        # Missing, null or the wrong type is never read as the safe value (rules/_exchange.py).
+        return no_decision(f"The default mobile device mailbox policy '{name}' {unreadable}", evidence)
     if password_enabled is not True:
         return non_compliant(
             f"Exchange ActiveSync: the default mobile device mailbox policy '{name}' does not require a password "

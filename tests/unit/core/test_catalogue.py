@@ -193,3 +193,9 @@ def test_missing_permissions_follow_the_selection() -> None:
     ids = {i for values in nothing.values() for i in values}
     assert ids and all(CATALOGUE[i].level == 1 and CATALOGUE[i].license == "E3" for i in ids)
     assert set(nothing) == set(required_permissions(1, "E3"))
+
+
+def test_the_secure_score_all_rule_is_marked_where_the_rules_say_so() -> None:
+    # controls.yaml: 1.1.8 "Secure Score decides with "all"", 4.10 "Secure Score fallback uses "all"".
+    marked = {r.id for r in load_catalogue().values() if r.securescore_all}
+    assert marked == {"1.1.8", "4.10"}

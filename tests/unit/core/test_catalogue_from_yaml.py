@@ -174,9 +174,15 @@ def test_an_unknown_source_with_decisive_reads_left_is_refused() -> None:
         tool.convert(spec(odd))
 
 
-def test_a_pending_chain_waits_for_the_rules_phase() -> None:
+def test_a_pending_chain_waits_for_the_rules_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tool, "PENDING_CHAINS", {"4.11": ("dns", ("exchange", "manual"))})
     dkim = control("4.11", evaluation="dns", fallback=["manual"])
     assert tool.convert(spec(dkim))["recommendations"][0]["fallback"] == ["exchange", "manual"]
+
+
+def test_4_11_has_its_revised_chain() -> None:
+    dkim = control("4.11", evaluation="dns", fallback=["manual"])
+    assert tool.convert(spec(dkim))["recommendations"][0]["fallback"] == ["manual"]
 
 
 def test_output_is_deterministic_and_check_mode_reports_staleness(tmp_path: Path) -> None:
@@ -190,3 +196,24 @@ def test_output_is_deterministic_and_check_mode_reports_staleness(tmp_path: Path
     assert tool.main([str(source), "--output", str(output), "--check"]) == 0
     output.write_text("{}", encoding="utf-8")
     assert tool.main([str(source), "--output", str(output), "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "names", "expected"),
+    [
+        (
+            'compliant if ...\nSecure Score fallback uses "all": every listed control that is present must be full.',
+            ["a", "b"],
+            True,
+        ),
+        ('Otherwise Secure Score decides with\n  "all": either below full -> non_compliant.', ["a", "b"], True),
+        # The SPF "all" mechanism is not a Secure Score rule; nor is "all" without Secure Score controls.
+        ('evaluation stops at the first "all" mechanism. Secure Score is not used.', ["a"], False),
+        ('Secure Score fallback uses "all".', [], False),
+        ("Secure Score decides (first present is used).", ["a", "b"], False),
+    ],
+)
+def test_the_secure_score_all_rule_is_carried_as_a_marker(rule: str, names: list[str], expected: bool) -> None:
+    converted = tool.convert(spec(control("3.1", rule=rule, securescore=names)))["recommendations"][0]
+    assert converted.get("securescore_all", False) is expected
+    assert ("securescore_all" in converted) is expected  # left out where false: the file changes only there

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from o365cis.config import DEFAULT_ADMIN_ROLE_IDS, GLOBAL_ADMIN_ROLE_ID, ScanConfig
-from o365cis.directory_roles import role_holders
+from o365cis.directory_roles import RoleHolders, role_holders
 from o365cis.findings import Decision, Finding, Status
 from o365cis.rules.account.admin_roles import global_admin_count_in_range
 from o365cis.rules.account.mfa import admins_require_mfa
@@ -301,7 +301,7 @@ GOLDEN: dict[str, Any] = {
             "isDefault": True,
             "isRoot": True,
             "isVerified": True,
-            "passwordValidityPeriodInDays": None,
+            "passwordValidityPeriodInDays": 2147483647,
             "supportedServices": ["Email"],
         },
         {
@@ -476,3 +476,28 @@ def invitations(rule: Any) -> Patch:
 
 def domain(name: str, **values: Any) -> Patch:
     return lambda t: next(d for d in t["domains"] if d["id"] == name).update(values)
+
+
+NESTED = "00000000-0000-4000-8000-00000000e57e"
+NESTED_OBJECT = {"@odata.type": "#microsoft.graph.group", "id": NESTED, "displayName": "Tier0 Candidates"}
+
+
+def pim_group_row(principal: dict[str, Any], *, group: str = TIER0, access: str = "member") -> dict[str, Any]:
+    """A PIM for Groups eligibilityScheduleInstance ($expand=principal): `principal` may activate `access`."""
+    return {
+        "id": f"{group[-4:]}-{principal['id'][-4:]}-{access}",
+        "groupId": group,
+        "principalId": principal["id"],
+        "accessId": access,
+        "memberType": "direct",
+        "startDateTime": "2024-04-01T00:00:00Z",
+        "endDateTime": None,
+        "principal": principal,
+    }
+
+
+def holders_with_pim(
+    t: dict[str, Any], group_eligibility: dict[str, list[dict[str, Any]]], roles: Any, **options: Any
+) -> RoleHolders:
+    """Role holders with PIM for Groups eligibility per group (a group missing from the mapping: read failed)."""
+    return role_holders(t["active"], t["eligible"], t["members"], roles, group_eligibility=group_eligibility, **options)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from o365cis.config import GLOBAL_ADMIN_ROLE_ID
-from o365cis.findings import Finding, Status
-from o365cis.rules.account.admin_roles import admin_roles_just_in_time
+from o365cis.findings import Decision, Finding, NoDecision, Status
+from o365cis.rules.account.admin_roles import admin_roles_just_in_time, global_admin_count_in_range
 from tests.unit.rules.account_cases import (
     ALICE,
     BG,
@@ -18,6 +20,8 @@ from tests.unit.rules.account_cases import (
     EVE,
     EXCHANGE_ADMIN,
     FRANK,
+    NESTED,
+    NESTED_OBJECT,
     SP,
     SP_OBJECT,
     TIER0,
@@ -25,7 +29,9 @@ from tests.unit.rules.account_cases import (
     Patch,
     add_ga,
     decide_global_admins,
+    holders_with_pim,
     permanent,
+    pim_group_row,
     role_item,
     status_of,
     tenant,
@@ -118,3 +124,49 @@ def test_just_in_time_evidence() -> None:
     assert by_id[BG].detail == "Global Administrator: permanent; break-glass account, excepted"
     assert by_id[SP].type == "servicePrincipal"
     assert by_id[GLOBAL_ADMIN_ROLE_ID].detail == "3 eligible"
+
+
+# ------------------------------------------------------------------ issue 9: PIM for Groups eligible members
+
+
+def _decide_ga(t: dict[str, Any], group_eligibility: dict[str, list[dict[str, Any]]]) -> Decision:
+    holders = holders_with_pim(t, group_eligibility, [GLOBAL_ADMIN_ROLE_ID], tenant_scope_only=True)
+    return global_admin_count_in_range(holders, users=t["users"])
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "count"),
+    [
+        ([], Status.COMPLIANT, 4),  # nobody merely eligible (or no Entra ID P2: read as none)
+        ([pim_group_row(user_object(EVE))], Status.NON_COMPLIANT, 5),  # eligible member of the GA group counts
+        ([pim_group_row(user_object(EVE), access="owner")], Status.COMPLIANT, 4),  # eligible owner: no role
+        ([pim_group_row(user_object(BOB))], Status.COMPLIANT, 4),  # already a member: one user
+        ([pim_group_row(NESTED_OBJECT)], Status.NON_COMPLIANT, 5),  # a group principal, expanded
+    ],
+)
+def test_global_admins_include_eligible_group_members(rows: list[dict[str, Any]], expected: Status, count: int) -> None:
+    t = tenant(lambda t: t["members"].update({NESTED: [user_object(EVE)]}))
+    decision = _decide_ga(t, {TIER0: rows})
+    assert isinstance(decision, Finding) and decision.status is expected
+    assert decision.reason.startswith(f"{count} global administrators assigned")
+
+
+def test_eligible_group_member_evidence_says_how_the_role_is_held() -> None:
+    decision = _decide_ga(tenant(), {TIER0: [pim_group_row(user_object(EVE))]})
+    eve = next(e for e in decision.evidence if e.id == EVE)
+    assert eve.detail == (
+        f"Global Administrator, eligible, via group Tier0 Admins ({TIER0}) as an eligible member (PIM for Groups); "
+        "enabled"
+    )
+
+
+def test_group_eligibility_unread_cannot_prove_the_count() -> None:
+    # Four known holders: a fifth may be eligible through the group, so no verdict (the failed read is named upstream).
+    assert _decide_ga(tenant(), {}).__class__ is NoDecision
+    # Five known holders already exceed four: non_compliant rests on the data read.
+    assert status_of(_decide_ga(tenant(add_ga("active", EVE)), {})) is Status.NON_COMPLIANT
+
+
+def test_nested_group_principal_members_unread_is_unresolved() -> None:
+    decision = _decide_ga(tenant(), {TIER0: [pim_group_row(NESTED_OBJECT)]})
+    assert isinstance(decision, NoDecision)

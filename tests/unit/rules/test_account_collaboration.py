@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -43,11 +44,36 @@ def test_public_groups_evidence_lists_unapproved_only() -> None:
         (invitations({"AllowedDomains": ["fabrikam.com"], "BlockedDomains": []}), Status.COMPLIANT),
         (invitations({"BlockedDomains": ["gmail.com"]}), Status.NON_COMPLIANT),
         (invitations({"BlockedDomains": []}), Status.NON_COMPLIANT),
-        (invitations({"AllowedDomains": []}), Status.NON_COMPLIANT),
+        # An empty allow list blocks invitations to every domain (issue 9 item 13).
+        (invitations({"AllowedDomains": []}), Status.COMPLIANT),
+        (invitations({"AllowedDomains": [], "BlockedDomains": []}), Status.COMPLIANT),
+        (invitations({"AllowedDomains": None}), Status.NON_COMPLIANT),
+        (invitations({"AllowedDomains": "fabrikam.com"}), Status.NON_COMPLIANT),
         (invitations({"AllowedDomains": ["fabrikam.com"], "BlockedDomains": ["gmail.com"]}), Status.NON_COMPLIANT),
         (invitations({}), Status.NON_COMPLIANT),
         (invitations(None), Status.NON_COMPLIANT),
+        # No organisation default item: Entra's default lets invitations go to any domain (the catalogue's rule).
         (lambda t: t["b2b"].clear(), Status.NON_COMPLIANT),
+        (lambda t: t["b2b"][0].update(isOrganizationDefault=False), Status.NON_COMPLIANT),
+        (lambda t: t["b2b"][0].pop("isOrganizationDefault"), Status.NON_COMPLIANT),
+        # Graph's documentation samples write single-quoted definitions.
+        (
+            lambda t: t["b2b"][0].update(
+                definition=[
+                    "{'B2BManagementPolicy':{'InvitationsAllowedAndBlockedDomainsPolicy':{'AllowedDomains':['a.com']}}}"
+                ]
+            ),
+            Status.COMPLIANT,
+        ),
+        (
+            lambda t: t["b2b"][0].update(
+                definition=[
+                    "{'B2BManagementPolicy':{'InvitationsAllowedAndBlockedDomainsPolicy':"
+                    "{'BlockedDomains':['gmail.com']}}}"
+                ]
+            ),
+            Status.NON_COMPLIANT,
+        ),
         (
             lambda t: t["b2b"][0].update(
                 definition=[
@@ -77,4 +103,79 @@ def test_invitations_evidence_shows_mode_and_domains() -> None:
         isinstance(blocked, Finding)
         and blocked.reason.endswith("a block list is set")
         and blocked.evidence[0].detail == "block list: gmail.com"
+    )
+
+
+def _app_scoped(rule: dict[str, object] | None) -> Patch:
+    """An extra b2bManagementPolicies item that is not the organisation default (assigned to one application)."""
+    document = {"B2BManagementPolicy": {"InvitationsAllowedAndBlockedDomainsPolicy": rule}} if rule else {}
+
+    def apply(t: dict[str, Any]) -> None:
+        t["b2b"].append(
+            {
+                "id": "b2b-app",
+                "displayName": "Contractor portal",
+                "type": "B2BManagementPolicy",
+                "isOrganizationDefault": False,
+                "definition": [json.dumps(document)],
+            }
+        )
+
+    return apply
+
+
+def _both(*patches: Patch) -> Patch:
+    def apply(t: dict[str, Any]) -> None:
+        for one in patches:
+            one(t)
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        # Issue 9 item 13, crafted: an app-scoped block list beside a default allow list (was non_compliant).
+        (_app_scoped({"BlockedDomains": ["gmail.com"]}), Status.COMPLIANT),
+        # Neighbour: the same block list on the default item fails.
+        (invitations({"BlockedDomains": ["gmail.com"]}), Status.NON_COMPLIANT),
+        # Crafted: a non-default item no longer hides a default that allows every domain (an app-scoped allow list
+        # made this compliant before; an app-scoped block list failed it for the wrong reason).
+        (_both(invitations(None), _app_scoped({"AllowedDomains": ["fabrikam.com"]})), Status.NON_COMPLIANT),
+        (_both(invitations(None), _app_scoped({"BlockedDomains": ["gmail.com"]})), Status.NON_COMPLIANT),
+        (
+            _both(invitations({"AllowedDomains": None}), _app_scoped({"AllowedDomains": ["a.com"]})),
+            Status.NON_COMPLIANT,
+        ),
+        # Neighbour: the default with an allow list and an unparsable app-scoped item still complies.
+        (
+            _both(_app_scoped({"AllowedDomains": ["a.com"]}), lambda t: t["b2b"][1].update(definition=["{bad"])),
+            Status.COMPLIANT,
+        ),
+        # Only app-scoped items: no organisation default, so Entra's default (any domain) applies.
+        (_both(_app_scoped({"AllowedDomains": ["a.com"]}), lambda t: t["b2b"].pop(0)), Status.NON_COMPLIANT),
+        # Two default items: each must comply.
+        (
+            _both(
+                _app_scoped({"BlockedDomains": ["gmail.com"]}),
+                lambda t: t["b2b"][1].update(isOrganizationDefault=True),
+            ),
+            Status.NON_COMPLIANT,
+        ),
+    ],
+)
+def test_invitations_judge_only_the_organization_default(patch: Patch, expected: Status | None) -> None:
+    assert status_of(invitations_allowed_domains_only(tenant(patch)["b2b"])) is expected
+
+
+def test_invitations_evidence_lists_app_scoped_items_as_not_judged() -> None:
+    decision = invitations_allowed_domains_only(tenant(_app_scoped({"BlockedDomains": ["gmail.com"]}))["b2b"])
+    assert isinstance(decision, Finding)
+    assert [(e.id, e.detail) for e in decision.evidence] == [
+        ("b2b-1", "allow list: fabrikam.com, northwind.com"),
+        ("b2b-app", "block list: gmail.com; not the organization default, applies only to its apps, not judged"),
+    ]
+    empty = invitations_allowed_domains_only(tenant(invitations({"AllowedDomains": []}))["b2b"])
+    assert isinstance(empty, Finding) and empty.evidence[0].detail == (
+        "allow list empty (invitations blocked to every domain)"
     )

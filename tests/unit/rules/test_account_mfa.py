@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from o365cis.config import ScanConfig
 from o365cis.directory_roles import role_holders
-from o365cis.findings import Finding, NoDecision, Status
+from o365cis.findings import Decision, Finding, NoDecision, Status
 from o365cis.rules.account.mfa import admins_require_mfa, all_users_require_mfa
+from tests.unit.core.test_config import GLOBAL_READER
+from tests.unit.core.test_config import TEMPLATE_ADMIN_ROLES as TEMPLATE_ROLES
 from tests.unit.rules.account_cases import (
     ALICE,
     BG,
@@ -16,12 +22,16 @@ from tests.unit.rules.account_cases import (
     DAVE,
     EVE,
     EXCHANGE_ADMIN,
+    NESTED,
+    NESTED_OBJECT,
     SP,
     TIER0,
     Patch,
     decide_admin_mfa,
     drop,
+    holders_with_pim,
     only_admin_policy,
+    pim_group_row,
     policy,
     registration,
     role_item,
@@ -163,4 +173,104 @@ def test_all_users_require_mfa_lists_members_not_yet_capable() -> None:
     assert (
         isinstance(without_evidence, Finding)
         and without_evidence.reason == "Policy 'CA002 All users MFA' requires MFA for All users and all cloud apps"
+    )
+
+
+# ------------------------------------------------------------------ issue 9: admin roles, break-glass groups
+
+BREAK_GLASS_GROUP = "00000000-0000-4000-8000-0000000b9e00"
+
+
+def _template_policy(roles: list[str]) -> Patch:
+    return only_admin_policy(lambda p: p["conditions"]["users"].update(includeUsers=[], includeRoles=roles))
+
+
+def test_template_built_policy_is_compliant_and_its_neighbour_is_not() -> None:
+    assert len(TEMPLATE_ROLES) == 14
+    decision = decide_admin_mfa(tenant(_template_policy(list(TEMPLATE_ROLES))))
+    assert isinstance(decision, Finding) and decision.status is Status.COMPLIANT, decision.reason
+    for missing, name in TEMPLATE_ROLES.items():
+        short = decide_admin_mfa(tenant(_template_policy([r for r in TEMPLATE_ROLES if r != missing])))
+        assert isinstance(short, Finding) and short.status is Status.NON_COMPLIANT
+        assert f"1 missing from includeRoles ({name})" in str(short.evidence[0].detail)
+
+
+def test_admin_role_ids_override_still_decides() -> None:
+    config = replace(CONFIG, admin_role_ids=(*TEMPLATE_ROLES, GLOBAL_READER))
+    t = tenant(_template_policy(list(TEMPLATE_ROLES)))
+    holders = role_holders(t["active"], t["eligible"], t["members"], config.admin_role_ids)
+    decision = admins_require_mfa(
+        t["policies"], config, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+    assert "1 missing from includeRoles (Global Reader)" in str(decision.evidence[0].detail)
+
+
+def _decide_with(config: ScanConfig, t: dict[str, Any]) -> Decision:
+    holders = role_holders(t["active"], t["eligible"], t["members"], config.admin_role_ids)
+    return admins_require_mfa(
+        t["policies"], config, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (frozenset({BREAK_GLASS_GROUP}), Status.COMPLIANT),
+        (frozenset(), Status.NON_COMPLIANT),  # the group is not configured: the exclusion disqualifies
+    ],
+)
+def test_policy_excluding_a_break_glass_group(configured: frozenset[str], expected: Status) -> None:
+    t = tenant(only_admin_policy(lambda p: p["conditions"]["users"].update(excludeGroups=[BREAK_GLASS_GROUP])))
+    assert status_of(_decide_with(replace(CONFIG, break_glass_groups=configured), t)) is expected
+
+
+def test_break_glass_groups_exempt_no_admin_user() -> None:
+    """The key widens the policy's allowed exclusions only: a member of that group is still an admin user in (b)."""
+    t = tenant(
+        lambda t: (
+            only_admin_policy(lambda p: p["conditions"]["users"].update(excludeGroups=[TIER0]))(t),
+            set_row(t, "registrations", BOB, isMfaCapable=False),
+        )
+    )
+    decision = _decide_with(replace(CONFIG, break_glass_groups=frozenset({TIER0})), t)
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+    assert [e.id for e in decision.evidence if e.type == "user"] == [BOB]
+
+
+def _decide_pim(t: dict[str, Any], group_eligibility: dict[str, list[dict[str, Any]]]) -> Decision:
+    holders = holders_with_pim(t, group_eligibility, CONFIG.admin_role_ids)
+    return admins_require_mfa(
+        t["policies"], CONFIG, holders=holders, users=t["users"], registrations=t["registrations"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], Status.COMPLIANT),  # none eligible (or not licensed: read as none)
+        ([pim_group_row(user_object(EVE))], Status.NON_COMPLIANT),  # eligible-only member without MFA
+        ([pim_group_row(user_object(EVE), access="owner")], Status.COMPLIANT),  # eligible owner holds no role
+        ([pim_group_row(NESTED_OBJECT)], Status.NON_COMPLIANT),  # group principal expanded to eve
+    ],
+)
+def test_eligible_group_members_are_admin_users(rows: list[dict[str, Any]], expected: Status) -> None:
+    t = tenant(
+        lambda t: (
+            set_row(t, "registrations", EVE, isMfaCapable=False),
+            t["members"].update({NESTED: [user_object(EVE)]}),
+        )
+    )
+    decision = _decide_pim(t, {TIER0: rows})
+    assert status_of(decision) is expected
+    if expected is Status.NON_COMPLIANT:
+        assert [e.id for e in decision.evidence if e.type == "user"] == [EVE]
+
+
+def test_group_eligibility_unread_blocks_compliant_but_not_a_failing_admin() -> None:
+    assert isinstance(_decide_pim(tenant(), {}), NoDecision)
+    failing = _decide_pim(tenant(lambda t: set_row(t, "registrations", BOB, isMfaCapable=False)), {})
+    assert status_of(failing) is Status.NON_COMPLIANT
+    assert any(
+        e.type == "group" and e.id == TIER0 and "PIM for Groups not read" in str(e.detail) for e in failing.evidence
     )

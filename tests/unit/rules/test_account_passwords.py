@@ -139,6 +139,15 @@ def test_password_hash_sync_reason_gives_the_age() -> None:
         (domain("contoso.com", passwordValidityPeriodInDays=90), Status.NON_COMPLIANT),
         (domain("contoso.onmicrosoft.com", passwordValidityPeriodInDays=730), Status.NON_COMPLIANT),
         (domain("contoso.com", passwordValidityPeriodInDays="2147483647"), Status.COMPLIANT),
+        # Unset means Microsoft's 90-day default, not "never" (issue 9 item 10); its neighbour one setting away
+        # (the value written) is the golden tenant itself.
+        (domain("contoso.com", passwordValidityPeriodInDays=None), Status.NON_COMPLIANT),
+        (
+            lambda t: [d.pop("passwordValidityPeriodInDays") for d in t["domains"] if d["id"] == "contoso.com"],
+            Status.NON_COMPLIANT,
+        ),
+        (domain("contoso.com", passwordValidityPeriodInDays="never"), Status.NON_COMPLIANT),
+        (domain("contoso.com", passwordValidityPeriodInDays=2147483646), Status.NON_COMPLIANT),
         (domain("corp.fabrikam.net", authenticationType="Managed"), Status.NON_COMPLIANT),
         (lambda t: [d.update(authenticationType="Federated") for d in t["domains"]], Status.MANUAL),
         (lambda t: t["domains"].clear(), Status.MANUAL),
@@ -157,3 +166,14 @@ def test_passwords_never_expire_evidence() -> None:
         ("contoso.onmicrosoft.com", "passwordValidityPeriodInDays 2147483647 (never expires)"),
         ("corp.fabrikam.net", "Federated: follows the on-premises policy, skipped"),
     ]
+
+
+def test_passwords_never_expire_null_names_the_default() -> None:
+    decision = passwords_never_expire(tenant(domain("contoso.com", passwordValidityPeriodInDays=None))["domains"])
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+    assert decision.reason == (
+        "Passwords expire in 1 of 2 managed domains: contoso.com (not set: Graph documents the 90-day default)"
+    )
+    assert decision.evidence[0].detail == (
+        "passwordValidityPeriodInDays None (not set: Graph documents the 90-day default)"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from o365cis.findings import Evidence, Finding, NoDecision, Status
@@ -41,6 +43,36 @@ from tests.unit.rules.account_cases import BG, CONFIG, EVE, Patch, drop, policy,
 )
 def test_legacy_auth_blocked(patch: Patch | None, expected: Status) -> None:
     assert status_of(legacy_auth_blocked(tenant(patch)["policies"], CONFIG)) is expected
+
+
+LEGACY_EXCEPTIONS_GROUP = "00000000-0000-4000-8000-0000000e9c00"
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        # 1.1.6 keeps its own exception: it names exchangeActiveSync and other, whatever else is listed
+        (["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"], Status.COMPLIANT),
+        (["other", "exchangeActiveSync"], Status.COMPLIANT),
+        (["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync"], Status.NON_COMPLIANT),
+    ],
+)
+def test_legacy_auth_client_app_types(types: list[str], expected: Status) -> None:
+    t = tenant(lambda t: policy(t, "p-legacy")["conditions"].update(clientAppTypes=types))
+    assert status_of(legacy_auth_blocked(t["policies"], CONFIG)) is expected
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        (frozenset({LEGACY_EXCEPTIONS_GROUP}), Status.COMPLIANT),
+        (frozenset(), Status.NON_COMPLIANT),
+    ],
+)
+def test_legacy_auth_break_glass_group(configured: frozenset[str], expected: Status) -> None:
+    t = tenant(lambda t: policy(t, "p-legacy")["conditions"]["users"].update(excludeGroups=[LEGACY_EXCEPTIONS_GROUP]))
+    config = replace(CONFIG, break_glass_groups=configured)
+    assert status_of(legacy_auth_blocked(t["policies"], config)) is expected
 
 
 def test_legacy_auth_near_misses_show_report_only_copy() -> None:

@@ -290,3 +290,108 @@ def test_sway_sharing_is_manual_and_says_where() -> None:
     finding = sway_sharing_review()
     assert finding.status is Status.MANUAL
     assert "Org settings > Sway" in finding.reason
+
+
+# ------------------------------------------------------------------------------------------------ 2.8 add-ins
+from o365cis.findings import FailureKind, ReadError  # noqa: E402
+from o365cis.rules.applications import outlook_addins_blocked  # noqa: E402
+
+DEFAULT_RAP = "Default Role Assignment Policy"
+CIS_RAP = "Restricted Add-ins Policy"
+
+
+def rap(name: str, *roles: str, default: Any = False) -> dict[str, Any]:
+    return {"Name": name, "Identity": name, "IsDefault": default, "AssignedRoles": ["MyBaseOptions", *roles]}
+
+
+def mbx(name: str, policy: Any) -> dict[str, Any]:
+    return {"Name": name, "UserPrincipalName": f"{name}@contoso.com", "RoleAssignmentPolicy": policy}
+
+
+#: CIS's own remediation: a new policy without add-in roles on every mailbox; the old one, no longer the default,
+#: stays in place with its roles.
+REMEDIATED_POLICIES = [rap(DEFAULT_RAP, "My Custom Apps", "My Marketplace Apps"), rap(CIS_RAP, default=True)]
+REMEDIATED_MAILBOXES = [mbx("adele", CIS_RAP), mbx("secops", CIS_RAP.upper())]
+MAILBOX_REFUSED = ReadError(FailureKind.SERVICE, "Get-Mailbox -ResultSize Unlimited", "HTTP 503")
+
+
+def test_addins_cis_remediation_is_compliant_listing_the_unused_policy() -> None:
+    decision = outlook_addins_blocked(REMEDIATED_POLICIES, REMEDIATED_MAILBOXES)
+
+    assert isinstance(decision, Finding) and decision.status is Status.COMPLIANT, decision.reason
+    unused = next(e for e in decision.evidence if e.name == DEFAULT_RAP)
+    assert "not in use" in (unused.detail or "") and "My Custom Apps" in (unused.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("case", "policies", "mailboxes", "named"),
+    [
+        (
+            "the bad policy is still the default",
+            [rap(DEFAULT_RAP, "My Custom Apps", default=True), rap(CIS_RAP)],
+            REMEDIATED_MAILBOXES,
+            DEFAULT_RAP,
+        ),
+        ("one mailbox still on the bad policy", REMEDIATED_POLICIES, [*REMEDIATED_MAILBOXES, mbx("megan", DEFAULT_RAP)], DEFAULT_RAP),
+        (
+            "a mailbox names it by its distinguished name",
+            REMEDIATED_POLICIES,
+            [mbx("megan", f"CN={DEFAULT_RAP},CN=Policies,DC=contoso")],
+            DEFAULT_RAP,
+        ),
+    ],
+)
+def test_addins_a_bad_policy_in_use_fails(
+    case: str, policies: list[dict[str, Any]], mailboxes: list[dict[str, Any]], named: str
+) -> None:
+    decision = outlook_addins_blocked(policies, mailboxes)
+
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT, decision.reason
+    assert named in decision.reason and "in use" in decision.reason
+
+
+def test_addins_a_failing_default_decides_even_without_mailboxes() -> None:
+    decision = outlook_addins_blocked([rap(DEFAULT_RAP, "My ReadWriteMailbox Apps", default=True)], MAILBOX_REFUSED)
+
+    assert isinstance(decision, Finding) and decision.status is Status.NON_COMPLIANT
+
+
+def test_addins_mailboxes_unreadable_and_default_clean_is_no_decision_carrying_the_failure() -> None:
+    decision = outlook_addins_blocked(REMEDIATED_POLICIES, MAILBOX_REFUSED)
+
+    assert isinstance(decision, NoDecision)
+    assert decision.failures == (MAILBOX_REFUSED,)
+
+
+def test_addins_no_mailbox_means_the_default_alone_decides() -> None:
+    # The default policy is in use whatever the mailboxes (new mailboxes get it): the population is never empty.
+    assert outlook_addins_blocked(REMEDIATED_POLICIES, []).status is Status.COMPLIANT  # type: ignore[union-attr]
+    bad_default = [rap(DEFAULT_RAP, "My Custom Apps", default=True)]
+    assert outlook_addins_blocked(bad_default, []).status is Status.NON_COMPLIANT  # type: ignore[union-attr]
+
+
+def test_addins_null_policy_on_a_mailbox_means_the_default() -> None:
+    decision = outlook_addins_blocked(REMEDIATED_POLICIES, [mbx("adele", None)])
+
+    assert isinstance(decision, Finding) and decision.status is Status.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("case", "policies", "mailboxes", "said"),
+    [
+        ("a mailbox names a policy that is not listed", REMEDIATED_POLICIES, [mbx("adele", "Ghost")], "Ghost"),
+        ("RoleAssignmentPolicy missing on a mailbox", REMEDIATED_POLICIES, [{"Name": "adele"}], "1 mailbox"),
+        ("RoleAssignmentPolicy a number", REMEDIATED_POLICIES, [mbx("adele", 7)], "1 mailbox"),
+        ("IsDefault missing on the bad policy", [{**rap(DEFAULT_RAP, "My Custom Apps"), "IsDefault": None}, rap(CIS_RAP, default=True)], REMEDIATED_MAILBOXES, "IsDefault"),
+        ("AssignedRoles null on the default", [rap(DEFAULT_RAP, "My Custom Apps"), {**rap(CIS_RAP, default=True), "AssignedRoles": None}], REMEDIATED_MAILBOXES, "AssignedRoles"),
+        ("AssignedRoles a number on a used policy", [*REMEDIATED_POLICIES, {**rap("Sales"), "AssignedRoles": 3}], [mbx("adele", "Sales")], "AssignedRoles"),
+        ("no default policy in the response", [rap(DEFAULT_RAP), rap(CIS_RAP)], REMEDIATED_MAILBOXES, "0 default"),
+    ],
+)
+def test_addins_unreadable_data_never_passes(
+    case: str, policies: list[dict[str, Any]], mailboxes: list[dict[str, Any]], said: str
+) -> None:
+    decision = outlook_addins_blocked(policies, mailboxes)
+
+    assert isinstance(decision, NoDecision), decision.reason
+    assert said in decision.reason

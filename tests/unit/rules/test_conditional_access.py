@@ -315,3 +315,63 @@ def test_check_policies_orders_passing_first_then_closest() -> None:
     assert checks[0].passes and not checks[1].passes
     assert checks[1].failures == ("report-only (state enabledForReportingButNotEnforced)",)
     assert checks[2].name == GOLDEN["displayName"]
+
+
+# ------------------------------------------------------------------ issue 9: break-glass groups, client app types
+
+BREAK_GLASS_GROUP = "5e0c1d2b-3333-4c7d-9e8f-000000000003"
+OTHER_GROUP = "6f1d2e3c-4444-4d8e-af90-000000000004"
+
+
+def test_excluding_a_configured_break_glass_group_qualifies() -> None:
+    policy = patched(lambda p: users(p).update(excludeGroups=[BREAK_GLASS_GROUP.upper()]))
+    assert qualification(policy, CONFIG_BREAK_GLASS, break_glass_groups=frozenset({BREAK_GLASS_GROUP})) == []
+
+
+@pytest.mark.parametrize(
+    ("excluded", "configured", "named"),
+    [
+        # one allowed group and one unknown: the unknown one disqualifies, and is the one named
+        ([BREAK_GLASS_GROUP, OTHER_GROUP], frozenset({BREAK_GLASS_GROUP}), OTHER_GROUP),
+        # the group is the break-glass group, but the key is empty: nothing is allowed
+        ([BREAK_GLASS_GROUP], frozenset(), BREAK_GLASS_GROUP),
+        # a configured break-glass *account* id does not allow a group with that id
+        ([BREAK_GLASS], frozenset(), BREAK_GLASS),
+    ],
+)
+def test_other_excluded_groups_still_disqualify(excluded: list[str], configured: frozenset[str], named: str) -> None:
+    policy = patched(lambda p: users(p).update(excludeGroups=excluded))
+    failures = qualification(policy, CONFIG_BREAK_GLASS, break_glass_groups=configured)
+    assert failures == [f"excludes groups: {named}"]
+
+
+def test_break_glass_groups_do_not_allow_excluded_users() -> None:
+    policy = patched(lambda p: users(p).update(excludeUsers=[BREAK_GLASS_GROUP]))
+    failures = qualification(policy, frozenset(), break_glass_groups=frozenset({BREAK_GLASS_GROUP}))
+    assert failures == [f"excludes users that are not break-glass accounts: {BREAK_GLASS_GROUP}"]
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        ["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other"],
+        ["other", "exchangeActiveSync", "browser", "mobileAppsAndDesktopClients"],  # any order
+        ["Browser", "MobileAppsAndDesktopClients", "ExchangeActiveSync", "Other"],
+    ],
+)
+def test_all_four_client_app_types_mean_all(types: list[str]) -> None:
+    assert qualification(patched(lambda p: p["conditions"].update(clientAppTypes=types)), CONFIG_BREAK_GLASS) == []
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        ["browser", "mobileAppsAndDesktopClients", "exchangeActiveSync"],
+        ["browser", "mobileAppsAndDesktopClients", "other"],
+        ["mobileAppsAndDesktopClients", "exchangeActiveSync", "other"],
+        ["browser", "exchangeActiveSync", "other"],
+    ],
+)
+def test_three_of_four_client_app_types_narrow(types: list[str]) -> None:
+    failures = qualification(patched(lambda p: p["conditions"].update(clientAppTypes=types)), CONFIG_BREAK_GLASS)
+    assert failures == [f"clientAppTypes: {', '.join(types)}"]

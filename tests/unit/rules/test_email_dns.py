@@ -1,4 +1,4 @@
-"""DKIM, SPF and DMARC (4.11-4.13) over DNS outcomes, and 4.11's Exchange fallback over Get-DkimSigningConfig."""
+"""DKIM (4.11: DNS outcomes and Get-DkimSigningConfig), SPF (4.12) and DMARC (4.13) over DNS outcomes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 from o365cis.dns.mail import MailDomain, MailDomains, SkippedDomain
 from o365cis.dns.outcome import DnsOutcome, OutcomeKind
-from o365cis.findings import Decision, FailureKind, Finding, ReadError, Status
+from o365cis.catalogue import load_catalogue
+from o365cis.evaluation import evaluate
+from o365cis.findings import Decision, FailureKind, Finding, NoDecision, ReadError, Status
 from o365cis.rules.email import dns as email_dns
 from tests.fake_exchange.scenarios import dkim_cname_target
 
@@ -54,12 +56,81 @@ def dkim_with(name: str, outcome: DnsOutcome) -> dict[str, DnsOutcome]:
     return outcomes
 
 
-def test_dkim_with_both_selectors_cnamed_to_keys_is_compliant() -> None:
-    decision = email_dns.dkim_published(DOMAINS, dkim_outcomes())
+def dkim_configs(
+    enabled: Any = True, status_text: Any = "Valid", domain: str = "contoso.com", *, drop: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    item: dict[str, Any] = {"Domain": domain, "Name": domain, "Enabled": enabled, "Status": status_text}
+    for key in drop:
+        del item[key]
+    return [item]
+
+
+SIGNING = dkim_configs()
+
+
+def dkim(outcomes: dict[str, DnsOutcome], configs: Any = None, domains: MailDomains = DOMAINS) -> Decision:
+    return email_dns.dkim_enabled(domains, outcomes, SIGNING if configs is None else configs)
+
+
+EXCHANGE_REFUSED = ReadError(
+    FailureKind.PERMISSION, "Get-DkimSigningConfig", "401: grant Exchange.ManageAsApp", permission="Exchange.ManageAsApp"
+)
+
+
+def test_dkim_signed_and_both_selectors_cnamed_to_keys_is_compliant() -> None:
+    decision = dkim(dkim_outcomes())
 
     assert status(decision) is Status.COMPLIANT
     assert decision.evidence[0].name == "contoso.com" and "key present" in (decision.evidence[0].detail or "")
+    assert "Exchange: Enabled True, Status Valid" in (decision.evidence[0].detail or "")
     assert decision.evidence[-1].detail == "skipped: Microsoft-managed"
+
+
+@pytest.mark.parametrize(
+    ("case", "configs", "said"),
+    [
+        # Issue 9 item 11: the CNAMEs resolve to Microsoft's keys, but signing is off (compliant before).
+        ("signing off", dkim_configs(enabled=False), "Enabled False"),
+        ("signing off, as a string", dkim_configs(enabled="False"), "Enabled False"),
+        ("status not Valid", dkim_configs(status_text="CnameMissing"), "Status CnameMissing"),
+        ("no config for the domain", dkim_configs(domain="other.com"), "no DKIM signing config"),
+        ("no config at all", [], "no DKIM signing config"),
+    ],
+)
+def test_dkim_published_keys_without_signing_fail(case: str, configs: list[dict[str, Any]], said: str) -> None:
+    decision = dkim(dkim_outcomes(), configs)
+
+    assert status(decision) is Status.NON_COMPLIANT, decision.reason
+    assert "contoso.com" in decision.reason
+    assert said in (decision.evidence[0].detail or "")
+
+
+@pytest.mark.parametrize(
+    ("case", "configs"),
+    [
+        ("Status absent", dkim_configs(drop=("Status",))),
+        ("Status null", dkim_configs(status_text=None)),
+        ("Status in other case", dkim_configs(status_text="valid")),
+    ],
+)
+def test_dkim_status_is_only_read_when_present(case: str, configs: list[dict[str, Any]]) -> None:
+    assert status(dkim(dkim_outcomes(), configs)) is Status.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("case", "configs"),
+    [
+        ("Enabled absent", dkim_configs(drop=("Enabled",))),
+        ("Enabled null", dkim_configs(enabled=None)),
+        ("Enabled a number", dkim_configs(enabled=1)),
+        ("Status not text", dkim_configs(status_text=3)),
+    ],
+)
+def test_dkim_signing_that_cannot_be_read_never_passes(case: str, configs: list[dict[str, Any]]) -> None:
+    decision = dkim(dkim_outcomes(), configs)
+
+    assert status(decision) is None
+    assert "contoso.com" in decision.reason
 
 
 @pytest.mark.parametrize(
@@ -70,24 +141,68 @@ def test_dkim_with_both_selectors_cnamed_to_keys_is_compliant() -> None:
         ("TXT at the selector itself", found(S2, KEY), "not a CNAME"),
         ("revoked key", found(S2, "v=DKIM1; k=rsa; p=", chain=("t.contoso.onmicrosoft.com",)), "revoked"),
         ("no DKIM record at the target", found(S2, "hello", chain=("t.contoso.onmicrosoft.com",)), "no v=DKIM1"),
-        ("CNAME to nowhere", kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)), "gone.contoso.onmicrosoft.com"),
+        (
+            "CNAME to nowhere",
+            kind(S2, OutcomeKind.NXDOMAIN, ("gone.contoso.onmicrosoft.com",)),
+            "gone.contoso.onmicrosoft.com",
+        ),
     ],
 )
-def test_dkim_selector_faults_fail_the_domain(case: str, outcome: DnsOutcome, said: str) -> None:
-    decision = email_dns.dkim_published(DOMAINS, dkim_with(S2, outcome))
+def test_dkim_selector_faults_fail_the_domain_even_when_signing_is_on(
+    case: str, outcome: DnsOutcome, said: str
+) -> None:
+    decision = dkim(dkim_with(S2, outcome))
 
     assert status(decision) is Status.NON_COMPLIANT
     assert "contoso.com" in decision.reason
     assert said in (decision.evidence[0].detail or "")
 
 
-def test_dkim_failed_lookups_raise_naming_the_domain_and_cause() -> None:
-    with pytest.raises(ReadError) as failure:
-        email_dns.dkim_published(DOMAINS, dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout")))
+def test_dkim_dns_invalid_decides_even_when_exchange_cannot_be_read() -> None:
+    decision = dkim(dkim_with(S2, kind(S2, OutcomeKind.NXDOMAIN)), EXCHANGE_REFUSED)
 
-    assert failure.value.kind is FailureKind.SERVICE
-    assert failure.value.request == f"DNS TXT {S1}"
-    assert "contoso.com" in failure.value.detail and "timeout" in failure.value.detail
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "Exchange: not read" not in (decision.evidence[0].detail or "")
+
+
+def test_dkim_dns_valid_but_exchange_unreadable_is_no_decision_carrying_the_exchange_failure() -> None:
+    decision = dkim(dkim_outcomes(), EXCHANGE_REFUSED)
+
+    assert isinstance(decision, NoDecision)
+    assert decision.failures == (EXCHANGE_REFUSED,)
+    assert "Exchange: not read" in (decision.evidence[0].detail or "")
+
+
+def test_dkim_exchange_unreadable_ends_in_error_naming_exchange() -> None:
+    recommendation = load_catalogue()["4.11"]
+    finding = evaluate(recommendation, {"dns": lambda: dkim(dkim_outcomes(), EXCHANGE_REFUSED)})
+
+    assert finding.status is Status.ERROR
+    assert "Exchange.ManageAsApp" in finding.reason
+
+
+def test_dkim_failed_lookups_carry_the_domain_and_cause() -> None:
+    decision = dkim(dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout")))
+
+    assert isinstance(decision, NoDecision)
+    (failure,) = decision.failures
+    assert failure.kind is FailureKind.SERVICE
+    assert failure.request == f"DNS TXT {S1}"
+    assert "contoso.com" in failure.detail and "timeout" in failure.detail
+
+
+def test_dkim_failed_lookup_and_signing_off_is_non_compliant() -> None:
+    decision = dkim(dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="SERVFAIL")), dkim_configs(enabled=False))
+
+    assert status(decision) is Status.NON_COMPLIANT
+    assert "SERVFAIL" in (decision.evidence[0].detail or "") and "Enabled False" in (decision.evidence[0].detail or "")
+
+
+def test_dkim_failed_lookup_and_exchange_unreadable_name_both() -> None:
+    decision = dkim(dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="SERVFAIL")), EXCHANGE_REFUSED)
+
+    assert isinstance(decision, NoDecision)
+    assert [f.kind for f in decision.failures] == [FailureKind.SERVICE, FailureKind.PERMISSION]
 
 
 def test_dkim_a_failing_domain_decides_even_when_another_lookup_failed() -> None:
@@ -95,51 +210,21 @@ def test_dkim_a_failing_domain_decides_even_when_another_lookup_failed() -> None
     outcomes = {**dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="SERVFAIL")), **dkim_outcomes("fabrikam.com")}
     outcomes["selector2._domainkey.fabrikam.com"] = kind("selector2._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
 
-    decision = email_dns.dkim_published(domains, outcomes)
+    decision = dkim(outcomes, [*SIGNING, *dkim_configs(domain="fabrikam.com")], domains)
 
     assert status(decision) is Status.NON_COMPLIANT
     assert [e.name for e in decision.evidence] == ["fabrikam.com", "contoso.com"]
     assert (decision.evidence[1].detail or "").startswith("failed")
 
 
-def dkim_configs(enabled: Any = True, status_text: str | None = "Valid", domain: str = "contoso.com") -> list[dict[str, Any]]:
-    item: dict[str, Any] = {"Domain": domain, "Name": domain}
-    if enabled is not None:
-        item["Enabled"] = enabled
-    if status_text is not None:
-        item["Status"] = status_text
-    return [item]
-
-
-@pytest.mark.parametrize(
-    ("configs", "expected"),
-    [
-        (dkim_configs(), Status.COMPLIANT),
-        (dkim_configs(status_text=None), Status.COMPLIANT),
-        (dkim_configs(enabled=False), Status.NON_COMPLIANT),
-        (dkim_configs(status_text="CnameMissing"), Status.NON_COMPLIANT),
-        (dkim_configs(domain="other.com"), Status.NON_COMPLIANT),
-        (dkim_configs(enabled=None), None),
-    ],
-)
-def test_dkim_exchange_fallback_decides_only_the_failed_domains(configs: list[dict[str, Any]], expected: Status | None) -> None:
-    outcomes = dkim_with(S1, kind(S1, OutcomeKind.FAILED, failure="timeout"))
-
-    decision = email_dns.dkim_enabled_in_exchange(DOMAINS, outcomes, configs)
-
-    assert status(decision) is expected, decision.reason
-
-
-def test_dkim_exchange_never_overrides_a_dns_answer() -> None:
+def test_dkim_one_domain_signed_the_other_not() -> None:
     domains = MailDomains((CONTOSO, MailDomain("fabrikam.com")))
     outcomes = {**dkim_outcomes(), **dkim_outcomes("fabrikam.com")}
-    outcomes["selector1._domainkey.fabrikam.com"] = kind("selector1._domainkey.fabrikam.com", OutcomeKind.NXDOMAIN)
-    enabled_everywhere = [*dkim_configs(), *dkim_configs(domain="fabrikam.com")]
 
-    decision = email_dns.dkim_enabled_in_exchange(domains, outcomes, enabled_everywhere)
+    decision = dkim(outcomes, [*SIGNING, *dkim_configs(enabled=False, domain="fabrikam.com")], domains)
 
     assert status(decision) is Status.NON_COMPLIANT
-    assert "fabrikam.com" in decision.reason
+    assert "fabrikam.com" in decision.reason and "contoso.com" not in decision.reason.split(":")[-1]
 
 
 SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
@@ -159,6 +244,21 @@ SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
         ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
         ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
         ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
+        # Issue 9 item 12: RFC 7208 4.6 stops at the first all mechanism.
+        ("+all first", found("contoso.com", "v=spf1 +all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("-all first", found("contoso.com", "v=spf1 -all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("~all first", found("contoso.com", "v=spf1 ~all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
+        ("exp= after -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.contoso.com"), Status.COMPLIANT, "published"),
+        ("exp= before the mechanisms", found("contoso.com", "v=spf1 exp=explain._spf.contoso.com include:spf.protection.outlook.com -all"), Status.COMPLIANT, "published"),
+        ("redirect ignored beside -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all redirect=_spf.contoso.com"), Status.COMPLIANT, "published"),
+        ("?all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com ?all"), Status.MANUAL, "review"),
+        ("no all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com"), Status.MANUAL, "review"),
+        ("no all, redirect", found("contoso.com", "v=spf1 include:spf.protection.outlook.com redirect=_spf.contoso.com"), Status.MANUAL, "review"),
+        ("mechanism after -all is never reached", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all +all"), Status.COMPLIANT, "published"),
+        ("other senders before the include", found("contoso.com", "v=spf1 ip4:192.0.2.0/24 mx include:spf.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
+        ("unknown term (permerror)", found("contoso.com", "v=spf1 include:spf.protection.outlook.com inclde:x.example -all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("include without a target (permerror)", found("contoso.com", "v=spf1 include: include:spf.protection.outlook.com -all"), Status.NON_COMPLIANT, "contoso.com"),
+        ("two redirects (permerror)", found("contoso.com", "v=spf1 redirect=a.example redirect=b.example"), Status.NON_COMPLIANT, "contoso.com"),
     ],
 )
 def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
@@ -189,7 +289,10 @@ def test_a_domain_never_looked_up_counts_as_failed() -> None:
         email_dns.spf_published(DOMAINS, {})
 
 
-@pytest.mark.parametrize("rule", [email_dns.dkim_published, email_dns.spf_published, email_dns.dmarc_published])
+@pytest.mark.parametrize(
+    "rule",
+    [lambda d, o: email_dns.dkim_enabled(d, o, SIGNING), email_dns.spf_published, email_dns.dmarc_published],
+)
 def test_no_mail_domain_is_not_applicable(rule: Callable[..., Decision]) -> None:
     decision = rule(MailDomains((), (SkippedDomain(INITIAL, "Microsoft-managed"),)), {})
 
@@ -197,8 +300,8 @@ def test_no_mail_domain_is_not_applicable(rule: Callable[..., Decision]) -> None
     assert decision.evidence[0].name == INITIAL
 
 
-def test_dkim_exchange_fallback_without_mail_domains_is_not_applicable() -> None:
-    assert status(email_dns.dkim_enabled_in_exchange(MailDomains(()), {}, [])) is Status.NOT_APPLICABLE
+def test_dkim_without_mail_domains_is_not_applicable_even_when_exchange_is_unreadable() -> None:
+    assert status(email_dns.dkim_enabled(MailDomains(()), {}, EXCHANGE_REFUSED)) is Status.NOT_APPLICABLE
 
 
 def dmarc(*records: str, name: str = "_dmarc.contoso.com") -> DnsOutcome:
@@ -282,3 +385,23 @@ def test_expected_spf_comes_from_the_email_service_record() -> None:
     assert email_dns.expected_spf([]) is None
 
 
+
+
+@pytest.mark.parametrize(
+    ("record", "verdict", "said"),
+    [
+        ("v=spf1 +all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "stops at +all, which authorises every sender"),
+        ("v=spf1 all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "authorises every sender"),
+        ("v=spf1 -all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "never authorised"),
+        ("v=spf1 include:spf.protection.outlook.com ~all", email_dns.DomainVerdict.VALID, "reached before ~all"),
+        ("v=spf1 include:spf.protection.outlook.com ?all", email_dns.DomainVerdict.REVIEW, "neutral"),
+        ("v=spf1 include:spf.protection.outlook.com", email_dns.DomainVerdict.REVIEW, "no all mechanism"),
+        ("v=spf1 redirect=_spf.contoso.com", email_dns.DomainVerdict.REVIEW, "redirect=_spf.contoso.com"),
+        ("v=spf1 include:spf.protection.outlook.com inclde:x -all", email_dns.DomainVerdict.INVALID, "permerror"),
+    ],
+)
+def test_spf_verdict_names_why(record: str, verdict: email_dns.DomainVerdict, said: str) -> None:
+    got, why = email_dns.spf_verdict(record)
+
+    assert got is verdict
+    assert said in why

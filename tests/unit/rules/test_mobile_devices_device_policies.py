@@ -31,6 +31,22 @@ from tests.unit.rules.mobile_devices_cases import (
 )
 
 
+def work_profile_profile(**values: Any) -> Change:
+    """The Android profile as a work-profile device restriction profile (password type kept), with `values`."""
+    return set_(
+        "android-do-profile",
+        **{"@odata.type": "#microsoft.graph.androidWorkProfileGeneralDeviceConfiguration"},
+        passwordRequiredType="atLeastAlphanumeric",
+        **values,
+    )
+
+
+def ios_compliance_only(**minutes: Any) -> Change:
+    """Only the iOS compliance policy for iOS, with passcodeMinutesOfInactivity<key> set as given."""
+    values = {f"passcodeMinutesOfInactivity{key}": value for key, value in minutes.items()}
+    return both(set_("ios-compliance", **values), drop("ios-profile"))
+
+
 @pytest.mark.parametrize("rule", sorted(COVERAGE_RULES))
 def test_golden_tenant_is_compliant(rule: str) -> None:
     decision = decide(rule)
@@ -163,24 +179,56 @@ def test_odata_type_without_hash_is_recognised() -> None:
             ),
             Status.NON_COMPLIANT,
         ),
-        # 7.7 inactivity: compliance ...BeforeLock, profiles ...BeforeScreenTimeout
+        # 7.7 inactivity. iOS (both types): ...BeforeScreenTimeout is the lock (set, <= 5), ...BeforeLock the grace
+        # period before the passcode is asked (unset or 0), both in one policy (issue 9 item 15).
         (
             "7.7",
             ios(passcodeMinutesOfInactivityBeforeLock=15, passcodeMinutesOfInactivityBeforeScreenTimeout=15),
             Status.NON_COMPLIANT,
         ),
-        (
-            "7.7",
-            both(
-                set_("ios-compliance", passcodeMinutesOfInactivityBeforeLock=None),
-                set_("ios-profile", passcodeMinutesOfInactivityBeforeScreenTimeout=None),
-            ),
-            Status.NON_COMPLIANT,
-        ),
-        # the profile's ...BeforeLock (time until the passcode is asked after locking) is not the inactivity lock
+        # crafted: the compliance policy alone, BeforeLock 0 and no screen timeout (was compliant)
+        ("7.7", ios_compliance_only(BeforeLock=0, BeforeScreenTimeout=None), Status.NON_COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=0, BeforeScreenTimeout=5), Status.COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=None, BeforeScreenTimeout=5), Status.COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=5, BeforeScreenTimeout=5), Status.NON_COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=1, BeforeScreenTimeout=1), Status.NON_COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=0, BeforeScreenTimeout=6), Status.NON_COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock="0", BeforeScreenTimeout=5), Status.NON_COMPLIANT),
+        ("7.7", ios_compliance_only(BeforeLock=0, BeforeScreenTimeout="5"), Status.NON_COMPLIANT),
+        # the golden compliance policy (grace 5) does not qualify; the profile (2 / 0) does
+        ("7.7", drop("ios-profile"), Status.NON_COMPLIANT),
+        ("7.7", drop("ios-compliance"), Status.COMPLIANT),
+        # the profile: the same two fields
         (
             "7.7",
             both(set_("ios-profile", passcodeMinutesOfInactivityBeforeScreenTimeout=15), drop("ios-compliance")),
+            Status.NON_COMPLIANT,
+        ),
+        (
+            "7.7",
+            both(set_("ios-profile", passcodeMinutesOfInactivityBeforeLock=1), drop("ios-compliance")),
+            Status.NON_COMPLIANT,
+        ),
+        (
+            "7.7",
+            both(set_("ios-profile", passcodeMinutesOfInactivityBeforeScreenTimeout=None), drop("ios-compliance")),
+            Status.NON_COMPLIANT,
+        ),
+        # the two values in different policies do not add up
+        (
+            "7.7",
+            both(
+                set_(
+                    "ios-compliance",
+                    passcodeMinutesOfInactivityBeforeLock=0,
+                    passcodeMinutesOfInactivityBeforeScreenTimeout=None,
+                ),
+                set_(
+                    "ios-profile",
+                    passcodeMinutesOfInactivityBeforeLock=5,
+                    passcodeMinutesOfInactivityBeforeScreenTimeout=5,
+                ),
+            ),
             Status.NON_COMPLIANT,
         ),
         (
@@ -316,6 +364,16 @@ def test_android_general_profile_storage_encryption_counts() -> None:
         (set_("ios-compliance", passcodeExpirationDays=90), Status.NON_COMPLIANT),
         (set_("android-do-profile", passwordExpirationDays=30), Status.NON_COMPLIANT),
         (set_("android-wp-compliance", passwordExpirationDays=0), Status.COMPLIANT),
+        # the work-profile password's own expiry (issue 9 item 16): was compliant
+        (set_("android-wp-compliance", workProfilePasswordExpirationInDays=90), Status.NON_COMPLIANT),
+        (set_("android-wp-compliance", workProfilePasswordExpirationInDays=0), Status.COMPLIANT),
+        (set_("android-wp-compliance", workProfilePasswordExpirationInDays=None), Status.COMPLIANT),
+        # the profile spells it workProfilePasswordExpirationDays
+        (work_profile_profile(workProfilePasswordExpirationDays=30), Status.NON_COMPLIANT),
+        (work_profile_profile(workProfilePasswordExpirationDays=None), Status.COMPLIANT),
+        # each type's own spelling only: the compliance policy's name on the profile is not a setting of it
+        (work_profile_profile(workProfilePasswordExpirationInDays=30), Status.COMPLIANT),
+        (set_("android-wp-compliance", workProfilePasswordExpirationDays=30), Status.COMPLIANT),
         # an expiry on a policy assigned to nobody applies to nobody
         (both(set_("ios-compliance", passcodeExpirationDays=90, assignments=[])), Status.COMPLIANT),
         # an expiry on a policy whose assignments were not read may apply: no decision

@@ -80,3 +80,24 @@ def test_activesync_unknown_rule_is_a_programming_error() -> None:
 )
 def test_timespan_seconds(text: str | None, seconds: int | None) -> None:
     assert mailbox_policy.timespan_seconds(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("rule", "values", "dropped"),
+    [
+        ("7.6", {}, "MinPasswordLength"),
+        ("7.13", {}, "PasswordEnabled"),
+        ("7.8", {"RequireDeviceEncryption": "yes"}, None),
+        ("7.13", {"PasswordEnabled": 1}, None),
+    ],
+)
+def test_activesync_missing_or_wrong_type_is_no_decision(rule: str, values: dict[str, Any], dropped: str | None) -> None:
+    policies = [dict(p) for p in MAILBOX_POLICIES]
+    policies[0].update(values)
+    if dropped:
+        policies[0].pop(dropped)
+
+    decision = mailbox_policy.activesync_policy_meets(rule, policies)
+
+    assert isinstance(decision, NoDecision), decision.reason
+    assert (dropped or next(iter(values))) in decision.reason

@@ -237,7 +237,12 @@ def test_standard_rule_figures(change: Callable[..., Any], status: Status) -> No
             ),
             "marked Reviewed",
         ),
-        (lambda s, p: (controls(s)[0].update(scoreInPercentage=None), p.pop(0)), "no usable figures"),
+        # No profile (no maxScore) and no percentage: the control measures nothing and counts as absent.
+        (
+            lambda s, p: (controls(s)[0].update(scoreInPercentage=None), p.pop(0)),
+            "AdminMFAV2 has no maximum score and no percentage",
+        ),
+        (lambda s, p: controls(s)[0].update(scoreInPercentage=None, score=None), "no usable figures"),
     ],
 )
 def test_standard_rule_hands_over_when_absent_marked_or_unusable(change: Callable[..., Any], words: str) -> None:
@@ -291,7 +296,11 @@ def test_deviations_change_what_full_and_absent_mean() -> None:
 )
 def test_all_rule_over_two_controls(change: Callable[..., Any] | None, expected: Status | None) -> None:
     decision = score(change).decide_all(
-        ["UserRiskPolicy", "SigninRiskPolicy"], NOW, on_full=Status.MANUAL, note="confirm enforcement"
+        ["UserRiskPolicy", "SigninRiskPolicy"],
+        NOW,
+        on_full=Status.MANUAL,
+        note="confirm enforcement",
+        every_present=True,
     )
     if expected is None:
         assert isinstance(decision, NoDecision) and "SigninRiskPolicy" in decision.reason
@@ -378,3 +387,197 @@ def test_securescore_side(rec_id: str, names: list[str], score: SecureScore, exp
 def test_securescore_side_deviation_reason_says_what_to_review() -> None:
     decision = securescore_side("1.1.2", secure_score(MFARegistrationV2=100), ["MFARegistrationV2"], NOW)
     assert "registration, not enforcement" in decision.reason and "30 hours old" in decision.reason
+
+
+# ----------------------------------------------------------------------------------------------- issue 9 items 6, 17
+
+
+def deprecated(name: str) -> Callable[..., Any]:
+    return lambda s, p: profile(p, name).update(deprecated=True)
+
+
+def marked(name: str, state: str, when: str = "2024-04-15T00:00:00Z") -> Callable[..., Any]:
+    return lambda s, p: profile(p, name).update(controlStateUpdates=[{"state": state, "updatedDateTime": when}])
+
+
+def changes(*patches: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(s: list[dict[str, Any]], p: list[dict[str, Any]]) -> None:
+        for one in patches:
+            one(s, p)
+
+    return apply
+
+
+ZERO_MAX = changes(
+    lambda s, p: controls(s)[0].update(score=0.0, scoreInPercentage=None),
+    lambda s, p: profile(p, "AdminMFAV2").update(maxScore=0),
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "names", "expected", "words"),
+    [
+        # Deprecated: absent, the next name is tried (MFARegistrationV2 is at 50%).
+        (
+            deprecated("AdminMFAV2"),
+            ["AdminMFAV2", "MFARegistrationV2"],
+            Status.NON_COMPLIANT,
+            "AdminMFAV2 is deprecated",
+        ),
+        (deprecated("AdminMFAV2"), ["AdminMFAV2"], None, "AdminMFAV2 is deprecated"),
+        # ... even when it is also marked.
+        (
+            changes(deprecated("AdminMFAV2"), marked("AdminMFAV2", "Ignored")),
+            ["AdminMFAV2", "MFARegistrationV2"],
+            Status.NON_COMPLIANT,
+            "MFARegistrationV2 is below full",
+        ),
+        # Neighbour: deprecated false (or absent) is an ordinary control.
+        (lambda s, p: profile(p, "AdminMFAV2").update(deprecated=False), ["AdminMFAV2"], Status.COMPLIANT, "full"),
+        (lambda s, p: profile(p, "AdminMFAV2").update(deprecated="true"), ["AdminMFAV2"], Status.COMPLIANT, "full"),
+        # maxScore 0 with no percentage: score 0 of 0 used to read as full (compliant); now absent.
+        (ZERO_MAX, ["AdminMFAV2"], None, "AdminMFAV2 has no maximum score"),
+        (ZERO_MAX, ["AdminMFAV2", "BlockLegacyAuthentication"], Status.COMPLIANT, "BlockLegacyAuthentication"),
+        # Neighbours: a percentage, or a positive maximum, decides.
+        (lambda s, p: profile(p, "AdminMFAV2").update(maxScore=0), ["AdminMFAV2"], Status.COMPLIANT, "(100%)"),
+        (
+            lambda s, p: controls(s)[0].update(scoreInPercentage=None),
+            ["AdminMFAV2"],
+            Status.COMPLIANT,
+            "score 10 of 10",
+        ),
+        # A marked control is present: the search ends, the full alternative after it is not used.
+        (
+            marked("AdminMFAV2", "ThirdParty"),
+            ["AdminMFAV2", "BlockLegacyAuthentication"],
+            None,
+            "AdminMFAV2 is marked ThirdParty",
+        ),
+        # A missing name before it is still skipped.
+        (None, ["NoSuchControl", "AdminMFAV2"], Status.COMPLIANT, "NoSuchControl is not in the latest snapshot"),
+        # The latest entry decides: on a tie of updatedDateTime, the last one listed.
+        (
+            lambda s, p: profile(p, "AdminMFAV2").update(
+                controlStateUpdates=[
+                    {"state": "Default", "updatedDateTime": "2024-04-15T00:00:00Z"},
+                    {"state": "Reviewed", "updatedDateTime": "2024-04-15T00:00:00Z"},
+                ]
+            ),
+            ["AdminMFAV2", "BlockLegacyAuthentication"],
+            None,
+            "marked Reviewed",
+        ),
+        (
+            lambda s, p: profile(p, "AdminMFAV2").update(
+                controlStateUpdates=[
+                    {"state": "Reviewed", "updatedDateTime": "2024-04-15T00:00:00Z"},
+                    {"state": "Default", "updatedDateTime": "2024-04-15T00:00:00Z"},
+                ]
+            ),
+            ["AdminMFAV2", "BlockLegacyAuthentication"],
+            Status.COMPLIANT,
+            "AdminMFAV2 is at full",
+        ),
+    ],
+)
+def test_choosing_among_alternatives(
+    change: Callable[..., Any] | None, names: list[str], expected: Status | None, words: str
+) -> None:
+    decision = score(change).decide(names, NOW)
+    assert (decision.status if isinstance(decision, Finding) else None) is expected, decision.reason
+    assert words in decision.reason
+
+
+def phishing(profiles_: dict[str, dict[str, Any]] | None = None, **percentages: float | None) -> SecureScore:
+    """4.10's four controls (None: absent), maxScore 10 each; profiles_ updates a control's profile."""
+    names = (
+        "mdo_antiphishingpolicies",
+        "mdo_phishthresholdlevel",
+        "mdo_enablemailboxintelligence",
+        "mdo_mailboxintelligenceprotection",
+    )
+    values = {name: percentages.get(name, 100.0) for name in names}
+    scores = [{"controlName": n, "score": v / 10, "scoreInPercentage": v} for n, v in values.items() if v is not None]
+    profiles = [
+        {"id": n, "title": n, "maxScore": 10.0, "controlStateUpdates": [], **(profiles_ or {}).get(n, {})}
+        for n in names
+    ]
+    return SecureScore([{"createdDateTime": "2024-05-01T00:00:00Z", "controlScores": scores}], profiles)
+
+
+IGNORED = {"controlStateUpdates": [{"state": "Ignored", "updatedDateTime": "2024-04-01T00:00:00Z"}]}
+PHISHING = [
+    "mdo_antiphishingpolicies",
+    "mdo_phishthresholdlevel",
+    "mdo_enablemailboxintelligence",
+    "mdo_mailboxintelligenceprotection",
+]
+
+
+@pytest.mark.parametrize(
+    ("score_", "expected", "words"),
+    [
+        # Issue 9 code defect, crafted: the first control full, the second at 0% (was compliant).
+        (
+            phishing(
+                mdo_phishthresholdlevel=0, mdo_enablemailboxintelligence=None, mdo_mailboxintelligenceprotection=None
+            ),
+            Status.NON_COMPLIANT,
+            "mdo_phishthresholdlevel",
+        ),
+        # Neighbours: the same with the second full; absent ones are skipped.
+        (
+            phishing(mdo_enablemailboxintelligence=None, mdo_mailboxintelligenceprotection=None),
+            Status.COMPLIANT,
+            "skipped: Secure Score control mdo_enablemailboxintelligence is not in the latest snapshot",
+        ),
+        (phishing(), Status.COMPLIANT, "all at full score"),
+        (phishing(mdo_mailboxintelligenceprotection=99.0), Status.NON_COMPLIANT, "mdo_mailboxintelligenceprotection"),
+        # A deprecated one at 0% is skipped.
+        (
+            phishing({"mdo_phishthresholdlevel": {"deprecated": True}}, mdo_phishthresholdlevel=0),
+            Status.COMPLIANT,
+            "mdo_phishthresholdlevel is deprecated",
+        ),
+        # A marked one means no decision; a below-full partner still decides.
+        (
+            phishing({"mdo_phishthresholdlevel": IGNORED}),
+            None,
+            "mdo_phishthresholdlevel is marked Ignored",
+        ),
+        (
+            phishing({"mdo_phishthresholdlevel": IGNORED}, mdo_antiphishingpolicies=50.0),
+            Status.NON_COMPLIANT,
+            "mdo_antiphishingpolicies",
+        ),
+        # Nothing present: no decision.
+        (
+            phishing(
+                mdo_antiphishingpolicies=None,
+                mdo_phishthresholdlevel=None,
+                mdo_enablemailboxintelligence=None,
+                mdo_mailboxintelligenceprotection=None,
+            ),
+            None,
+            "not in the latest snapshot",
+        ),
+    ],
+)
+def test_all_rule_of_4_10(score_: SecureScore, expected: Status | None, words: str) -> None:
+    decision = securescore_side("4.10", score_, PHISHING, NOW, all_controls=True)
+    assert (decision.status if isinstance(decision, Finding) else None) is expected, decision.reason
+    assert words in decision.reason
+
+
+def test_without_the_all_marker_the_first_present_alternative_decides() -> None:
+    crafted = phishing(mdo_phishthresholdlevel=0)
+    decision = securescore_side("4.10", crafted, PHISHING, NOW)
+    assert isinstance(decision, Finding) and decision.status is Status.COMPLIANT
+
+
+def test_1_1_8_needs_both_controls_present() -> None:
+    one_missing = secure_score(UserRiskPolicy=100, SigninRiskPolicy=None)
+    assert isinstance(securescore_side("1.1.8", one_missing, ["UserRiskPolicy", "SigninRiskPolicy"], NOW), NoDecision)
+    both = secure_score(UserRiskPolicy=100, SigninRiskPolicy=100)
+    decision = securescore_side("1.1.8", both, ["UserRiskPolicy", "SigninRiskPolicy"], NOW, all_controls=True)
+    assert isinstance(decision, Finding) and decision.status is Status.MANUAL
