@@ -92,7 +92,9 @@ def open_scan(config: pytest.Config, values: dict[str, Any]) -> ScanContext:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Fetch the selected recommendations' Graph collections and Exchange cmdlets concurrently, up front.
 
-    Only primary sources are fetched early: a fallback (Secure Score, 4.11's DKIM config) is read when needed.
+    Only the Graph reads and, for recommendations whose primary source is Exchange, the cmdlets are fetched early.
+    The rest is read when a test first needs it: Secure Score where it is a fallback, and the cmdlets of a
+    recommendation another source decides (4.11 reads Get-DkimSigningConfig as part of its DNS source).
     """
     context = session.config.stash.get(SCAN_CONTEXT, None)
     if context is None or context.replay is not None or session.config.option.collectonly:

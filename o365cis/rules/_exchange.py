@@ -6,8 +6,10 @@ or of the wrong type never passes and is never read as the safe value: when noth
 read the source does not decide (NoDecision naming the object and property), unless the rule names another outcome.
 
 Two kinds of reader: prop_bool / prop_int return None, and prop_text / prop_is "" / False, for unreadable values, so
-a call site must say what None means; need_bool / need_int / need_text / need_is raise Unreadable instead, which a
-rule wrapped in @decides_unless_unreadable turns into that NoDecision.
+a call site must say what None means; need_bool / need_int / need_text / need_is (and rule_enabled, a rule's State)
+raise Unreadable instead, which a rule wrapped in @decides_unless_unreadable turns into that NoDecision. A rule over
+many objects, where one object read and failing must still decide, catches Unreadable per object and ends with
+cannot_decide(...) when nothing failed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any, TypeVar, cast
 
 from o365cis.findings import Decision, Evidence, EvidenceType, NoDecision, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json, JsonList
-from o365cis.rules.evidence import capped
 
 ABSENT = "(absent)"
 
@@ -65,9 +66,19 @@ class Unreadable(Exception):
             self.seen = f"{obj[prop]!r} ({type(obj[prop]).__name__})"
         super().__init__(f"{self.object}: {prop} is {self.seen}, {expected} expected")
 
+    @property
+    def evidence(self) -> Evidence:
+        return Evidence(EvidenceType.SETTING, None, self.object, f"{self.prop}: {self.seen}")
+
     def no_decision(self) -> NoDecision:
-        evidence = Evidence(EvidenceType.SETTING, None, self.object, f"{self.prop}: {self.seen}")
-        return no_decision(f"cannot decide: {self}", [evidence])
+        return cannot_decide([self])
+
+
+def cannot_decide(unreadable: Sequence[Unreadable], evidence: Sequence[Evidence] = ()) -> NoDecision:
+    """The NoDecision of a rule that found nothing failing but could not read some properties it needs."""
+    return no_decision(
+        "cannot decide: " + "; ".join(str(u) for u in unreadable), [*(u.evidence for u in unreadable), *evidence]
+    )
 
 
 def need_bool(obj: Json | None, prop: str) -> bool:
@@ -97,6 +108,15 @@ def need_text(obj: Json | None, prop: str) -> str:
 def need_is(obj: Json | None, prop: str, expected: str) -> bool:
     """Whether a string property the rule needs equals `expected` (ignoring case); raises Unreadable as need_text."""
     return need_text(obj, prop).lower() == expected.lower()
+
+
+def rule_enabled(rule: Json) -> bool:
+    """Whether a rule's State is Enabled (True) or Disabled (False); raises Unreadable when State is missing, null,
+    not a string or another word: a rule whose State cannot be read may be in force."""
+    state = need_text(rule, "State").lower()
+    if state not in ("enabled", "disabled"):
+        raise Unreadable(rule, "State", "Enabled or Disabled")
+    return state == "enabled"
 
 
 RuleT = TypeVar("RuleT", bound=Callable[..., Decision])
@@ -276,118 +296,3 @@ def configuration_switch(
     if value is wanted:
         return compliant(f"{on} ({prop} is {powershell_text(value)})", evidence)
     return non_compliant(f"{off} ({prop} is {powershell_text(value)})", evidence)
-
-
-@dataclass(frozen=True)
-class InForce:
-    """A policy in force, why it is (default, built-in, or the enabled rules that name it), and those rules."""
-
-    policy: Json
-    why: str
-    rules: tuple[Json, ...]
-
-
-def rule_scope(rule: Json) -> str:
-    """Whom a Defender rule applies to (its recipient conditions and exceptions)."""
-    parts = []
-    for prop in (
-        "SentTo",
-        "SentToMemberOf",
-        "RecipientDomainIs",
-        "ExceptIfSentTo",
-        "ExceptIfSentToMemberOf",
-        "ExceptIfRecipientDomainIs",
-    ):
-        values = text_values(rule.get(prop))
-        if values:
-            parts.append(f"{prop} {', '.join(values)}")
-    return "; ".join(parts) if parts else "no recipient condition"
-
-
-def policies_in_force(
-    policies: JsonList, rules: JsonList, rule_key: str, *, built_in: bool
-) -> tuple[list[InForce], list[Json]]:
-    """(policies in force with why, the others): the default, one an enabled rule names, or the built-in preset."""
-    enabled: dict[str, list[Json]] = {}
-    for rule in rules:
-        if prop_is(rule, "State", "Enabled"):
-            enabled.setdefault(prop_text(rule, rule_key).lower(), []).append(rule)
-    in_force: list[InForce] = []
-    others: list[Json] = []
-    for policy in policies:
-        names = object_names(policy)
-        matching = tuple(rule for name in sorted(names) for rule in enabled.get(name, []))
-        if prop_bool(policy, "IsDefault") is True:
-            in_force.append(InForce(policy, "default policy", matching))
-        elif matching:
-            in_force.append(InForce(policy, "enabled rule " + ", ".join(object_name(r) for r in matching), matching))
-        elif built_in and (
-            object_name(policy).lower() == BUILT_IN_PROTECTION or prop_bool(policy, "IsBuiltInProtection") is True
-        ):
-            in_force.append(InForce(policy, "built-in protection policy", ()))
-        else:
-            others.append(policy)
-    return in_force, others
-
-
-def decide_in_force(
-    kind: EvidenceType,
-    what: str,
-    policies: JsonList,
-    rules: JsonList,
-    rule_key: str,
-    test: Callable[[Json], Check],
-    show: Sequence[str],
-    *,
-    built_in: bool,
-    extra: Sequence[tuple[str, Json, Check]] = (),
-) -> Decision:
-    """Shared shape of 2.3, 4.7, 4.8, 4.10: compliant when some policy in force passes `test`."""
-    in_force, others = policies_in_force(objects(policies), objects(rules), rule_key, built_in=built_in)
-    evidence: list[Evidence] = []
-    passing: list[str] = []
-    undecided = False
-    for item in in_force:
-        check = test(item.policy)
-        values = "; ".join(prop_detail(item.policy, p) for p in show)
-        scopes = " | ".join(f"{object_name(r)}: {rule_scope(r)}" for r in item.rules)
-        verdict = (
-            "passes"
-            if check.passes
-            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
-        )
-        evidence.append(
-            object_evidence(
-                kind,
-                item.policy,
-                f"in force ({item.why}); {values}" + (f"; scope {scopes}" if scopes else "") + f"; {verdict}",
-            )
-        )
-        if check.passes:
-            passing.append(object_name(item.policy))
-        elif not check.failing:
-            undecided = True
-    for label, obj, check in extra:
-        verdict = (
-            "passes"
-            if check.passes
-            else "fails: " + "; ".join([*check.failing, *(f"{a} absent" for a in check.absent)])
-        )
-        evidence.append(object_evidence(kind, obj, f"{label}; {verdict}"))
-        if check.passes:
-            passing.append(label)
-        elif not check.failing:
-            undecided = True
-    evidence.extend(object_evidence(kind, p, "not in force (no enabled rule names it)") for p in others)
-    evidence = capped(evidence, "policies")
-    if passing:
-        return compliant(f"{what[:1].upper()}{what[1:]} is in force: {', '.join(passing)}", evidence)
-    if undecided:
-        return no_decision(
-            "No policy in force is proven to meet the rule: some values are absent from the response", evidence
-        )
-    if not in_force and not extra:
-        return non_compliant(
-            f"No {what} is in force (none is the default, built-in or named by an enabled rule)", evidence
-        )
-    return non_compliant(f"No policy in force meets the rule for {what}", evidence)

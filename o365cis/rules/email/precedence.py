@@ -21,6 +21,8 @@ from o365cis.findings import Decision, Evidence, EvidenceType, compliant, no_dec
 from o365cis.rules._exchange import (
     BUILT_IN_PROTECTION,
     Check,
+    Unreadable,
+    cannot_decide,
     object_evidence,
     object_name,
     object_names,
@@ -30,6 +32,7 @@ from o365cis.rules._exchange import (
     prop_int,
     prop_is,
     prop_text,
+    rule_enabled,
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
@@ -79,6 +82,8 @@ class Walk:
     applying: tuple[Applying, ...]
     not_applying: tuple[tuple[Json, str], ...]
     covering: str | None  # the rule that covers everyone, if any
+    #: Rules whose State cannot be read: each may be in force and cover everyone, so which policies apply is unknown.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 def scope(rule: Json, audience: Audience = RECIPIENT_AUDIENCE) -> str:
@@ -160,6 +165,16 @@ def walk(
     not_applying: list[tuple[Json, str]] = []
     used: set[int] = set()
     covering: str | None = None
+    unreadable: list[Unreadable] = []
+
+    def enabled(rule: Json) -> bool:
+        """State Enabled; a rule whose State cannot be read is recorded and not walked (the decision is no
+        decision: it may apply and may shadow the later policies)."""
+        try:
+            return rule_enabled(rule)
+        except Unreadable as error:
+            unreadable.append(error)
+            return False
 
     for preset in PRESETS:
         own = [r for lst in preset_rules for r in objects(lst) if _preset_of(r) == preset]
@@ -169,17 +184,17 @@ def walk(
         ) or next((p for p in items if prop_is(p, "RecommendedPolicyType", preset)), None)
         if policy is not None:
             used.add(id(policy))
-        enabled = [r for r in own if prop_is(r, "State", "Enabled")]
+        on = [r for r in own if enabled(r)]
         if covering is not None:
             if policy is not None:
                 not_applying.append((policy, f"{preset} preset shadowed by {covering}, which covers everyone"))
             continue
-        if not enabled:
+        if not on:
             if policy is not None:
                 not_applying.append((policy, f"{preset} preset off (no enabled preset rule)"))
             continue
         name = object_name(policy) if policy is not None else f"{preset} preset policy"
-        applying.append(Applying(policy, name, f"{preset} preset", tuple(enabled)))
+        applying.append(Applying(policy, name, f"{preset} preset", tuple(on)))
         # Every rule list given here must hold an enabled rule of this preset covering everyone: a recipient outside
         # one of them gets that rule's protections from the next policy in the order.
         if all(
@@ -198,7 +213,7 @@ def walk(
         policy = _find(items, target)
         if policy is not None:
             used.add(id(policy))
-        if not prop_is(rule, "State", "Enabled"):
+        if not enabled(rule):
             if policy is not None:
                 not_applying.append(
                     (policy, f"rule {object_name(rule)} is State {prop_text(rule, 'State') or '(absent)'}")
@@ -230,7 +245,7 @@ def walk(
     elif covering is None:
         applying.append(Applying(None, label, f"{label} (everyone no earlier rule covers)", ()))
     not_applying.extend((p, "no rule names it") for p in items if id(p) not in used)
-    return Walk(tuple(applying), tuple(not_applying), covering)
+    return Walk(tuple(applying), tuple(not_applying), covering, tuple(unreadable))
 
 
 def defender_walk(
@@ -302,6 +317,10 @@ def judge(
             undecided.append(f"{item.name}: " + ", ".join(check.absent) + " absent")
     others = [object_evidence(kind, p, f"does not apply: {why}") for p, why in result.not_applying]
     names = tuple(f"{item.name} ({item.why})" for item in result.applying)
+    if result.unreadable:
+        # Which policies apply is unknown: a failing policy may be shadowed, so nothing is proven to fail.
+        unknown = [f"cannot tell which policies apply: {u}" for u in result.unreadable]
+        return Judged(tuple(applying + others), (), (*unknown, *failing, *undecided), names)
     return Judged(tuple(applying + others), tuple(failing), tuple(undecided), names)
 
 
@@ -327,6 +346,8 @@ def decide_applying(
         if check.passes:
             return compliant(f"{what[:1].upper()}{what[1:]}: {label} meets the rule", capped(evidence, "policies"))
     evidence = capped(evidence, "policies")
+    if result.unreadable:
+        return cannot_decide(result.unreadable, evidence)
     if judged.failing:
         return non_compliant(
             f"Not every policy that applies meets the rule for {what}: " + " | ".join(judged.failing), evidence

@@ -10,9 +10,12 @@ from __future__ import annotations
 from o365cis.findings import Decision, EvidenceType, compliant, manual, no_decision, non_compliant
 from o365cis.rules._exchange import (
     Check,
+    Unreadable,
+    cannot_decide,
     default_object,
     expect,
     merge_checks,
+    need_bool,
     object_evidence,
     object_name,
     objects,
@@ -33,7 +36,6 @@ def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -
     default = default_object(policies)
     if default is None:
         return no_decision("Get-MalwareFilterPolicy shows no default policy (IsDefault True)")
-    value = prop_bool(default, "EnableFileFilter")
     evidence = [
         object_evidence(
             EvidenceType.MALWARE_FILTER_POLICY,
@@ -51,8 +53,10 @@ def common_attachment_filter_enabled(malware_filter_policies: JsonList | None) -
         for p in policies
         if p is not default and prop_bool(p, "EnableFileFilter") is False
     ]
-    if value is None:
-        return no_decision("The default malware filter policy carries no EnableFileFilter value", evidence)
+    try:
+        value = need_bool(default, "EnableFileFilter")
+    except Unreadable as error:
+        return cannot_decide([error], evidence)
     if value:
         return compliant("The common attachments filter is on in the default malware filter policy", evidence)
     return non_compliant("The common attachments filter is off in the default malware filter policy", evidence)

@@ -14,14 +14,17 @@ from o365cis.findings import Decision, Evidence, EvidenceType, compliant, manual
 from o365cis.rules._exchange import (
     FORWARDING_ACTIONS,
     Check,
+    Unreadable,
+    cannot_decide,
+    need_int,
     object_evidence,
     object_name,
     objects,
     powershell_text,
     prop_bool,
-    prop_int,
     prop_is,
     prop_text,
+    rule_enabled,
     text_values,
 )
 from o365cis.rules._types import Json, JsonList
@@ -53,15 +56,25 @@ _AUDIT_MODES = ("audit", "auditandnotify")
 
 
 def _mode(rule: Json) -> str:
-    """The rule's Mode as shown; an absent or null Mode is Enforce (the cmdlet's default)."""
-    return "Enforce" if rule.get("Mode") is None else powershell_text(rule.get("Mode"))
+    """The rule's Mode; an absent or null Mode is Enforce (the cmdlet's default). Raises Unreadable when it is not a
+    string."""
+    mode = rule.get("Mode")
+    if mode is None:
+        return "Enforce"
+    if not isinstance(mode, str):
+        raise Unreadable(rule, "Mode", "a string")
+    return mode.strip()
 
 
 def _in_force(rule: Json, *, odd_mode_counts: bool) -> bool:
     """A transport rule in force: State Enabled and Mode Enforce (absent Mode = Enforce). Rules in Audit or
     AuditAndNotify mode take no action on messages. A Mode the cmdlet does not document is counted where that is
-    the cautious reading (`odd_mode_counts`: prohibitions) and not counted where a rule must act (requirements)."""
-    if not prop_is(rule, "State", "Enabled"):
+    the cautious reading (`odd_mode_counts`: prohibitions) and not counted where a rule must act (requirements).
+
+    Raises Unreadable when State is missing, null, not a string or neither Enabled nor Disabled, or Mode is not a
+    string: such a rule may be in force (a prohibition cannot pass over it) and is not proven in force (a requirement
+    cannot rest on it). A rule clearly Disabled is not in force whatever its Mode."""
+    if not rule_enabled(rule):
         return False
     mode = _mode(rule).lower()
     if mode == "enforce":
@@ -86,19 +99,28 @@ def transport_rules_do_not_forward_externally(
     offending: list[Evidence] = []
     unresolved: list[Evidence] = []
     disabled: list[Evidence] = []
+    unreadable: list[Unreadable] = []
     smtp_seen = False
     for rule in objects(transport_rules):
-        enabled = _in_force(rule, odd_mode_counts=True)
-        external, names = [], []
+        external, names, smtp = [], [], False
         for action in FORWARDING_ACTIONS:
             for target in text_values(rule.get(action)):
                 match = _SMTP.search(target)
                 if match is None:
                     names.append(f"{action} {target}")
                     continue
-                smtp_seen = smtp_seen or enabled
+                smtp = True
                 if not _internal(match.group(1).lower().rstrip("."), accepted):
                     external.append(f"{action} {match.group(0)}")
+        if not external and not names and not smtp:
+            continue  # it sends mail to nobody: whether it is in force does not matter
+        try:
+            enabled = _in_force(rule, odd_mode_counts=True)
+        except Unreadable as error:
+            if external or names:  # it may be in force, so it cannot be passed over
+                unreadable.append(error)
+            continue
+        smtp_seen = smtp_seen or (smtp and enabled)
         if external and enabled:
             offending.append(
                 object_evidence(
@@ -137,6 +159,8 @@ def transport_rules_do_not_forward_externally(
             "external addresses",
             evidence,
         )
+    if unreadable:
+        return cannot_decide(unreadable, evidence)
     if unresolved:
         return manual(
             "Transport rules in force name recipients that are not SMTP addresses: "
@@ -190,6 +214,8 @@ class _Mechanism:
     undecided: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     automatic: bool = False
+    #: Rules whose State cannot be read, so which policies apply is unknown.
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 def _outbound_policies_off(
@@ -214,7 +240,7 @@ def _outbound_policies_off(
         item.policy is not None and prop_is(item.policy, "AutoForwardingMode", "Automatic") for item in result.applying
     )
     holds = not judged.failing and not judged.undecided
-    return _Mechanism(holds, judged.failing, judged.undecided, judged.evidence, automatic)
+    return _Mechanism(holds, judged.failing, judged.undecided, judged.evidence, automatic, result.unreadable)
 
 
 def _remote_domains_off(remote_domains: JsonList | None) -> _Mechanism:
@@ -258,7 +284,7 @@ def automatic_forwarding_disabled(
     """
     outbound = _outbound_policies_off(outbound_spam_policies, outbound_spam_rules, accepted_domains)
     remote = _remote_domains_off(remote_domains)
-    evidence = capped([*outbound.evidence, *remote.evidence], "items")
+    evidence = capped([*(u.evidence for u in outbound.unreadable), *outbound.evidence, *remote.evidence], "items")
     if outbound.holds:
         return compliant(
             "Every outbound spam policy that applies turns automatic forwarding off (AutoForwardingMode Off)", evidence
@@ -285,16 +311,41 @@ def automatic_forwarding_disabled(
     )
 
 
+def _bypasses_filtering(rule: Json) -> bool:
+    """Whether a rule sets the spam confidence level to -1 (bypass filtering). A null SetSCL is a rule without that
+    action; a missing SetSCL or one that is not a whole number raises Unreadable."""
+    if rule.get("SetSCL", 0) is None:
+        return False
+    return need_int(rule, "SetSCL") == -1
+
+
 def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -> Decision:
     """4.5: no enabled transport rule bypasses spam filtering (SetSCL -1) for whole sender domains."""
     offending: list[Evidence] = []
     disabled: list[Evidence] = []
+    unreadable: list[Unreadable] = []
     rules = objects(transport_rules)
     for rule in rules:
         domains = text_values(rule.get("SenderDomainIs"))
-        if not domains or prop_int(rule, "SetSCL") != -1:
+        if not domains:
             continue
-        in_force = _in_force(rule, odd_mode_counts=True)
+        # A rule clearly without the bypass, or clearly not in force, is passed over; one that may bypass filtering
+        # and may be in force cannot be.
+        scl_error: Unreadable | None = None
+        try:
+            if not _bypasses_filtering(rule):
+                continue
+        except Unreadable as error:
+            scl_error = error
+        try:
+            in_force = _in_force(rule, odd_mode_counts=True)
+        except Unreadable as error:
+            unreadable.append(error)
+            continue
+        if scl_error is not None:
+            if in_force:
+                unreadable.append(scl_error)
+            continue
         item = object_evidence(
             EvidenceType.TRANSPORT_RULE,
             rule,
@@ -311,14 +362,24 @@ def transport_rules_do_not_allowlist_domains(transport_rules: JsonList | None) -
             f"{'bypasses' if len(offending) == 1 else 'bypass'} spam filtering for sender domains",
             evidence,
         )
+    if unreadable:
+        return cannot_decide(unreadable, evidence)
     return compliant("No transport rule in force (Enabled, Mode Enforce) allow-lists sender domains", evidence)
 
 
 def _forwarding_block(rule: Json) -> list[str]:
-    """What keeps a transport rule from being the client-rules forwarding block (empty: it is one)."""
+    """What keeps a transport rule from being the client-rules forwarding block (empty: it is one).
+
+    Raises Unreadable for a rule that would be the block but whose State or Mode cannot be read: it is not proven in
+    force, nor proven not to be."""
     missing = []
-    if not _in_force(rule, odd_mode_counts=False):
-        missing.append(_not_in_force(rule))
+    unreadable: Unreadable | None = None
+    try:
+        if not _in_force(rule, odd_mode_counts=False):
+            missing.append(_not_in_force(rule))
+    except Unreadable as error:
+        unreadable = error
+        missing.append(f"{error.prop} is {error.seen}")
     if not prop_is(rule, "FromScope", "InOrganization"):
         missing.append("FromScope is not InOrganization")
     if not prop_is(rule, "SentToScope", "NotInOrganization"):
@@ -331,6 +392,8 @@ def _forwarding_block(rule: Json) -> list[str]:
     )
     if not blocks:
         missing.append("no reject or delete action")
+    if unreadable is not None and len(missing) == 1:
+        raise unreadable
     return missing
 
 
@@ -343,8 +406,16 @@ def client_rules_forwarding_blocked(
     """4.6: a transport rule in force rejects auto-forwarded mail to outside, or every outbound spam policy that
     applies turns forwarding off (4.4's mechanism (a), judged identically so 4.4 and 4.6 cannot disagree)."""
     near: list[Evidence] = []
+    unreadable: list[Unreadable] = []
     for rule in objects(transport_rules):
-        missing = _forwarding_block(rule)
+        try:
+            missing = _forwarding_block(rule)
+        except Unreadable as error:
+            unreadable.append(error)
+            near.append(
+                object_evidence(EvidenceType.TRANSPORT_RULE, rule, f"would block if in force: {error.prop} unreadable")
+            )
+            continue
         if not missing:
             return compliant(
                 f"Transport rule {object_name(rule)} rejects automatically forwarded mail sent outside the "
@@ -367,6 +438,8 @@ def client_rules_forwarding_blocked(
             "forwarding off (AutoForwardingMode Off)",
             evidence,
         )
+    if unreadable or outbound.unreadable:
+        return cannot_decide([*unreadable, *outbound.unreadable], evidence)
     if outbound.undecided and not outbound.failing:
         return no_decision(
             "No transport rule in force blocks forwarding and the outbound spam policies that apply lack values: "
