@@ -16,8 +16,11 @@ import pytest
 
 from o365cis.catalogue import LICENSES
 from o365cis.http import RetryPolicy
+from o365cis.outputs import release
 from o365cis.runner import SCAN_HANDOVER
+from o365cis.scan import ScanContext
 from plugins import collection, fixtures
+from plugins.reporting.baseline import FAIL_ON_CHOICES
 from plugins.reporting.reporter import CisReporter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +90,9 @@ _OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ),
     ("--cis-json", "cis_json", None, "write the results document to this path"),
     ("--cis-csv", "cis_csv", None, "write one CSV row per recommendation to this path"),
+    ("--cis-csv-evidence", "cis_csv_evidence", None, "write one CSV row per evidence item to this path"),
+    ("--cis-id", "cis_id", None, "select recommendations by id: comma list, * and section prefixes (1.1.1,4.*)"),
+    ("--cis-baseline", "cis_baseline", None, "an earlier results.json of this tenant: each result gets a change"),
     ("--snapshot-save", "snapshot_save", None, "also write every response read to this JSON file"),
     ("--snapshot", "snapshot", None, "collect nothing: evaluate a saved snapshot offline"),
     (
@@ -100,11 +106,13 @@ _CIS_FLAGS = {opt for opt, *_ in _OPTIONS} | {"--demo", "--dns-server", "--cis-l
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # First in --help, right after the usage line ("_anonymous" is pytest's first group), and --demo named there.
     group = parser.getgroup(
         "cis",
-        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan. Retries: a Retry-After is honoured up to "
-        f"{RetryPolicy.max_delay:g} s; one request with its retries ends within O365CIS_RETRY_BUDGET seconds "
-        f"(default {RetryPolicy.budget_seconds:g})",
+        "o365-cis: CIS Microsoft 365 Foundations Benchmark v1.3.0 scan (try `pytest --demo`: no credentials needed). "
+        f"Retries: a Retry-After is honoured up to {RetryPolicy.max_delay:g} s; one request with its retries ends "
+        f"within O365CIS_RETRY_BUDGET seconds (default {RetryPolicy.budget_seconds:g})",
+        after="_anonymous",
     )
     for option, dest, variable, text in _OPTIONS:
         group.addoption(option, dest=dest, default=None, help=f"{text}" + (f" [env {variable}]" if variable else ""))
@@ -136,6 +144,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=LICENSES,
         default="E5",
         help="E3 leaves out E5-only recommendations; E5 (default) runs all",
+    )
+    group.addoption(
+        "--cis-fail-on",
+        dest="cis_fail_on",
+        choices=FAIL_ON_CHOICES,
+        default="non-compliant",
+        help="what makes the exit status 1: non-compliant (default; or error), regression (needs --cis-baseline), "
+        "error",
     )
 
 
@@ -191,13 +207,60 @@ def pytest_configure(config: pytest.Config) -> None:
     reporter = CisReporter(config)
     config.stash[REPORTER] = reporter
     config.pluginmanager.register(reporter, "o365cis-reporter")
+    _configure_selection_and_baseline(config)
     from plugins.reporting import html_report
 
     if getattr(option, "htmlpath", None) and config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(html_report, "o365cis-html")
+        config.pluginmanager.register(html_report.CisHtmlReport(config), "o365cis-html")
     if option.collectonly:
         return
-    reporter.scan_opened(fixtures.open_scan(config, _option_values(config)))
+    values = _option_values(config)
+    context = fixtures.open_scan(config, values)
+    reporter.scan_opened(context)
+    _scan_opened(config, context, fixtures.config_file(config, values))
+
+
+def _configure_selection_and_baseline(config: pytest.Config) -> None:
+    """--cis-id, the terminal's CIS words and --cis-baseline: each a usage error (exit 4) before any connection."""
+    from o365cis.catalogue import load_catalogue
+    from plugins import selection
+    from plugins.reporting import baseline, document, terminal
+
+    wanted = None
+    if config.option.cis_id is not None:
+        wanted = selection.selected_ids(selection.parse_patterns(config.option.cis_id), load_catalogue())
+    config.pluginmanager.register(selection.CisSelection(wanted), "o365cis-selection")
+    terminal.configure_terminal(config)
+    baseline.configure_baseline(config, document.benchmark_info()["version"])
+
+
+def _scan_opened(config: pytest.Config, context: ScanContext, config_path: str | None) -> None:
+    """Describe the run for the results document; refuse a baseline of another tenant (exit 4)."""
+    from plugins.reporting.baseline import BASELINE, BaselineError, check_tenant
+    from plugins.reporting.records import SCAN_RECORDS
+    from plugins.run_info import RunCompletion, describe_run, iso_utc
+
+    records = config.stash[SCAN_RECORDS]
+    records.run = describe_run(
+        mode="demo" if config.option.cis_demo else "snapshot" if context.replay is not None else "live",
+        # A replayed snapshot's data is as old as its recording; a live scan reads as it runs.
+        data_as_of=iso_utc(context.as_of) if context.replay is not None else records.started,
+        level=config.option.cis_level,
+        license=config.option.cis_license,
+        config_path=config_path,
+    )
+    config.pluginmanager.register(RunCompletion(records, context), "o365cis-run")
+    baseline = config.stash.get(BASELINE, None)
+    if baseline is None:
+        return
+    try:
+        check_tenant(baseline, context.tenant_id)
+    except BaselineError as exc:
+        context.close()
+        # The report files claimed when the scan opened are still empty: remove them, as open_scan does.
+        outputs = fixtures.output_paths(config, {"snapshot_save": config.option.snapshot_save})
+        release(Path(path) for _, path in outputs if path)
+        raise pytest.UsageError(f"o365-cis: {exc}") from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

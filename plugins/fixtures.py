@@ -48,12 +48,21 @@ SCAN_CONTEXT = pytest.StashKey[ScanContext]()
 FINDING = pytest.StashKey[Finding]()
 
 
+def config_file(config: pytest.Config, values: dict[str, Any]) -> str | None:
+    """The --cis-config file of the run (the demo's own with --demo), or None."""
+    path = values["cis_config"] or os.environ.get("O365CIS_CONFIG") or None
+    if path is None and config.option.cis_demo:
+        path = str(DEMO_CONFIG)  # the demo organisation's break-glass account, approved groups, waiver
+    return path
+
+
 def output_paths(config: pytest.Config, values: dict[str, Any]) -> list[tuple[str, str | None]]:
     """(option, path) of every file the run writes."""
     option = config.option
     return [
         ("--cis-json", option.cis_json),
         ("--cis-csv", option.cis_csv),
+        ("--cis-csv-evidence", option.cis_csv_evidence),
         ("--html", getattr(option, "htmlpath", None)),
         ("--junitxml", getattr(option, "xmlpath", None)),
         ("--snapshot-save", values["snapshot_save"]),
@@ -65,10 +74,7 @@ def open_scan(config: pytest.Config, values: dict[str, Any]) -> ScanContext:
     created: list[Path] = []
     try:
         created = claim_private_outputs(output_paths(config, values))
-        config_path = values["cis_config"] or os.environ.get("O365CIS_CONFIG") or None
-        if config_path is None and config.option.cis_demo:
-            config_path = str(DEMO_CONFIG)  # the demo organisation's break-glass account, approved groups, waiver
-        scan_config: ScanConfig = load_config(config_path, frozenset(load_catalogue()))
+        scan_config: ScanConfig = load_config(config_file(config, values), frozenset(load_catalogue()))
         if config.option.cis_demo or values["snapshot"]:
             path = str(DEMO_SNAPSHOT) if config.option.cis_demo else values["snapshot"]
             context = open_replay_scan(path, scan_config)

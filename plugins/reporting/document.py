@@ -44,8 +44,10 @@ def build_document(scan: ScanRecords) -> dict[str, Any]:
     """The `--cis-json` document, exactly as docs/CONCEPTS.md lays it out."""
     return {
         "benchmark": benchmark_info(),
-        "tenant": {"id": scan.tenant_id, "name": scan.tenant_name},
+        "tenant": {"id": scan.tenant_id, "name": scan.tenant_name, "initial_domain": scan.tenant_domain},
         "scanner": {"version": scan.scanner_version or o365cis.__version__},
+        "run": scan.run,
+        **({"baseline": scan.baseline} if scan.baseline is not None else {}),
         "started": scan.started or None,
         "finished": scan.finished or None,
         "summary": summary_counts(scan.records),

@@ -1,4 +1,4 @@
-"""HTML pieces for the pytest-html report: CIS columns, status badges, detail rows and the summary.
+"""HTML pieces for the pytest-html report: CIS columns, status badges and detail rows.
 
 Every piece is one line (no newline): pytest-html 4.x puts the detail HTML in the log box, whose
 script wraps each line starting with "E" in a span. All text from the tenant is escaped here.
@@ -9,33 +9,45 @@ from __future__ import annotations
 import re
 from html import escape
 
-from o365cis.findings import STATUS_ORDER, Status
-from plugins.reporting.chart import status_chart_svg
-from plugins.reporting.document import benchmark_info, counts_by_section, summary_counts
+from o365cis.findings import Status
+from o365cis.settings import GUID_PATTERN
+from plugins.reporting.document import benchmark_info
 from plugins.reporting.evidence import EVIDENCE_KEYS, evidence_rows
 from plugins.reporting.palette import STATUS_COLOURS, STATUS_LABELS, attention_rank
 from plugins.reporting.records import CisRecord, ScanRecords
 
-#: The `data-column-type` names of the three CIS columns (pytest-html sorts on them).
-CIS_COLUMNS: tuple[str, ...] = ("cisId", "cisLevel", "cisStatus")
+#: The `data-column-type` names of the CIS columns (pytest-html sorts on them), and of the baseline's column.
+CIS_COLUMNS: tuple[str, ...] = ("cisId", "cisTitle", "cisLevel", "cisStatus", "cisSource")
+CHANGE_COLUMN = "cisChange"
 
-_HEADINGS = {"cisId": "CIS id", "cisLevel": "Level", "cisStatus": "Status"}
+_HEADINGS = {
+    "cisId": "CIS id",
+    "cisTitle": "Recommendation",
+    "cisLevel": "Level",
+    "cisStatus": "Status",
+    "cisSource": "Source",
+}
+_SOURCE_LABELS = {
+    "graph": "Microsoft Graph",
+    "exchange": "Exchange Online",
+    "dns": "DNS",
+    "securescore": "Secure Score",
+    "teams": "Teams",
+    "sharepoint": "SharePoint",
+    "config": "config file",
+    "none": "–",
+}
+#: How the change column sorts: what got worse first.
+_CHANGE_RANK = {"regressed": 0, "new": 1, "fixed": 2, "changed": 3, "unchanged": 4}
 
-# Styles for the classes below; the report's own stylesheet knows nothing of them. Badge colours
-# are inline as well, so a report rendered before this block exists still shows them.
-STYLE_BLOCK = (
-    "<style>"
-    ".cis-badge{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-weight:bold;"
-    "pointer-events:none}"
-    ".cis-detail{white-space:normal;font-family:Helvetica,Arial,sans-serif;font-size:12px;color:#222;"
-    "margin-bottom:8px}"
-    ".cis-detail table,.cis-summary table{border-collapse:collapse;margin:4px 0;background:#fff}"
-    # The id selector outranks pytest-html's own `#results-table td` rule inside the detail row.
-    "#results-table .cis-detail th,#results-table .cis-detail td,.cis-detail th,.cis-detail td,"
-    ".cis-summary th,.cis-summary td{border:1px solid #bbb;padding:2px 6px;text-align:left;color:#222}"
-    ".cis-summary{color:#222;margin:8px 0}"
-    "</style>"
-)
+# Entra admin center deep links (entra.microsoft.com: the blade addresses the admin center itself shows) for
+# the evidence types that name a directory object by its object id. Other evidence (Exchange policies, settings,
+# Secure Score controls, sign-in summaries of Microsoft's own apps) has no per-object page to open.
+ADMIN_PORTAL_LINKS: dict[str, str] = {
+    "policy": "https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/PolicyBlade/policyId/{id}",
+    "user": "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/{id}",
+    "group": "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/{id}",
+}
 
 
 def text_html(value: object) -> str:
@@ -62,78 +74,69 @@ def status_badge(status: Status | str) -> str:
     )
 
 
-def header_cells() -> list[str]:
-    """The sortable header cells of the three CIS columns."""
-    return [f'<th class="sortable" data-column-type="{name}">{_HEADINGS[name]}</th>' for name in CIS_COLUMNS]
+def header_cells(since: str | None = None) -> list[str]:
+    """The sortable header cells of the CIS columns; with a baseline, its `Since <date>` column too."""
+    cells = [f'<th class="sortable" data-column-type="{name}">{_HEADINGS[name]}</th>' for name in CIS_COLUMNS]
+    if since is not None:
+        cells.append(f'<th class="sortable" data-column-type="{CHANGE_COLUMN}">{text_html(since)}</th>')
+    return cells
 
 
-def row_cells(record: CisRecord | None) -> list[str]:
-    """The three CIS cells of a result row (empty cells for a report without a record).
+def row_cells(record: CisRecord | None, with_change: bool = False) -> list[str]:
+    """The CIS cells of a result row (empty cells for a report without a record).
 
-    pytest-html 4.x sorts a column on the cell's inner HTML as a string, so each cell starts with an
-    HTML comment holding a key that sorts right: ids by number (1.1.10 after 1.1.9), statuses by
-    how much they need attention.
+    pytest-html 4.x sorts a column on the cell's inner HTML as a string, so sortable cells start with an
+    HTML comment holding a key that sorts right: ids by number (1.1.10 after 1.1.9), statuses by how much
+    they need attention, changes worst first. The id cell carries what the page's filters match on.
     """
+    names = [*CIS_COLUMNS, CHANGE_COLUMN] if with_change else list(CIS_COLUMNS)
     if record is None:
-        return [f'<td class="col-{name}"></td>' for name in CIS_COLUMNS]
+        return [f'<td class="col-{name}"></td>' for name in names]
     status = Status(record.status)
-    return [
-        f'<td class="col-cisId"><!--{_id_sort_key(record.id)}-->{text_html(record.id)}</td>',
+    search = " ".join((record.id, record.title, record.reason)).lower()
+    cells = [
+        (
+            f'<td class="col-cisId" data-status="{status.value}" data-section="{text_html(record.id.split(".")[0])}" '
+            f'data-level="{record.level}" data-search="{text_html(search)}">'
+            f"<!--{_id_sort_key(record.id)}-->{text_html(record.id)}</td>"
+        ),
+        f'<td class="col-cisTitle">{text_html(record.title)}</td>',
         f'<td class="col-cisLevel">{text_html(record.level)}</td>',
         f'<td class="col-cisStatus"><!--{attention_rank(status)}-->{status_badge(status)}</td>',
+        f'<td class="col-cisSource">{text_html(_SOURCE_LABELS.get(_plain(record.source), _plain(record.source)))}</td>',
     ]
+    if with_change:
+        cells.append(_change_cell(record))
+    return cells
 
 
 def detail_html(record: CisRecord) -> str:
     """The detail-row block of one recommendation: reason, evidence table and remediation."""
     parts = [
         f'<div class="cis-detail" data-cis-id="{text_html(record.id)}">',
-        (
-            f"<p><strong>{text_html(record.id)}</strong> {text_html(record.title)} "
-            f"{status_badge(record.status)} <em>source: {text_html(_plain(record.source))}</em></p>"
-        ),
         f'<p class="cis-reason"><strong>Reason:</strong> {text_html(record.reason)}</p>',
-        _evidence_table(record),
     ]
+    if record.waiver:
+        parts.append(
+            f'<p class="cis-waiver"><strong>Waiver:</strong> {text_html(record.waiver.get("reason"))} '
+            f"(expires {text_html(record.waiver.get('expires'))})</p>"
+        )
+    parts.append(_evidence_table(record))
     if record.remediation:
         parts.append(f'<p class="cis-remediation"><strong>Remediation:</strong> {text_html(record.remediation)}</p>')
+    parts.append(
+        f'<p class="cis-source"><em>Decided by: {text_html(_SOURCE_LABELS.get(_plain(record.source)))}</em></p>'
+    )
     parts.append("</div>")
     return "".join(parts)
 
 
-def summary_fragments(scan: ScanRecords) -> tuple[str, str]:
-    """The two summary blocks: counts by status (beside the run counts), then the chart and section table."""
-    totals = summary_counts(scan.records)
-    status_items = "".join(
-        f"<tr><td>{status_badge(status)}</td><td>{STATUS_LABELS[status]}</td>"
-        f'<td class="cis-count" data-status="{status.value}">{totals[status.value]}</td></tr>'
-        for status in STATUS_ORDER
-    )
-    by_status = (
-        f'{STYLE_BLOCK}<div class="cis-summary cis-summary--status"><h3>CIS results</h3>'
-        f"<p>{text_html(report_title(scan))}: {len(scan.records)} recommendations</p>"
-        f"<table><tbody>{status_items}</tbody></table></div>"
-    )
-    by_section = (
-        '<div class="cis-summary cis-summary--section"><h3>By section</h3>'
-        f"{status_chart_svg(scan)}{_section_table(scan)}</div>"
-    )
-    return by_status, by_section
-
-
-def _section_table(scan: ScanRecords) -> str:
-    head = "".join(f"<th>{status_badge(status)}</th>" for status in STATUS_ORDER)
-    rows = []
-    for section, counts in counts_by_section(scan.records).items():
-        cells = "".join(f"<td>{counts[status.value]}</td>" for status in STATUS_ORDER)
-        rows.append(f"<tr><th>{text_html(section)}</th>{cells}<td>{sum(counts.values())}</td></tr>")
-    totals = summary_counts(scan.records)
-    total_cells = "".join(f"<td>{totals[status.value]}</td>" for status in STATUS_ORDER)
-    rows.append(f"<tr><th>Total</th>{total_cells}<td>{len(scan.records)}</td></tr>")
-    return (
-        f'<table class="cis-sections"><thead><tr><th>Section</th>{head}<th>Total</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+def admin_portal_link(evidence_type: str, object_id: str) -> str | None:
+    """The Entra admin center page of the object this evidence names, when it has one."""
+    template = ADMIN_PORTAL_LINKS.get(evidence_type)
+    if template is None or not GUID_PATTERN.fullmatch(object_id):
+        return None
+    return template.format(id=object_id)
 
 
 def _evidence_table(record: CisRecord) -> str:
@@ -141,10 +144,31 @@ def _evidence_table(record: CisRecord) -> str:
     if not rows:
         return '<p class="cis-evidence cis-evidence--empty"><em>No evidence recorded.</em></p>'
     head = "".join(f"<th>{key}</th>" for key in EVIDENCE_KEYS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{text_html(row[key])}</td>" for key in EVIDENCE_KEYS) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(_evidence_cell(row, key) for key in EVIDENCE_KEYS) + "</tr>" for row in rows)
     return f'<table class="cis-evidence"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _evidence_cell(row: dict[str, str], key: str) -> str:
+    link = admin_portal_link(row["type"], row["id"]) if key == "name" else None
+    if link is None or not row["name"]:
+        return f"<td>{text_html(row[key])}</td>"
+    return (
+        f'<td><a href="{text_html(link)}" target="_blank" rel="noopener noreferrer" '
+        f'title="Open in the Entra admin center">{text_html(row[key])}</a></td>'
+    )
+
+
+def _change_cell(record: CisRecord) -> str:
+    change = record.change or "unchanged"
+    was = (
+        f' <span class="cis-change__was">was {text_html(record.baseline_status)}</span>'
+        if change != "unchanged" and record.baseline_status
+        else ""
+    )
+    return (
+        f'<td class="col-{CHANGE_COLUMN}"><!--{_CHANGE_RANK.get(change, 9)}-->'
+        f'<span class="cis-change cis-change--{text_html(change)}">{text_html(change)}</span>{was}</td>'
+    )
 
 
 def _id_sort_key(recommendation_id: str) -> str:

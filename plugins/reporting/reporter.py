@@ -20,10 +20,14 @@ from o365cis.catalogue import sort_key
 from o365cis.findings import Finding, Source, Status
 from o365cis.scan import ScanContext
 from plugins.collection import recommendation_of
-from plugins.fixtures import FINDING, NonCompliant, RecommendationError
+from plugins.fixtures import FINDING, SCAN_CONTEXT, NonCompliant, RecommendationError
+from plugins.reporting.baseline import compare, gate_exit_status
 from plugins.reporting.csv_report import write_csv
 from plugins.reporting.document import write_json
-from plugins.reporting.records import SCAN_RECORDS, CisRecord, ScanRecords
+from plugins.reporting.evidence_csv import write_evidence_csv
+from plugins.reporting.junit import name_testcases_by_recommendation
+from plugins.reporting.records import SCAN_RECORDS, CisRecord, ScanRecords, waiver_field
+from plugins.reporting.terminal import verbose_word, write_changes, write_gate, write_summary
 
 _LETTERS = {
     Status.COMPLIANT: ".",
@@ -90,7 +94,13 @@ class CisReporter:
             remediation=recommendation.remediation,
             nodeid=item.nodeid,
         )
+        context = self.config.stash.get(SCAN_CONTEXT, None)
+        if context is not None:
+            record.waiver = waiver_field(context.config.waiver_for(record.id), record.status)
+        compare(self.config, [record])  # the change is known as the row is made: the HTML row shows it
         report.cis_record = record  # type: ignore[attr-defined]
+        # FAILURES sections are headed by the location's last part: the recommendation, not the function.
+        report.location = (report.location[0], report.location[1], f"{record.id} {record.title}")
         properties = [("cis_id", record.id), ("cis_level", str(record.level)), ("cis_status", record.status.value)]
         # JUnit XML writes the teardown report's properties, which pytest copies from the item.
         item.user_properties.extend(properties)
@@ -121,23 +131,33 @@ class CisReporter:
         record: CisRecord | None = getattr(report, "cis_record", None)
         if record is None:
             return None
-        return _CATEGORIES.get(record.status, "skipped"), _LETTERS[record.status], record.status.value.upper()
+        # The closing line counts the skipped statuses by name: "21 manual, 1 waived", not "22 skipped".
+        category = _CATEGORIES.get(record.status, record.status.value)
+        if config.get_verbosity() > 0:
+            return category, _LETTERS[record.status], verbose_word(record)
+        return category, _LETTERS[record.status], record.status.value.upper()
 
     @pytest.hookimpl(trylast=True)  # after junitxml has written its file
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write the results document, the CSV, and JUnit's <error> elements for `error` recommendations."""
         if not self.records.started:  # no scan was opened (--collect-only)
             return
+        if not session.items:  # nothing selected: exit 5, and the reports of an earlier run stay as they were
+            return
         option = self.config.option
         self.records.finished = _now()
         self.records.records.sort(key=lambda r: sort_key(r.id))
+        gate_exit_status(session, self.records.records)
         if option.cis_json:
             write_json(option.cis_json, self.records)
         if option.cis_csv:
             write_csv(option.cis_csv, self.records)
+        if option.cis_csv_evidence:
+            write_evidence_csv(option.cis_csv_evidence, self.records)
         xmlpath = getattr(option, "xmlpath", None)
         if xmlpath and Path(xmlpath).is_file():
             junit_errors_as_errors(Path(xmlpath))
+            name_testcases_by_recommendation(Path(xmlpath), self.records.records)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         """Count the recommendations by status and name the report files."""
@@ -149,6 +169,9 @@ class CisReporter:
         tenant = self.records.tenant_name or self.records.tenant_id or "?"
         terminalreporter.write_sep("=", f"CIS Microsoft 365 Foundations v1.3.0: {tenant}")
         terminalreporter.write_line(", ".join(f"{n} {s.value}" for s, n in counts.items()))
+        write_changes(terminalreporter, self.records)
+        write_gate(terminalreporter, config, self.records.records)
+        write_summary(terminalreporter, config, self.records.records)
         for label, path in (
             ("JSON", config.option.cis_json),
             ("CSV", config.option.cis_csv),

@@ -34,6 +34,8 @@ from tests.harness.tenants import full_golden_config, full_golden_tenant, with_e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CIS_TESTS = REPO_ROOT / "cis_tests"
 CATALOGUE_JSON = REPO_ROOT / "o365cis" / "catalogue.json"
+#: An older results document of the demo tenant, edited so that a comparison shows every kind of change.
+DEMO_BASELINE = REPO_ROOT / "tests" / "data" / "demo_results_2026-10-30.json"
 
 #: The scanner's client secret in every tenant here: distinctive, so a leak into any output is found by grep.
 SECRET = "s3cr3t-Value~XYZ"

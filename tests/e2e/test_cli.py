@@ -4,6 +4,7 @@ against the fake tenants over HTTPS."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ from .conftest import (
     CERTIFICATE_PASSWORD,
     CIS_TESTS,
     EXPIRED_WAIVER_ID,
+    EXPIRED_WAIVER_REASON,
     REFUSED_ID,
     REPO_ROOT,
     SECRET,
@@ -569,6 +571,8 @@ def test_active_waiver_turns_non_compliant_into_waived(mixed_scan: SavedScan) ->
 
     assert result["status"] == "waived"
     assert WAIVER_REASON in result["reason"]
+    assert result["waiver"]["reason"] == WAIVER_REASON
+    assert dt.date.fromisoformat(result["waiver"]["expires"]) >= dt.date.today()
     assert result["evidence"], "a waived result keeps the evidence of what fails"
     assert mixed_scan.run.document()["summary"]["waived"] == 1
     assert re.search(r"\b1 waived\b", mixed_scan.run.stdout)
@@ -579,6 +583,8 @@ def test_expired_waiver_leaves_the_result_non_compliant_and_says_so(mixed_scan: 
 
     assert result["status"] == "non_compliant"
     assert "expired" in result["reason"]
+    assert result["waiver"]["reason"] == EXPIRED_WAIVER_REASON
+    assert dt.date.fromisoformat(result["waiver"]["expires"]) < dt.date.today()
 
 
 def test_summary_counts_every_status(mixed_scan: SavedScan) -> None:

@@ -19,6 +19,7 @@ from tests.harness.scan import FakeCloud
 from tests.reporting.headless_browser import HeadlessChromium
 
 from .conftest import (
+    EXPIRED_WAIVER_ID,
     REFUSED_ID,
     STATUSES,
     WAIVED_ID,
@@ -29,7 +30,8 @@ from .conftest import (
     run_pytest,
 )
 
-DOCUMENT_KEYS = {"benchmark", "tenant", "scanner", "started", "finished", "summary", "results"}
+DOCUMENT_KEYS = {"benchmark", "tenant", "scanner", "run", "started", "finished", "summary", "results"}
+RUN_KEYS = {"mode", "data_as_of", "level", "license", "selected", "config_sha256", "catalogue_version"}
 RESULT_KEYS = {
     "id",
     "title",
@@ -78,10 +80,17 @@ def test_document_has_exactly_the_contract_keys(scan: PytestRun) -> None:
 
     assert set(document) == DOCUMENT_KEYS
     assert document["benchmark"] == {"name": "CIS Microsoft 365 Foundations Benchmark", "version": "1.3.0"}
-    assert set(document["tenant"]) == {"id", "name"} and set(document["scanner"]) == {"version"}
+    assert set(document["tenant"]) == {"id", "name", "initial_domain"} and set(document["scanner"]) == {"version"}
+    assert set(document["run"]) == RUN_KEYS and document["run"]["mode"] == "live"
+    # A live scan reads its data as it runs; only a snapshot's data is older than the scan.
+    assert document["run"]["data_as_of"] == document["started"]
+    assert re.fullmatch(r"[0-9a-f]{64}", document["run"]["config_sha256"])
     assert len(document["results"]) == 84
     for result in document["results"]:
-        assert set(result) == RESULT_KEYS, result["id"]
+        # `waiver` is on waived results (and non_compliant ones whose waiver expired) only.
+        assert set(result) - {"waiver"} == RESULT_KEYS, result["id"]
+        expired = result["id"] == EXPIRED_WAIVER_ID and result["status"] == "non_compliant"
+        assert ("waiver" in result) == (result["status"] == "waived" or expired), result
         assert result["status"] in STATUSES and result["source"] in SOURCES
         assert result["level"] in (1, 2) and result["license"] in ("E3", "E5") and isinstance(result["automated"], bool)
         assert result["reason"] and result["remediation"] and result["title"] and result["section"]
@@ -100,7 +109,9 @@ def test_summary_has_the_six_statuses_counted_from_the_results(scan: PytestRun) 
 def test_document_names_the_tenant_and_the_scanner(golden_scan: PytestRun, golden: Scenario) -> None:
     document = golden_scan.document()
 
-    assert document["tenant"] == {"id": golden.tenant_id, "name": organisation_name(golden)}
+    assert document["tenant"]["id"] == golden.tenant_id
+    assert document["tenant"]["name"] == organisation_name(golden)
+    assert document["tenant"]["initial_domain"].endswith(".onmicrosoft.com")
     assert GUID.match(document["tenant"]["id"])
     assert document["scanner"] == {"version": __version__}
 
@@ -122,7 +133,7 @@ def test_started_and_finished_are_iso_8601_utc(scan: PytestRun) -> None:
 
 
 def test_csv_has_one_row_per_result_with_the_same_status(scan: PytestRun) -> None:
-    with scan.csv_path.open(encoding="utf-8", newline="") as stream:
+    with scan.csv_path.open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream))
     results = scan.results()
 
@@ -244,7 +255,7 @@ def test_rendered_report_has_the_cis_columns_and_a_row_per_result(rendered: Rend
     results = mixed_scan.run.results()
     columns = [rendered.elements[i][1].get("data-column-type") for i in rendered.find("th", "sortable")]
 
-    assert columns[:4] == ["result", "cisId", "cisLevel", "cisStatus"]
+    assert columns == ["result", "cisId", "cisTitle", "cisLevel", "cisStatus", "cisSource"]
     row_ids = [rendered.texts[i].strip() for i in rendered.find("td", "col-cisId")]
     assert sorted(row_ids) == sorted(results)
     levels = [rendered.texts[i].strip() for i in rendered.find("td", "col-cisLevel")]
@@ -269,7 +280,8 @@ def test_rendered_report_has_the_chart_and_the_counts(rendered: RenderedDom, mix
     label = rendered.elements[charts[0]][1]["aria-label"]
     assert f"{summary['compliant']} compliant" in label and f"{summary['waived']} waived" in label
     assert rendered.find("rect", "cis-chart-segment")
-    assert [rendered.texts[i].strip() for i in rendered.find("td", "cis-count")] == [str(summary[s]) for s in STATUSES]
+    tiles = [rendered.texts[i].strip() for i in rendered.find("span", "cis-count-tile__number")]
+    assert tiles == [str(summary[s]) for s in STATUSES]
 
 
 def test_rendered_details_hold_the_evidence_table(rendered: RenderedDom, mixed_scan: SavedScan) -> None:
@@ -319,7 +331,7 @@ def test_scan_without_report_options_writes_all_four_under_reports(default_repor
 
 
 def _fieldnames(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as stream:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.DictReader(stream).fieldnames or [])
 
 

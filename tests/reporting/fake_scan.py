@@ -59,7 +59,7 @@ def pytest_configure(config):
         tenant_id="@TENANT_ID@", started="2025-01-01T10:00:00Z", scanner_version="0.0.0-test"
     )
     if config.getoption("htmlpath", None) and config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(html_report, "o365cis-html")
+        config.pluginmanager.register(html_report.CisHtmlReport(config), "o365cis-html")
 
 
 def pytest_collection_finish(session):

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -53,6 +54,21 @@ def browser_required() -> bool:
     return os.environ.get(REQUIRE_BROWSER_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
+def chromium_for_tests() -> str:
+    """The chromium executable; skip the test when it is missing, or fail it when CI requires the browser."""
+    executable = find_chromium()
+    if executable is None:
+        unavailable("chromium is not installed (/usr/bin/chromium); apt-get install -y chromium")
+    return executable
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip a browser test for want of a tool, or fail it under O365CIS_REQUIRE_BROWSER=1."""
+    if browser_required():
+        pytest.fail(f"{message} ({REQUIRE_BROWSER_ENV}=1 requires the browser)")
+    pytest.skip(message)
+
+
 @dataclass(frozen=True)
 class HeadlessChromium:
     """One chromium executable and a throwaway profile folder."""
@@ -63,12 +79,7 @@ class HeadlessChromium:
     @classmethod
     def for_tests(cls, work_dir: Path) -> HeadlessChromium:
         """The installed chromium with a profile under work_dir; skip (or fail in CI) when missing."""
-        executable = find_chromium()
-        if executable is None:
-            message = "chromium is not installed (/usr/bin/chromium); apt-get install -y chromium"
-            if browser_required():
-                pytest.fail(f"{message} ({REQUIRE_BROWSER_ENV}=1 requires the browser)")
-            pytest.skip(message)
+        executable = chromium_for_tests()
         profile = work_dir / "chromium-profile"
         profile.mkdir(parents=True, exist_ok=True)
         return cls(executable, profile)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from o365cis.findings import Status
-from plugins.reporting.csv_report import CSV_COLUMNS, write_csv
+from plugins.reporting.csv_report import CELL_LIMIT, CSV_COLUMNS, write_csv
 from plugins.reporting.evidence import evidence_summary
 from plugins.reporting.records import ScanRecords
 
@@ -14,14 +15,14 @@ from .samples import FORMULA_NAME, IMG_NAME, SCRIPT_NAME, make_record
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as stream:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.DictReader(stream))
 
 
 def test_header_and_one_row_per_recommendation_in_order(tmp_path: Path, sample_scan: ScanRecords) -> None:
     target = write_csv(tmp_path / "sub" / "results.csv", sample_scan)
 
-    with target.open(encoding="utf-8", newline="") as stream:
+    with target.open(encoding="utf-8-sig", newline="") as stream:
         header = next(csv.reader(stream))
     rows = read_rows(target)
     assert header == list(CSV_COLUMNS)
@@ -67,7 +68,7 @@ def test_commas_quotes_and_newlines_survive_a_round_trip(tmp_path: Path, sample_
 
     rows = read_rows(target)
     assert rows[2]["reason"] == 'Policy "Block legacy auth", report-only\nno enforcement'
-    assert '"Policy ""Block legacy auth"", report-only\nno enforcement"' in target.read_text(encoding="utf-8")
+    assert '"Policy ""Block legacy auth"", report-only\nno enforcement"' in target.read_text(encoding="utf-8-sig")
 
 
 def test_evidence_is_a_compact_readable_join(tmp_path: Path, sample_scan: ScanRecords) -> None:
@@ -99,14 +100,28 @@ def test_a_formula_from_the_tenant_stays_text(tmp_path: Path, sample_scan: ScanR
     assert row["reason"] == "'=cmd|' /C calc'!A0"
 
 
-def test_csv_is_utf8_without_a_byte_order_mark(tmp_path: Path, sample_scan: ScanRecords) -> None:
+def test_csv_is_utf8_with_a_byte_order_mark_for_excel(tmp_path: Path, sample_scan: ScanRecords) -> None:
     raw = write_csv(tmp_path / "results.csv", sample_scan).read_bytes()
 
-    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert raw.startswith(b"\xef\xbb\xbf") and not raw[3:].startswith(b"\xef\xbb\xbf")
     assert "Zoë Café – admin".encode() in raw
 
 
 def test_an_empty_scan_writes_only_the_header(tmp_path: Path) -> None:
     target = write_csv(tmp_path / "empty.csv", ScanRecords())
 
-    assert target.read_text(encoding="utf-8").splitlines() == [",".join(CSV_COLUMNS)]
+    assert target.read_text(encoding="utf-8-sig").splitlines() == [",".join(CSV_COLUMNS)]
+
+
+def test_long_evidence_is_capped_below_excels_cell_limit(tmp_path: Path) -> None:
+    evidence = [
+        {"type": "user", "id": f"u-{i}", "name": f"user{i}@contoso.com", "detail": "x" * 40} for i in range(900)
+    ]
+    scan = ScanRecords(records=[make_record("1.1.2", Status.NON_COMPLIANT, evidence=evidence)])
+
+    cell = read_rows(write_csv(tmp_path / "results.csv", scan))[0]["evidence"]
+
+    assert len(evidence_summary(evidence)) > 32_767
+    assert len(cell) <= CELL_LIMIT < 32_767
+    assert cell.startswith("user:user0@contoso.com [u-0]")
+    assert re.search(r" … \([\d,]+ more characters: see the JSON results\)$", cell)

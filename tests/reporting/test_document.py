@@ -33,9 +33,13 @@ RESULT_KEYS = [
 def test_document_has_exactly_the_contract_keys(sample_scan: ScanRecords) -> None:
     document = build_document(sample_scan)
 
-    assert list(document) == ["benchmark", "tenant", "scanner", "started", "finished", "summary", "results"]
+    assert list(document) == ["benchmark", "tenant", "scanner", "run", "started", "finished", "summary", "results"]
     assert document["benchmark"] == {"name": "CIS Microsoft 365 Foundations Benchmark", "version": "1.3.0"}
-    assert document["tenant"] == {"id": "00000000-0000-0000-0000-00000000c0de", "name": "Contoso <b>Ltd</b> & Co"}
+    assert document["tenant"] == {
+        "id": "00000000-0000-0000-0000-00000000c0de",
+        "name": "Contoso <b>Ltd</b> & Co",
+        "initial_domain": None,
+    }
     assert document["scanner"] == {"version": "1.2.3"}
     assert (document["started"], document["finished"]) == ("2025-01-01T10:00:00Z", "2025-01-01T10:05:00Z")
     assert all(list(result) == RESULT_KEYS for result in document["results"])
@@ -77,7 +81,7 @@ def test_empty_scan_still_has_six_zero_counts() -> None:
 
     assert document["summary"] == dict.fromkeys(SIX_STATUSES, 0)
     assert document["results"] == []
-    assert document["tenant"] == {"id": None, "name": None}
+    assert document["tenant"] == {"id": None, "name": None, "initial_domain": None}
     # The product's own version stands in when the plugin did not set one.
     assert document["scanner"]["version"]
 

@@ -13,7 +13,7 @@ from plugins.reporting.records import ScanRecords
 
 from .samples import IMG_NAME, SCRIPT_NAME, make_record, sample_records
 
-SAFE_TAGS = {"div", "p", "strong", "em", "span", "table", "thead", "tbody", "tr", "th", "td", "br", "h3", "style"}
+SAFE_TAGS = {"div", "p", "strong", "em", "span", "table", "thead", "tbody", "tr", "th", "td", "br", "a"}
 
 
 class TagCollector(HTMLParser):
@@ -56,10 +56,25 @@ def test_header_cells_are_sortable_like_the_built_in_ones() -> None:
     parsed = [TagCollector(cell).tags[0] for cell in cells]
     assert [(tag, attrs["class"], attrs["data-column-type"]) for tag, attrs in parsed] == [
         ("th", "sortable", "cisId"),
+        ("th", "sortable", "cisTitle"),
         ("th", "sortable", "cisLevel"),
         ("th", "sortable", "cisStatus"),
+        ("th", "sortable", "cisSource"),
     ]
-    assert ["".join(TagCollector(cell).text) for cell in cells] == ["CIS id", "Level", "Status"]
+    assert ["".join(TagCollector(cell).text) for cell in cells] == [
+        "CIS id",
+        "Recommendation",
+        "Level",
+        "Status",
+        "Source",
+    ]
+
+
+def test_a_baseline_adds_its_since_column() -> None:
+    cells = html_fragments.header_cells("Since 2026-10-30")
+
+    assert TagCollector(cells[-1]).tags[0][1]["data-column-type"] == "cisChange"
+    assert "".join(TagCollector(cells[-1]).text) == "Since 2026-10-30"
 
 
 def test_row_cells_carry_id_level_and_badge() -> None:
@@ -67,15 +82,42 @@ def test_row_cells_carry_id_level_and_badge() -> None:
 
     cells = html_fragments.row_cells(record)
 
-    assert [TagCollector(c).tags[0][1]["class"] for c in cells] == ["col-cisId", "col-cisLevel", "col-cisStatus"]
-    assert ["".join(TagCollector(c).text) for c in cells] == ["1.1.10", "2", "non_compliant"]
+    classes = [TagCollector(c).tags[0][1]["class"] for c in cells]
+    assert classes == ["col-cisId", "col-cisTitle", "col-cisLevel", "col-cisStatus", "col-cisSource"]
+    assert ["".join(TagCollector(c).text) for c in cells] == [
+        "1.1.10",
+        record.title,
+        "2",
+        "non_compliant",
+        "Microsoft Graph",
+    ]
     assert all("\n" not in cell for cell in cells)
+    # What the page's filters match on.
+    facts = TagCollector(cells[0]).tags[0][1]
+    assert (facts["data-status"], facts["data-section"], facts["data-level"]) == ("non_compliant", "1", "2")
+    assert facts["data-search"] == f"1.1.10 {record.title} {record.reason}".lower()
+
+
+def test_change_cell_names_the_change_and_the_earlier_status() -> None:
+    record = make_record("1.1.1", Status.NON_COMPLIANT)
+    record.change, record.baseline_status = "regressed", "compliant"
+
+    cell = html_fragments.row_cells(record, with_change=True)[-1]
+
+    assert "".join(TagCollector(cell).text) == "regressed was compliant"
+    assert inner_html(cell).startswith("<!--0-->")
 
 
 def test_row_cells_without_a_record_keep_the_columns_aligned() -> None:
     cells = html_fragments.row_cells(None)
 
-    assert cells == ['<td class="col-cisId"></td>', '<td class="col-cisLevel"></td>', '<td class="col-cisStatus"></td>']
+    assert cells == [
+        '<td class="col-cisId"></td>',
+        '<td class="col-cisTitle"></td>',
+        '<td class="col-cisLevel"></td>',
+        '<td class="col-cisStatus"></td>',
+        '<td class="col-cisSource"></td>',
+    ]
 
 
 def inner_html(cell: str) -> str:
@@ -95,7 +137,7 @@ def test_id_column_sorts_numerically_as_text() -> None:
 def test_status_column_sorts_by_attention_needed() -> None:
     records = [make_record(f"1.{i}", status) for i, status in enumerate(STATUS_ORDER)]
 
-    ordered = sorted(records, key=lambda r: inner_html(html_fragments.row_cells(r)[2]))
+    ordered = sorted(records, key=lambda r: inner_html(html_fragments.row_cells(r)[3]))
 
     assert [r.status.value for r in ordered] == [
         "error",
@@ -157,21 +199,23 @@ def test_title_names_the_benchmark_and_the_tenant(sample_scan: ScanRecords) -> N
     assert html_fragments.report_title(None) == "CIS Microsoft 365 Foundations v1.3.0 – unknown tenant"
 
 
-def test_summary_counts_statuses_and_sections(sample_scan: ScanRecords) -> None:
-    by_status, by_section = html_fragments.summary_fragments(sample_scan)
+def test_evidence_naming_a_directory_object_links_to_the_entra_admin_center() -> None:
+    guid = "474487e0-d211-4180-933e-566672fb8c47"
+    evidence = [
+        {"type": "policy", "id": guid, "name": SCRIPT_NAME, "detail": "report-only"},
+        {"type": "user", "id": guid, "name": "zoë@contoso.com", "detail": ""},
+        {"type": "group", "id": guid, "name": "Sales", "detail": ""},
+        {"type": "policy", "id": "not-an-object-id", "name": "Legacy", "detail": ""},
+        {"type": "setting", "id": guid, "name": "Password Rule Settings", "detail": ""},
+    ]
+    record = make_record("1.1.6", Status.NON_COMPLIANT, evidence=evidence)
 
-    counts = {
-        attrs["data-status"]: None
-        for tag, attrs in TagCollector(by_status).tags
-        if tag == "td" and attrs.get("data-status")
-    }
-    assert list(counts) == [s.value for s in STATUS_ORDER]
-    assert '<td class="cis-count" data-status="non_compliant">2</td>' in by_status
-    assert "Contoso &lt;b&gt;Ltd&lt;/b&gt; &amp; Co" in by_status
-    assert "<svg" in by_section and 'class="cis-sections"' in by_section
-    assert (
-        "<tr><th>5 Auditing</th><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td><td>1</td></tr>"
-        in by_section
-    )
-    assert "<tr><th>Total</th><td>1</td><td>2</td><td>1</td><td>1</td><td>1</td><td>1</td><td>7</td></tr>" in by_section
-    assert "\n" not in by_status + by_section
+    links = [attrs for tag, attrs in TagCollector(html_fragments.detail_html(record)).tags if tag == "a"]
+
+    assert [link["href"] for link in links] == [
+        f"https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/PolicyBlade/policyId/{guid}",
+        f"https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/{guid}",
+        f"https://entra.microsoft.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/{guid}",
+    ]
+    assert all(link["rel"] == "noopener noreferrer" for link in links)
+    assert html_fragments.admin_portal_link("user", "../../evil") is None
