@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-RUFF_PATHS = ["o365cis", "plugins", "cis_tests", "lambda_handler.py", "tools", "benchmarks"]
+RUFF_PATHS = ["o365cis", "plugins", "cis_tests", "lambda_handler.py", "tools", "benchmarks", "tests"]
 MYPY_PATHS = ["o365cis", "plugins", "lambda_handler.py"]
 
 

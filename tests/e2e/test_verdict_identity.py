@@ -27,6 +27,7 @@ def test_verdicts_equal_the_golden_files() -> None:
     texts = tool.current_verdicts()
     assert sorted(texts) == sorted(p.name for p in tool.GOLDEN_DIR.glob("*.json"))
     diffs = tool.differences(texts)
-    assert not diffs, "verdicts changed (re-record with `python tools/compare_verdicts.py --write` if deliberate):\n" + (
-        "\n".join(diffs)[:20000]
+    assert not diffs, (
+        "verdicts changed (re-record with `python tools/compare_verdicts.py --write` if deliberate):\n"
+        + ("\n".join(diffs)[:20000])
     )

@@ -8,9 +8,7 @@ never tried (the golden case shows that).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,11 +54,15 @@ def teams_setting(key: str, value: Any) -> Scenario:
 def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScanOutcome]:
     root = tmp_path_factory.mktemp("teams-sharepoint")
     certificate = make_app_certificate(root / "cert")
-    approved = write_config(root / "approved.yaml", {**full_golden_config(), "approved_storage_providers": ["dropbox", "box"]})
+    approved = write_config(
+        root / "approved.yaml", {**full_golden_config(), "approved_storage_providers": ["dropbox", "box"]}
+    )
     certificate_options = (IDS, f"--client-certificate={certificate.pem_path}")
     no_secret = {"AZURE_CLIENT_SECRET": ""}
 
-    def sharepoint(name: str, *, roles: list[str], data: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> ScanCase:
+    def sharepoint(
+        name: str, *, roles: list[str], data: dict[str, Any] | None = None, env: dict[str, str] | None = None
+    ) -> ScanCase:
         tenant = with_certificate(full_golden_tenant(USERS), certificate)
         tenant.sharepoint_roles = roles
         if data is not None:
@@ -73,7 +75,8 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScanOutcome]:
         "TenantFederationSettings": [{"AllowFederatedUsers": True, "AllowedDomains": ["fabrikam.com", "tailspin.com"]}],
         # the AllowDropbox spelling, two approved providers on
         "TeamsClientConfiguration": {
-            "AllowDropbox": True, "AllowBox": True, "AllowGoogleDrive": False, "AllowShareFile": False, "AllowEgnyte": False,
+            "AllowDropbox": True, "AllowBox": True,
+            "AllowGoogleDrive": False, "AllowShareFile": False, "AllowEgnyte": False,
         },
     }  # fmt: skip
     cases = [
@@ -97,7 +100,11 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ScanOutcome]:
         teams_case("teams_wids_without_role", lambda _: None, directory_role_ids=[DIRECTORY_READERS]),
         ScanCase("teams_fault", teams_setting("fail", 503), options=(IDS,), env=FAST_FAILURE),
         sharepoint("spo_compliant", roles=["Sites.FullControl.All"]),
-        sharepoint("spo_noncompliant", roles=["Sites.FullControl.All"], data={"tenant": {"DisallowInfectedFileDownload": False}}),
+        sharepoint(
+            "spo_noncompliant",
+            roles=["Sites.FullControl.All"],
+            data={"tenant": {"DisallowInfectedFileDownload": False}},
+        ),
         sharepoint("spo_without_permission", roles=[]),
         sharepoint("spo_fault", roles=["Sites.FullControl.All"], data={"fail": 503}, env=FAST_FAILURE),
     ]
@@ -131,8 +138,12 @@ EXPECTED: list[tuple[str, str, str, str, tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "rec_id", "status", "source", "named"), EXPECTED, ids=[f"{c}-{i}" for c, i, *_ in EXPECTED])
-def test_verdict(scans: dict[str, ScanOutcome], case: str, rec_id: str, status: str, source: str, named: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("case", "rec_id", "status", "source", "named"), EXPECTED, ids=[f"{c}-{i}" for c, i, *_ in EXPECTED]
+)
+def test_verdict(
+    scans: dict[str, ScanOutcome], case: str, rec_id: str, status: str, source: str, named: tuple[str, ...]
+) -> None:
     got_status, got_source, text = verdict(scans, case, rec_id)
     assert (got_status, got_source) == (status, source), text
     for fragment in named:

@@ -33,7 +33,8 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 def exchange_error(status: int, code: str, message: str, *, cmdlet: str = "", exception: str = "") -> Response:
     """An error as the admin API shapes it: a generic outer message, the cmdlet's own error in details[]."""
-    inner = f"Ex{abs(hash((code, cmdlet))) % 0xFFFFFF:06X}|{exception or 'Microsoft.Exchange.Management.Tasks.TaskException'}|{message}"
+    exception = exception or "Microsoft.Exchange.Management.Tasks.TaskException"
+    inner = f"Ex{abs(hash((code, cmdlet))) % 0xFFFFFF:06X}|{exception}|{message}"
     body = {
         "error": {
             "code": code,
@@ -47,9 +48,11 @@ def exchange_error(status: int, code: str, message: str, *, cmdlet: str = "", ex
 
 def unknown_cmdlet(cmdlet: str) -> Response:
     return exchange_error(
-        400, "BadRequest",
+        400,
+        "BadRequest",
         f"The term '{cmdlet}' is not recognized as a name of a cmdlet, function, script file, or executable program.",
-        cmdlet=cmdlet, exception="System.Management.Automation.CommandNotFoundException",
+        cmdlet=cmdlet,
+        exception="System.Management.Automation.CommandNotFoundException",
     )
 
 
@@ -92,14 +95,18 @@ class ExchangeHandler:
             cmdlet = str(cmdlet_input["CmdletName"])
             parameters = dict(cmdlet_input.get("Parameters") or {})
         except (ValueError, KeyError, TypeError):
-            return exchange_error(400, "BadRequest", "The request body must be {\"CmdletInput\": {\"CmdletName\": ..., \"Parameters\": {...}}}.")
+            return exchange_error(
+                400, "BadRequest", 'The request body must be {"CmdletInput": {"CmdletName": ..., "Parameters": {...}}}.'
+            )
         skip = int(request.query.get("$skiptoken", "0") or 0)
         status, headers, payload = self._answer(request, host, tenant, cmdlet, parameters, skip)
         with self._lock:
             self.calls.append(InvokeCall(host, tenant, cmdlet, parameters, skip, status, dict(request.headers)))
         return status, headers, payload
 
-    def _answer(self, request: FakeRequest, host: str, tenant: str, cmdlet: str, parameters: dict[str, Any], skip: int) -> Response:
+    def _answer(
+        self, request: FakeRequest, host: str, tenant: str, cmdlet: str, parameters: dict[str, Any], skip: int
+    ) -> Response:
         if request.claims is None:
             return exchange_error(401, "Unauthorized", f"The access token is {request.token_failure or 'invalid'}.")
         if MANAGE_AS_APP not in (request.claims.get("roles") or []):
@@ -109,7 +116,9 @@ class ExchangeHandler:
             return exchange_error(401, "Unauthorized", "The token was not issued for this organization.")
         data: dict[str, Any] = scenario.extra.get("exchange") or {}
         if data.get("entra_role") is False:
-            return exchange_error(403, "Forbidden", f"The caller has no role that allows running {cmdlet}.", cmdlet=cmdlet)
+            return exchange_error(
+                403, "Forbidden", f"The caller has no role that allows running {cmdlet}.", cmdlet=cmdlet
+            )
         if host == "compliance":
             mode = data.get("compliance", "ok")
             if mode == "missing":
@@ -126,7 +135,9 @@ class ExchangeHandler:
         source = cmdlets[cmdlet] or []
         items = source if isinstance(source, Sequence) else list(source)
         size = int(data.get("page_size") or 1000)
-        page: dict[str, Any] = {"@odata.context": f"{_base(request)}/adminapi/beta/{tenant}/$metadata#Collection(Exchange.GenericHashTable)"}
+        page: dict[str, Any] = {
+            "@odata.context": f"{_base(request)}/adminapi/beta/{tenant}/$metadata#Collection(Exchange.GenericHashTable)"
+        }
         page["value"] = items[skip : skip + size]
         if skip + size < len(items):
             page["@odata.nextLink"] = f"{_base(request)}{request.path}?$skiptoken={skip + size}"
@@ -146,8 +157,10 @@ class ExchangeHandler:
                 if times is None or remaining < int(times):
                     self._served_errors[key] = served + 1
                     status, headers, body = exchange_error(
-                        int(error.get("status", 500)), str(error.get("code", "InternalServerError")),
-                        str(error.get("message", "The service failed.")), cmdlet=cmdlet,
+                        int(error.get("status", 500)),
+                        str(error.get("code", "InternalServerError")),
+                        str(error.get("message", "The service failed.")),
+                        cmdlet=cmdlet,
                     )
                     return status, {**headers, **(error.get("headers") or {})}, body
                 remaining -= int(times)
@@ -164,4 +177,3 @@ def mount_exchange(server: FakeTenantServer) -> ExchangeHandler:
     handler = ExchangeHandler()
     server.mount("POST", INVOKE_PATH, handler)
     return handler
-

@@ -43,7 +43,9 @@ def tenant_server() -> Iterator[tuple[FakeTenantServer, ExchangeHandler]]:
 
 
 @pytest.fixture
-def exchange_server(tenant_server: tuple[FakeTenantServer, ExchangeHandler]) -> Iterator[tuple[FakeTenantServer, ExchangeHandler]]:
+def exchange_server(
+    tenant_server: tuple[FakeTenantServer, ExchangeHandler],
+) -> Iterator[tuple[FakeTenantServer, ExchangeHandler]]:
     """The shared server with the golden scenario loaded and an empty call log."""
     server, handler = tenant_server
     server.add_scenario(exchange_scenario())

@@ -35,7 +35,9 @@ def _fake_key(seed: str) -> str:
 def _domains(domains: Sequence[str], initial: str | None) -> tuple[list[str], str]:
     custom = [d.lower() for d in domains if not d.lower().endswith(".onmicrosoft.com")]
     fallback = next((d.lower() for d in domains if d.lower().endswith(".onmicrosoft.com")), None)
-    tenant_initial = (initial or fallback or (custom[0].split(".")[0] + ".onmicrosoft.com" if custom else "contoso.onmicrosoft.com")).lower()
+    tenant_initial = (
+        initial or fallback or (custom[0].split(".")[0] + ".onmicrosoft.com" if custom else "contoso.onmicrosoft.com")
+    ).lower()
     return custom, tenant_initial
 
 
@@ -49,7 +51,9 @@ def golden_dns_zone(domains: Sequence[str], tenant_initial_domain: str | None = 
     custom, initial = _domains(domains, tenant_initial_domain)
     zone: dict[str, dict[str, Any]] = {}
     for domain in custom:
-        zone[domain] = {"TXT": ["v=spf1 include:spf.protection.outlook.com -all", f"MS=ms{int(_guid(domain)[:8], 16) % 10**8:08d}"]}
+        zone[domain] = {
+            "TXT": ["v=spf1 include:spf.protection.outlook.com -all", f"MS=ms{int(_guid(domain)[:8], 16) % 10**8:08d}"]
+        }
         zone[f"_dmarc.{domain}"] = {"TXT": [f"v=DMARC1; p=reject; pct=100; rua=mailto:dmarc-reports@{domain}"]}
         for selector in ("selector1", "selector2"):
             target = dkim_cname_target(domain, selector, initial)
@@ -68,101 +72,301 @@ def golden_exchange_data(domains: Sequence[str], tenant_initial_domain: str | No
     all_domains = [*custom, initial]
     switched_off = dict.fromkeys(
         (
-            "AllowBasicAuthActiveSync", "AllowBasicAuthAutodiscover", "AllowBasicAuthImap", "AllowBasicAuthMapi",
-            "AllowBasicAuthOfflineAddressBook", "AllowBasicAuthOutlookService", "AllowBasicAuthPop",
-            "AllowBasicAuthPowershell", "AllowBasicAuthReportingWebServices", "AllowBasicAuthRpc", "AllowBasicAuthSmtp",
+            "AllowBasicAuthActiveSync",
+            "AllowBasicAuthAutodiscover",
+            "AllowBasicAuthImap",
+            "AllowBasicAuthMapi",
+            "AllowBasicAuthOfflineAddressBook",
+            "AllowBasicAuthOutlookService",
+            "AllowBasicAuthPop",
+            "AllowBasicAuthPowershell",
+            "AllowBasicAuthReportingWebServices",
+            "AllowBasicAuthRpc",
+            "AllowBasicAuthSmtp",
             "AllowBasicAuthWebServices",
         ),
         False,
     )
-    audit_admin = ["Copy", "Create", "FolderBind", "HardDelete", "MessageBind", "Move", "MoveToDeletedItems", "SendAs",
-                   "SendOnBehalf", "SoftDelete", "Update", "UpdateCalendarDelegation", "UpdateFolderPermissions", "UpdateInboxRules"]
-    audit_delegate = ["Create", "FolderBind", "HardDelete", "Move", "MoveToDeletedItems", "SendAs", "SendOnBehalf",
-                      "SoftDelete", "Update", "UpdateFolderPermissions", "UpdateInboxRules"]
-    audit_owner = ["Create", "HardDelete", "MailboxLogin", "Move", "MoveToDeletedItems", "SoftDelete", "Update",
-                   "UpdateCalendarDelegation", "UpdateFolderPermissions", "UpdateInboxRules"]
+    audit_admin = [
+        "Copy",
+        "Create",
+        "FolderBind",
+        "HardDelete",
+        "MessageBind",
+        "Move",
+        "MoveToDeletedItems",
+        "SendAs",
+        "SendOnBehalf",
+        "SoftDelete",
+        "Update",
+        "UpdateCalendarDelegation",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    ]
+    audit_delegate = [
+        "Create",
+        "FolderBind",
+        "HardDelete",
+        "Move",
+        "MoveToDeletedItems",
+        "SendAs",
+        "SendOnBehalf",
+        "SoftDelete",
+        "Update",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    ]
+    audit_owner = [
+        "Create",
+        "HardDelete",
+        "MailboxLogin",
+        "Move",
+        "MoveToDeletedItems",
+        "SoftDelete",
+        "Update",
+        "UpdateCalendarDelegation",
+        "UpdateFolderPermissions",
+        "UpdateInboxRules",
+    ]
     cmdlets: dict[str, list[dict[str, Any]]] = {
-        "Get-OrganizationConfig": [{
-            "Name": initial.split(".")[0], "Identity": initial, "Guid": _guid(initial, "org"),
-            "OAuth2ClientProfileEnabled": True, "CustomerLockBoxEnabled": True, "AuditDisabled": False,
-            "DefaultAuthenticationPolicy": "Block Basic Auth",
-            "MailTipsAllTipsEnabled": True, "MailTipsExternalRecipientsTipsEnabled": True,
-            "MailTipsGroupMetricsEnabled": True, "MailTipsLargeAudienceThreshold": 25,
-        }],
-        "Get-SharingPolicy": [{
-            "Name": "Default Sharing Policy", "Identity": "Default Sharing Policy", "Default": True, "Enabled": False,
-            "Domains": ["Anonymous:CalendarSharingFreeBusyReviewer", "*:CalendarSharingFreeBusySimple"],
-        }],
+        "Get-OrganizationConfig": [
+            {
+                "Name": initial.split(".")[0],
+                "Identity": initial,
+                "Guid": _guid(initial, "org"),
+                "OAuth2ClientProfileEnabled": True,
+                "CustomerLockBoxEnabled": True,
+                "AuditDisabled": False,
+                "DefaultAuthenticationPolicy": "Block Basic Auth",
+                "MailTipsAllTipsEnabled": True,
+                "MailTipsExternalRecipientsTipsEnabled": True,
+                "MailTipsGroupMetricsEnabled": True,
+                "MailTipsLargeAudienceThreshold": 25,
+            }
+        ],
+        "Get-SharingPolicy": [
+            {
+                "Name": "Default Sharing Policy",
+                "Identity": "Default Sharing Policy",
+                "Default": True,
+                "Enabled": False,
+                "Domains": ["Anonymous:CalendarSharingFreeBusyReviewer", "*:CalendarSharingFreeBusySimple"],
+            }
+        ],
         "Get-SafeLinksPolicy": [
             {
-                "Name": "Built-In Protection Policy", "Identity": "Built-In Protection Policy", "IsDefault": False,
-                "IsBuiltInProtection": True, "EnableSafeLinksForEmail": True, "EnableSafeLinksForTeams": True,
-                "EnableSafeLinksForOffice": True, "ScanUrls": True, "EnableForInternalSenders": True,
-                "AllowClickThrough": False, "TrackClicks": True,
+                "Name": "Built-In Protection Policy",
+                "Identity": "Built-In Protection Policy",
+                "IsDefault": False,
+                "IsBuiltInProtection": True,
+                "EnableSafeLinksForEmail": True,
+                "EnableSafeLinksForTeams": True,
+                "EnableSafeLinksForOffice": True,
+                "ScanUrls": True,
+                "EnableForInternalSenders": True,
+                "AllowClickThrough": False,
+                "TrackClicks": True,
             },
             {
-                "Name": "Strict Safe Links", "Identity": "Strict Safe Links", "IsDefault": False,
-                "EnableSafeLinksForEmail": True, "EnableSafeLinksForTeams": True, "EnableSafeLinksForOffice": True,
-                "ScanUrls": True, "EnableForInternalSenders": True, "AllowClickThrough": False, "TrackClicks": True,
+                "Name": "Strict Safe Links",
+                "Identity": "Strict Safe Links",
+                "IsDefault": False,
+                "EnableSafeLinksForEmail": True,
+                "EnableSafeLinksForTeams": True,
+                "EnableSafeLinksForOffice": True,
+                "ScanUrls": True,
+                "EnableForInternalSenders": True,
+                "AllowClickThrough": False,
+                "TrackClicks": True,
             },
         ],
-        "Get-SafeLinksRule": [{"Name": "Strict Safe Links", "SafeLinksPolicy": "Strict Safe Links", "State": "Enabled", "Priority": 0, "RecipientDomainIs": all_domains}],
-        "Get-AtpPolicyForO365": [{"Name": "Default", "Identity": "Default", "EnableATPForSPOTeamsODB": True, "EnableSafeDocs": True, "AllowSafeDocsOpen": False}],
-        "Get-RoleAssignmentPolicy": [{
-            "Name": DEFAULT_ROLE_ASSIGNMENT_POLICY, "Identity": DEFAULT_ROLE_ASSIGNMENT_POLICY, "IsDefault": True,
-            "AssignedRoles": ["MyBaseOptions", "MyContactInformation", "MyProfileInformation", "MyDistributionGroupMembership",
-                              "MyRetentionPolicies", "MyVoiceMail", "MyTextMessaging"],
-        }],
+        "Get-SafeLinksRule": [
+            {
+                "Name": "Strict Safe Links",
+                "SafeLinksPolicy": "Strict Safe Links",
+                "State": "Enabled",
+                "Priority": 0,
+                "RecipientDomainIs": all_domains,
+            }
+        ],
+        "Get-AtpPolicyForO365": [
+            {
+                "Name": "Default",
+                "Identity": "Default",
+                "EnableATPForSPOTeamsODB": True,
+                "EnableSafeDocs": True,
+                "AllowSafeDocsOpen": False,
+            }
+        ],
+        "Get-RoleAssignmentPolicy": [
+            {
+                "Name": DEFAULT_ROLE_ASSIGNMENT_POLICY,
+                "Identity": DEFAULT_ROLE_ASSIGNMENT_POLICY,
+                "IsDefault": True,
+                "AssignedRoles": [
+                    "MyBaseOptions",
+                    "MyContactInformation",
+                    "MyProfileInformation",
+                    "MyDistributionGroupMembership",
+                    "MyRetentionPolicies",
+                    "MyVoiceMail",
+                    "MyTextMessaging",
+                ],
+            }
+        ],
         "Get-Label": [
             {"Name": "General", "DisplayName": "General", "Guid": _guid(initial, "label", "general"), "Priority": 0},
-            {"Name": "Confidential", "DisplayName": "Confidential", "Guid": _guid(initial, "label", "confidential"), "Priority": 1},
+            {
+                "Name": "Confidential",
+                "DisplayName": "Confidential",
+                "Guid": _guid(initial, "label", "confidential"),
+                "Priority": 1,
+            },
         ],
-        "Get-LabelPolicy": [{
-            "Name": "Global sensitivity label policy", "Guid": _guid(initial, "labelpolicy"), "Enabled": True, "Mode": "Enable",
-            "Labels": ["General", "Confidential"], "ExchangeLocation": ["All"], "SharePointLocation": ["All"],
-            "OneDriveLocation": ["All"], "ModernGroupLocation": ["All"],
-        }],
-        "Get-DlpCompliancePolicy": [{
-            "Name": "Financial data (all locations)", "Guid": _guid(initial, "dlp"), "Mode": "Enable", "Enabled": True,
-            "Workload": "Exchange, SharePoint, OneDriveForBusiness, Teams", "ExchangeLocation": ["All"],
-            "SharePointLocation": ["All"], "OneDriveLocation": ["All"], "TeamsLocation": ["All"],
-        }],
-        "Get-MalwareFilterPolicy": [{
-            "Name": "Default", "Identity": "Default", "IsDefault": True, "EnableFileFilter": True,
-            "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js",
-                          "lnk", "msi", "pif", "reg", "scr", "vbe", "vbs", "wsf", "xll"],
-            "EnableInternalSenderAdminNotifications": True, "InternalSenderAdminAddress": secops,
-        }],
-        "Get-HostedOutboundSpamFilterPolicy": [{
-            "Name": "Default", "Identity": "Default", "IsDefault": True, "AutoForwardingMode": "Off",
-            "BccSuspiciousOutboundMail": True, "BccSuspiciousOutboundAdditionalRecipients": [secops],
-            "NotifyOutboundSpam": True, "NotifyOutboundSpamRecipients": [secops],
-        }],
-        "Get-TransportRule": [{
-            "Name": "Block client forwarding to external recipients", "Guid": _guid(initial, "rule", "forwarding"),
-            "State": "Enabled", "Mode": "Enforce", "Priority": 0, "FromScope": "InOrganization",
-            "SentToScope": "NotInOrganization", "MessageTypeMatches": "AutoForward",
-            "RejectMessageReasonText": "External forwarding is not allowed.", "RejectMessageEnhancedStatusCode": "5.7.1",
-            "SenderDomainIs": None, "SetSCL": None, "RedirectMessageTo": None, "BlindCopyTo": None, "CopyTo": None,
-            "AddToRecipients": None,
-        }],
+        "Get-LabelPolicy": [
+            {
+                "Name": "Global sensitivity label policy",
+                "Guid": _guid(initial, "labelpolicy"),
+                "Enabled": True,
+                "Mode": "Enable",
+                "Labels": ["General", "Confidential"],
+                "ExchangeLocation": ["All"],
+                "SharePointLocation": ["All"],
+                "OneDriveLocation": ["All"],
+                "ModernGroupLocation": ["All"],
+            }
+        ],
+        "Get-DlpCompliancePolicy": [
+            {
+                "Name": "Financial data (all locations)",
+                "Guid": _guid(initial, "dlp"),
+                "Mode": "Enable",
+                "Enabled": True,
+                "Workload": "Exchange, SharePoint, OneDriveForBusiness, Teams",
+                "ExchangeLocation": ["All"],
+                "SharePointLocation": ["All"],
+                "OneDriveLocation": ["All"],
+                "TeamsLocation": ["All"],
+            }
+        ],
+        "Get-MalwareFilterPolicy": [
+            {
+                "Name": "Default",
+                "Identity": "Default",
+                "IsDefault": True,
+                "EnableFileFilter": True,
+                "FileTypes": [
+                    "ace",
+                    "ani",
+                    "apk",
+                    "app",
+                    "cab",
+                    "cmd",
+                    "com",
+                    "deb",
+                    "dmg",
+                    "exe",
+                    "hta",
+                    "img",
+                    "iso",
+                    "jar",
+                    "js",
+                    "lnk",
+                    "msi",
+                    "pif",
+                    "reg",
+                    "scr",
+                    "vbe",
+                    "vbs",
+                    "wsf",
+                    "xll",
+                ],
+                "EnableInternalSenderAdminNotifications": True,
+                "InternalSenderAdminAddress": secops,
+            }
+        ],
+        "Get-HostedOutboundSpamFilterPolicy": [
+            {
+                "Name": "Default",
+                "Identity": "Default",
+                "IsDefault": True,
+                "AutoForwardingMode": "Off",
+                "BccSuspiciousOutboundMail": True,
+                "BccSuspiciousOutboundAdditionalRecipients": [secops],
+                "NotifyOutboundSpam": True,
+                "NotifyOutboundSpamRecipients": [secops],
+            }
+        ],
+        "Get-TransportRule": [
+            {
+                "Name": "Block client forwarding to external recipients",
+                "Guid": _guid(initial, "rule", "forwarding"),
+                "State": "Enabled",
+                "Mode": "Enforce",
+                "Priority": 0,
+                "FromScope": "InOrganization",
+                "SentToScope": "NotInOrganization",
+                "MessageTypeMatches": "AutoForward",
+                "RejectMessageReasonText": "External forwarding is not allowed.",
+                "RejectMessageEnhancedStatusCode": "5.7.1",
+                "SenderDomainIs": None,
+                "SetSCL": None,
+                "RedirectMessageTo": None,
+                "BlindCopyTo": None,
+                "CopyTo": None,
+                "AddToRecipients": None,
+            }
+        ],
         "Get-AcceptedDomain": [
-            {"Name": d, "DomainName": d, "DomainType": "Authoritative", "Default": d == primary, "MatchSubDomains": False}
+            {
+                "Name": d,
+                "DomainName": d,
+                "DomainType": "Authoritative",
+                "Default": d == primary,
+                "MatchSubDomains": False,
+            }
             for d in all_domains
         ],
-        "Get-RemoteDomain": [{"Name": "Default", "Identity": "Default", "DomainName": "*", "AutoForwardEnabled": False}],
-        "Get-SafeAttachmentPolicy": [
-            {"Name": "Built-In Protection Policy", "Identity": "Built-In Protection Policy", "IsBuiltInProtection": True, "Enable": True, "Action": "Block"},
-            {"Name": "Strict Safe Attachments", "Identity": "Strict Safe Attachments", "Enable": True, "Action": "Block"},
+        "Get-RemoteDomain": [
+            {"Name": "Default", "Identity": "Default", "DomainName": "*", "AutoForwardEnabled": False}
         ],
-        "Get-SafeAttachmentRule": [{"Name": "Strict Safe Attachments", "SafeAttachmentPolicy": "Strict Safe Attachments", "State": "Enabled", "RecipientDomainIs": all_domains}],
+        "Get-SafeAttachmentPolicy": [
+            {
+                "Name": "Built-In Protection Policy",
+                "Identity": "Built-In Protection Policy",
+                "IsBuiltInProtection": True,
+                "Enable": True,
+                "Action": "Block",
+            },
+            {
+                "Name": "Strict Safe Attachments",
+                "Identity": "Strict Safe Attachments",
+                "Enable": True,
+                "Action": "Block",
+            },
+        ],
+        "Get-SafeAttachmentRule": [
+            {
+                "Name": "Strict Safe Attachments",
+                "SafeAttachmentPolicy": "Strict Safe Attachments",
+                "State": "Enabled",
+                "RecipientDomainIs": all_domains,
+            }
+        ],
         "Get-AuthenticationPolicy": [{"Name": "Block Basic Auth", "Identity": "Block Basic Auth", **switched_off}],
         "Get-TransportConfig": [{"Identity": "Transport Settings", "SmtpClientAuthenticationDisabled": True}],
-        "Get-AntiPhishPolicy": [{
-            "Name": "Office365 AntiPhish Default", "Identity": "Office365 AntiPhish Default", "IsDefault": True, "Enabled": True,
-            "PhishThresholdLevel": 2, "EnableMailboxIntelligence": True, "EnableMailboxIntelligenceProtection": True,
-            "EnableSpoofIntelligence": True,
-        }],
+        "Get-AntiPhishPolicy": [
+            {
+                "Name": "Office365 AntiPhish Default",
+                "Identity": "Office365 AntiPhish Default",
+                "IsDefault": True,
+                "Enabled": True,
+                "PhishThresholdLevel": 2,
+                "EnableMailboxIntelligence": True,
+                "EnableMailboxIntelligenceProtection": True,
+                "EnableSpoofIntelligence": True,
+            }
+        ],
         "Get-AntiPhishRule": [],
         # The preset security policies were never turned on: Microsoft creates their rules (and policies) the first
         # time an admin turns a preset on (https://learn.microsoft.com/defender-office-365/preset-security-policies).
@@ -172,21 +376,53 @@ def golden_exchange_data(domains: Sequence[str], tenant_initial_domain: str | No
         # Only the default outbound spam policy: it applies to every sender. outbound_spam_policy() adds a custom one.
         "Get-HostedOutboundSpamFilterRule": [],
         "Get-DkimSigningConfig": [
-            {"Name": d, "Domain": d, "Identity": d, "Enabled": True, "Status": "Valid",
-             "Selector1CNAME": dkim_cname_target(d, "selector1", initial), "Selector2CNAME": dkim_cname_target(d, "selector2", initial)}
+            {
+                "Name": d,
+                "Domain": d,
+                "Identity": d,
+                "Enabled": True,
+                "Status": "Valid",
+                "Selector1CNAME": dkim_cname_target(d, "selector1", initial),
+                "Selector2CNAME": dkim_cname_target(d, "selector2", initial),
+            }
             for d in all_domains
         ],
-        "Get-AdminAuditLogConfig": [{"Name": "Admin Audit Log Settings", "UnifiedAuditLogIngestionEnabled": True, "AdminAuditLogEnabled": True}],
-        "Get-MailboxAuditBypassAssociation": [{"Name": "svc-backup", "Identity": "svc-backup", "AuditBypassEnabled": False}],
-        "Get-Mailbox": [
-            {"Name": "Adele Vance", "UserPrincipalName": f"adele@{primary}", "ExchangeGuid": _guid(initial, "mbx", "adele"),
-             "AuditEnabled": True, "AuditAdmin": audit_admin, "AuditDelegate": audit_delegate, "AuditOwner": audit_owner,
-             "RoleAssignmentPolicy": DEFAULT_ROLE_ASSIGNMENT_POLICY},
-            {"Name": "Security Operations", "UserPrincipalName": secops, "ExchangeGuid": _guid(initial, "mbx", "secops"),
-             "AuditEnabled": True, "AuditAdmin": audit_admin, "AuditDelegate": audit_delegate, "AuditOwner": audit_owner,
-             "RoleAssignmentPolicy": DEFAULT_ROLE_ASSIGNMENT_POLICY},
+        "Get-AdminAuditLogConfig": [
+            {"Name": "Admin Audit Log Settings", "UnifiedAuditLogIngestionEnabled": True, "AdminAuditLogEnabled": True}
         ],
-        "Get-OwaMailboxPolicy": [{"Name": "OwaMailboxPolicy-Default", "Identity": "OwaMailboxPolicy-Default", "IsDefault": True, "AdditionalStorageProvidersAvailable": False}],
+        "Get-MailboxAuditBypassAssociation": [
+            {"Name": "svc-backup", "Identity": "svc-backup", "AuditBypassEnabled": False}
+        ],
+        "Get-Mailbox": [
+            {
+                "Name": "Adele Vance",
+                "UserPrincipalName": f"adele@{primary}",
+                "ExchangeGuid": _guid(initial, "mbx", "adele"),
+                "AuditEnabled": True,
+                "AuditAdmin": audit_admin,
+                "AuditDelegate": audit_delegate,
+                "AuditOwner": audit_owner,
+                "RoleAssignmentPolicy": DEFAULT_ROLE_ASSIGNMENT_POLICY,
+            },
+            {
+                "Name": "Security Operations",
+                "UserPrincipalName": secops,
+                "ExchangeGuid": _guid(initial, "mbx", "secops"),
+                "AuditEnabled": True,
+                "AuditAdmin": audit_admin,
+                "AuditDelegate": audit_delegate,
+                "AuditOwner": audit_owner,
+                "RoleAssignmentPolicy": DEFAULT_ROLE_ASSIGNMENT_POLICY,
+            },
+        ],
+        "Get-OwaMailboxPolicy": [
+            {
+                "Name": "OwaMailboxPolicy-Default",
+                "Identity": "OwaMailboxPolicy-Default",
+                "IsDefault": True,
+                "AdditionalStorageProvidersAvailable": False,
+            }
+        ],
         # Evidence-only reads of 5.12 and 5.14: nothing to show in a healthy tenant.
         "Get-SpoofIntelligenceInsight": [],
         "Get-BlockedSenderAddress": [],
@@ -224,15 +460,24 @@ def preset_policies(preset: str) -> dict[str, dict[str, Any]]:
     common = {"Name": name, "Identity": name, "IsDefault": False, "RecommendedPolicyType": preset}
     return {
         "Get-SafeLinksPolicy": {
-            **common, "EnableSafeLinksForEmail": True, "EnableSafeLinksForTeams": True,
-            "EnableSafeLinksForOffice": True, "ScanUrls": True, "EnableForInternalSenders": True,
-            "DeliverMessageAfterScan": True, "DisableUrlRewrite": False,
-            "AllowClickThrough": False, "TrackClicks": True,
+            **common,
+            "EnableSafeLinksForEmail": True,
+            "EnableSafeLinksForTeams": True,
+            "EnableSafeLinksForOffice": True,
+            "ScanUrls": True,
+            "EnableForInternalSenders": True,
+            "DeliverMessageAfterScan": True,
+            "DisableUrlRewrite": False,
+            "AllowClickThrough": False,
+            "TrackClicks": True,
         },
         "Get-SafeAttachmentPolicy": {**common, "Enable": True, "Action": "Block"},
         "Get-AntiPhishPolicy": {
-            **common, "Enabled": True, "PhishThresholdLevel": 4 if preset == "Strict" else 3,
-            "EnableMailboxIntelligence": True, "EnableMailboxIntelligenceProtection": True,
+            **common,
+            "Enabled": True,
+            "PhishThresholdLevel": 4 if preset == "Strict" else 3,
+            "EnableMailboxIntelligence": True,
+            "EnableMailboxIntelligenceProtection": True,
             "EnableSpoofIntelligence": True,
         },
         "Get-MalwareFilterPolicy": {**common, "EnableFileFilter": True, "ZapEnabled": True},
@@ -254,7 +499,10 @@ def preset_rules(preset: str, *, state: str = "Enabled", **conditions: Any) -> d
     return {
         "Get-ATPProtectionPolicyRule": {**common, "SafeLinksPolicy": policy, "SafeAttachmentPolicy": policy, **scope},
         "Get-EOPProtectionPolicyRule": {
-            **common, "HostedContentFilterPolicy": policy, "AntiPhishPolicy": policy, "MalwareFilterPolicy": policy,
+            **common,
+            "HostedContentFilterPolicy": policy,
+            "AntiPhishPolicy": policy,
+            "MalwareFilterPolicy": policy,
             **scope,
         },
     }
@@ -293,11 +541,19 @@ def outbound_spam_policy(
     if unknown:
         raise ValueError(f"not a sender condition or exception of an outbound spam rule: {sorted(unknown)}")
     policy = {
-        "Name": name, "Identity": name, "IsDefault": False, "AutoForwardingMode": auto_forwarding,
-        "BccSuspiciousOutboundMail": False, "NotifyOutboundSpam": False,
+        "Name": name,
+        "Identity": name,
+        "IsDefault": False,
+        "AutoForwardingMode": auto_forwarding,
+        "BccSuspiciousOutboundMail": False,
+        "NotifyOutboundSpam": False,
     }
     rule = {
-        "Name": name, "Identity": name, "HostedOutboundSpamFilterPolicy": name, "State": state, "Priority": priority,
+        "Name": name,
+        "Identity": name,
+        "HostedOutboundSpamFilterPolicy": name,
+        "State": state,
+        "Priority": priority,
         **{key: conditions.get(key) for key in (*SENDER_CONDITIONS, *SENDER_EXCEPTIONS)},
     }
     return [

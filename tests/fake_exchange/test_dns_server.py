@@ -66,11 +66,13 @@ def test_cnames_are_chased_within_the_zone(fresh_dns: FakeDnsServer) -> None:
 
 def test_the_golden_zone_passes_dkim_spf_and_dmarc(fresh_dns: FakeDnsServer) -> None:
     fresh_dns.set_zone(golden_dns_zone(["contoso.com", "sales.contoso.com"], "contoso.onmicrosoft.com"))
-    domains = mail_domains([
-        {"id": "contoso.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email"]},
-        {"id": "sales.contoso.com", "isVerified": True, "isRoot": False, "supportedServices": ["Email"]},
-        {"id": "contoso.onmicrosoft.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email"]},
-    ])
+    domains = mail_domains(
+        [
+            {"id": "contoso.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email"]},
+            {"id": "sales.contoso.com", "isVerified": True, "isRoot": False, "supportedServices": ["Email"]},
+            {"id": "contoso.onmicrosoft.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email"]},
+        ]
+    )
     lookups = DnsLookups(DnsResolver([fresh_dns.address], timeout=1))
 
     decisions = [

@@ -18,7 +18,9 @@ exchange_server = fixtures.exchange_server
 Server = tuple[FakeTenantServer, ExchangeHandler]
 
 
-def post(server: FakeTenantServer, body: Any, *, token: str | None = None, path: str = "", url: str | None = None) -> requests.Response:
+def post(
+    server: FakeTenantServer, body: Any, *, token: str | None = None, path: str = "", url: str | None = None
+) -> requests.Response:
     headers = {"Authorization": f"Bearer {token or server.issue_token(TENANT_ID, resource=server.url)}"}
     target = url or f"{server.url}{path}/adminapi/beta/{TENANT_ID}/InvokeCommand"
     return requests.post(target, json=body, headers=headers, verify=server.ca_pem_path, timeout=10)
@@ -51,10 +53,16 @@ def test_pages_link_to_the_rest(exchange_server: Server) -> None:
 
 def test_errors_are_answered_in_sequence_then_the_data(exchange_server: Server) -> None:
     server, _ = exchange_server
-    server.add_scenario(exchange_scenario(errors={"Get-RemoteDomain": [
-        {"status": 429, "code": "TooManyRequests", "headers": {"Retry-After": "3"}, "times": 1},
-        {"status": 503, "code": "ServiceUnavailable", "times": 1},
-    ]}))
+    server.add_scenario(
+        exchange_scenario(
+            errors={
+                "Get-RemoteDomain": [
+                    {"status": 429, "code": "TooManyRequests", "headers": {"Retry-After": "3"}, "times": 1},
+                    {"status": 503, "code": "ServiceUnavailable", "times": 1},
+                ]
+            }
+        )
+    )
 
     answers = [post(server, cmdlet("Get-RemoteDomain")) for _ in range(3)]
 
@@ -66,7 +74,11 @@ def test_errors_are_answered_in_sequence_then_the_data(exchange_server: Server) 
 def test_a_token_without_the_exchange_role_gets_401(exchange_server: Server) -> None:
     server, _ = exchange_server
 
-    answer = post(server, cmdlet("Get-RemoteDomain"), token=server.issue_token(TENANT_ID, resource=server.url, roles=["Domain.Read.All"]))
+    answer = post(
+        server,
+        cmdlet("Get-RemoteDomain"),
+        token=server.issue_token(TENANT_ID, resource=server.url, roles=["Domain.Read.All"]),
+    )
 
     assert answer.status_code == 401
 

@@ -38,7 +38,12 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 def _spo_error(status: int, message: str) -> Response:
-    body = {"error": {"code": "-2147024891, System.UnauthorizedAccessException", "message": {"lang": "en-US", "value": message}}}
+    body = {
+        "error": {
+            "code": "-2147024891, System.UnauthorizedAccessException",
+            "message": {"lang": "en-US", "value": message},
+        }
+    }
     return status, dict(_VERBOSE), body
 
 
@@ -94,7 +99,9 @@ class AdminApis:
         if str(claims.get("appidacr")) != "2":
             return _spo_error(401, "Unsupported app only token.")
         if "Sites.FullControl.All" not in (claims.get("roles") or []):
-            return _spo_error(403, "Access denied. You do not have permission to perform this action or access this resource.")
+            return _spo_error(
+                403, "Access denied. You do not have permission to perform this action or access this resource."
+            )
         scenario = request.scenario
         data: dict[str, Any] = (scenario.extra.get("sharepoint") if scenario else None) or {}
         if data.get("fail"):
@@ -102,7 +109,11 @@ class AdminApis:
             return status, {**headers, "Retry-After": "0"}, body
         tenant = data.get("tenant", {"DisallowInfectedFileDownload": True})
         if data.get("verbose", True) and isinstance(tenant, dict):
-            return 200, dict(_VERBOSE), {"d": {"__metadata": {"type": "Microsoft.Online.SharePoint.TenantAdministration.Tenant"}, **tenant}}
+            return (
+                200,
+                dict(_VERBOSE),
+                {"d": {"__metadata": {"type": "Microsoft.Online.SharePoint.TenantAdministration.Tenant"}, **tenant}},
+            )
         return 200, dict(_VERBOSE), tenant
 
 

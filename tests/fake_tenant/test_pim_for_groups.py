@@ -12,8 +12,8 @@ from .data_common import utc_now
 from .data_directory import pim_group_eligibility
 from .data_security import control_profiles
 from .model import Scenario
-from .paths import GROUP_ELIGIBILITY_INSTANCES, GROUPS
 from .patching import graph_pointer, patch, with_roles
+from .paths import GROUP_ELIGIBILITY_INSTANCES, GROUPS
 from .server import FakeTenantServer
 
 PIM_ID = "44444444-4444-4444-8444-444444444444"

@@ -55,13 +55,20 @@ class FakeCloud:
     def args(self, scenario: Scenario, *, client_id: str | None = None) -> list[str]:
         """The command-line options of a scan of this tenant (the secret goes in the environment)."""
         return [
-            "--tenant-id", scenario.tenant_id,
-            "--client-id", client_id or self.client(scenario)[0],
-            "--authority-url", self.server.url,
-            "--graph-url", self.server.url,
-            "--exchange-url", self.server.url,
-            "--teams-url", self.teams_url,
-            "--sharepoint-admin-url", self.sharepoint_admin_url,
+            "--tenant-id",
+            scenario.tenant_id,
+            "--client-id",
+            client_id or self.client(scenario)[0],
+            "--authority-url",
+            self.server.url,
+            "--graph-url",
+            self.server.url,
+            "--exchange-url",
+            self.server.url,
+            "--teams-url",
+            self.teams_url,
+            "--sharepoint-admin-url",
+            self.sharepoint_admin_url,
             f"--ca-bundle={self.server.ca_pem_path}",
             f"--dns-server={self.dns.address}",
         ]
@@ -101,7 +108,8 @@ def scan_command(cloud: FakeCloud, scenario: Scenario, out: Path, extra: Sequenc
     """The full `pytest` argument list of a scan writing its reports under `out`."""
     return [
         *cloud.args(scenario),
-        "-p", "no:cacheprovider",
+        "-p",
+        "no:cacheprovider",
         f"--cis-json={out / 'results.json'}",
         f"--cis-csv={out / 'results.csv'}",
         f"--html={out / 'report.html'}",

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o365cis.admin_apis.teams import TEAMS_PERMISSION
 from o365cis.auth import AuthError
 from o365cis.catalogue import permission_notes, required_permissions
 from o365cis.lambda_service.events import ScanJob
 from o365cis.lambda_service.invoker import LambdaInvoker
-from o365cis.admin_apis.teams import TEAMS_PERMISSION
 from o365cis.lambda_service.permissions import EXCHANGE_API, SHAREPOINT_API, TEAMS_API, GrantedRoles
 from o365cis.lambda_service.scan_step import ScanReport
 

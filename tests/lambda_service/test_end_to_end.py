@@ -22,9 +22,9 @@ from o365cis.lambda_service.handlers import RequestServices, handle_request
 from o365cis.lambda_service.status import StatusStore
 from tests.fake_exchange.dns_server import FakeDnsServer
 from tests.fake_exchange.exchange_handler import mount_exchange
-from tests.fake_tenant.admin_apis import compliant_teams_data, mount_admin_apis
 from tests.fake_exchange.scenarios import golden_dns_zone, golden_exchange_data
 from tests.fake_tenant import paths
+from tests.fake_tenant.admin_apis import compliant_teams_data, mount_admin_apis
 from tests.fake_tenant.errors import Response, graph_error
 from tests.fake_tenant.golden import (
     GOLDEN_CLIENT_ID,

@@ -69,11 +69,13 @@ def test_txt_strings_of_a_record_are_joined(fresh_dns: FakeDnsServer) -> None:
 
 
 def test_a_cname_chain_is_followed_and_recorded(fresh_dns: FakeDnsServer) -> None:
-    fresh_dns.set_zone({
-        "selector1._domainkey.contoso.com": {"CNAME": "hop.contoso.net"},
-        "hop.contoso.net": {"CNAME": KEY_TARGET},
-        KEY_TARGET: {"TXT": ["v=DKIM1; k=rsa; p=MIIB"]},
-    })
+    fresh_dns.set_zone(
+        {
+            "selector1._domainkey.contoso.com": {"CNAME": "hop.contoso.net"},
+            "hop.contoso.net": {"CNAME": KEY_TARGET},
+            KEY_TARGET: {"TXT": ["v=DKIM1; k=rsa; p=MIIB"]},
+        }
+    )
 
     outcome = resolver(fresh_dns).query_txt("selector1._domainkey.contoso.com")
 
@@ -85,7 +87,9 @@ def test_a_cname_chain_is_followed_and_recorded(fresh_dns: FakeDnsServer) -> Non
 
 def test_a_cname_the_server_did_not_chase_is_asked_for(fresh_dns: FakeDnsServer) -> None:
     fresh_dns.chase_cnames = False
-    fresh_dns.set_zone({"selector1._domainkey.contoso.com": {"CNAME": KEY_TARGET}, KEY_TARGET: {"TXT": ["v=DKIM1; p=MIIB"]}})
+    fresh_dns.set_zone(
+        {"selector1._domainkey.contoso.com": {"CNAME": KEY_TARGET}, KEY_TARGET: {"TXT": ["v=DKIM1; p=MIIB"]}}
+    )
 
     outcome = resolver(fresh_dns).query_txt("selector1._domainkey.contoso.com")
 
@@ -224,12 +228,14 @@ def test_each_name_is_looked_up_once_per_scan(fresh_dns: FakeDnsServer) -> None:
 
 
 def test_outcomes_are_recorded_and_replay_without_network(fresh_dns: FakeDnsServer) -> None:
-    fresh_dns.set_zone({
-        "contoso.com": {"TXT": [["v=spf1 ", "-all"]]},
-        "selector1._domainkey.contoso.com": {"CNAME": KEY_TARGET},
-        KEY_TARGET: {"TXT": ["v=DKIM1; p=MIIB"]},
-        "bad.contoso.com": {"rcode": "SERVFAIL"},
-    })
+    fresh_dns.set_zone(
+        {
+            "contoso.com": {"TXT": [["v=spf1 ", "-all"]]},
+            "selector1._domainkey.contoso.com": {"CNAME": KEY_TARGET},
+            KEY_TARGET: {"TXT": ["v=DKIM1; p=MIIB"]},
+            "bad.contoso.com": {"rcode": "SERVFAIL"},
+        }
+    )
     recorded: dict[str, Any] = {}
     live = DnsLookups(resolver(fresh_dns, attempts=1), recorder=recorded.__setitem__)
     names = ["contoso.com", "selector1._domainkey.contoso.com", "_dmarc.contoso.com", "bad.contoso.com"]
@@ -255,7 +261,9 @@ def test_replay_of_a_name_never_looked_up_is_not_in_snapshot() -> None:
 
 
 def test_outcome_json_round_trips() -> None:
-    outcome = DnsOutcome("a.contoso.com", OutcomeKind.FAILED, ("x",), ("b.contoso.com",), "timeout", "127.0.0.1:53: timeout")
+    outcome = DnsOutcome(
+        "a.contoso.com", OutcomeKind.FAILED, ("x",), ("b.contoso.com",), "timeout", "127.0.0.1:53: timeout"
+    )
 
     assert DnsOutcome.from_json(outcome.to_json()) == outcome
     with pytest.raises(ValueError):
@@ -264,7 +272,12 @@ def test_outcome_json_round_trips() -> None:
 
 def test_mail_domains_keep_verified_email_domains_and_say_why_others_are_skipped() -> None:
     domains = [
-        {"id": "contoso.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email", "OfficeCommunicationsOnline"]},
+        {
+            "id": "contoso.com",
+            "isVerified": True,
+            "isRoot": True,
+            "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+        },
         {"id": "sales.contoso.com", "isVerified": True, "isRoot": False, "supportedServices": ["Email"]},
         {"id": "contoso.onmicrosoft.com", "isVerified": True, "isRoot": True, "supportedServices": ["Email"]},
         {"id": "pending.com", "isVerified": False, "isRoot": True, "supportedServices": ["Email"]},
@@ -282,8 +295,14 @@ def test_mail_domains_keep_verified_email_domains_and_say_why_others_are_skipped
 
 
 def test_dmarc_of_the_root_is_asked_only_for_a_subdomain_without_its_own(fresh_dns: FakeDnsServer) -> None:
-    fresh_dns.set_zone({"_dmarc.contoso.com": {"TXT": ["v=DMARC1; p=reject"]}, "_dmarc.hr.contoso.com": {"TXT": ["v=DMARC1; p=none"]}})
-    domains = [MailDomain("contoso.com"), MailDomain("sales.contoso.com", False, "contoso.com"), MailDomain("hr.contoso.com", False, "contoso.com")]
+    fresh_dns.set_zone(
+        {"_dmarc.contoso.com": {"TXT": ["v=DMARC1; p=reject"]}, "_dmarc.hr.contoso.com": {"TXT": ["v=DMARC1; p=none"]}}
+    )
+    domains = [
+        MailDomain("contoso.com"),
+        MailDomain("sales.contoso.com", False, "contoso.com"),
+        MailDomain("hr.contoso.com", False, "contoso.com"),
+    ]
 
     outcomes = lookup_dmarc(DnsLookups(resolver(fresh_dns)), domains)
 
@@ -308,5 +327,10 @@ def test_read_spf_reports_syntax_errors() -> None:
     from o365cis.dns.records import read_spf
 
     assert read_spf("v=spf1 a mx/24 ptr exists:%{i}.x.example ip6:2001:db8::/32 -all").errors == ()
-    assert [e.split()[0] for e in read_spf("v=spf1 all:x include ip4 foo -all").errors] == ["all:x", "include", "ip4", "foo"]
+    assert [e.split()[0] for e in read_spf("v=spf1 all:x include ip4 foo -all").errors] == [
+        "all:x",
+        "include",
+        "ip4",
+        "foo",
+    ]
     assert read_spf("v=spf1 include:spf.protection.outlook.com").all_mechanism is None

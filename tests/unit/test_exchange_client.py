@@ -75,8 +75,15 @@ def test_invoke_posts_the_cmdlet_with_the_module_headers(exchange_server: Server
 
     assert config[0]["OAuth2ClientProfileEnabled"] is True
     [call] = handler.calls
-    assert (call.host, call.tenant, call.cmdlet, call.parameters) == ("exchange", TENANT_ID, "Get-OrganizationConfig", {})
-    assert call.headers["X-AnchorMailbox"] == f"APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{INITIAL_DOMAIN}"
+    assert (call.host, call.tenant, call.cmdlet, call.parameters) == (
+        "exchange",
+        TENANT_ID,
+        "Get-OrganizationConfig",
+        {},
+    )
+    assert (
+        call.headers["X-AnchorMailbox"] == f"APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{INITIAL_DOMAIN}"
+    )
     assert call.headers["X-ResponseFormat"] == "json"
     assert call.headers["Authorization"].startswith("Bearer ")
     assert client.scopes == [f"{server.url}/.default"]  # type: ignore[attr-defined]
@@ -110,7 +117,12 @@ def test_an_empty_answer_is_an_empty_list(exchange_server: Server) -> None:
 
 def test_throttling_is_retried_until_the_answer_comes(exchange_server: Server) -> None:
     server, handler = exchange_server
-    use(server, errors={"Get-RemoteDomain": {"status": 429, "code": "TooManyRequests", "headers": {"Retry-After": "0"}, "times": 2}})
+    use(
+        server,
+        errors={
+            "Get-RemoteDomain": {"status": 429, "code": "TooManyRequests", "headers": {"Retry-After": "0"}, "times": 2}
+        },
+    )
     client = make_client(server)
 
     remote = client.invoke("Get-RemoteDomain")
@@ -121,7 +133,10 @@ def test_throttling_is_retried_until_the_answer_comes(exchange_server: Server) -
 
 def test_throttling_past_the_budget_is_a_budget_failure(exchange_server: Server) -> None:
     server, _ = exchange_server
-    use(server, errors={"Get-RemoteDomain": {"status": 503, "code": "ServiceUnavailable", "headers": {"Retry-After": "0"}}})
+    use(
+        server,
+        errors={"Get-RemoteDomain": {"status": 503, "code": "ServiceUnavailable", "headers": {"Retry-After": "0"}}},
+    )
     client = make_client(server, policy=RetryPolicy(sleep=no_wait, max_attempts=3))
 
     with pytest.raises(ReadError) as failure:
@@ -133,7 +148,16 @@ def test_throttling_past_the_budget_is_a_budget_failure(exchange_server: Server)
 
 def test_a_server_error_is_a_service_failure_with_the_cmdlet_message(exchange_server: Server) -> None:
     server, _ = exchange_server
-    use(server, errors={"Get-TransportRule": {"status": 500, "code": "InternalServerError", "message": "Backend mailbox database is offline."}})
+    use(
+        server,
+        errors={
+            "Get-TransportRule": {
+                "status": 500,
+                "code": "InternalServerError",
+                "message": "Backend mailbox database is offline.",
+            }
+        },
+    )
 
     with pytest.raises(ReadError) as failure:
         make_client(server).invoke("Get-TransportRule")
@@ -317,7 +341,11 @@ def test_a_token_failure_is_a_read_failure_without_a_request(exchange_server: Se
 
 def test_answers_and_failures_replay_from_a_snapshot(exchange_server: Server) -> None:
     server, handler = exchange_server
-    use(server, page_size=2, errors={"Get-TransportRule": {"status": 500, "code": "InternalServerError", "message": "offline"}})
+    use(
+        server,
+        page_size=2,
+        errors={"Get-TransportRule": {"status": 500, "code": "InternalServerError", "message": "offline"}},
+    )
     snapshot = Snapshot(tenant_id=TENANT_ID)
     live = make_client(server, recorder=snapshot.record)
     domains = live.invoke("Get-AcceptedDomain")
@@ -332,7 +360,10 @@ def test_answers_and_failures_replay_from_a_snapshot(exchange_server: Server) ->
     assert replay.invoke("Get-Label") == live.invoke("Get-Label")
     with pytest.raises(ReadError) as replayed_failure:
         replay.invoke("Get-TransportRule")
-    assert (replayed_failure.value.kind, replayed_failure.value.detail) == (live_failure.value.kind, live_failure.value.detail)
+    assert (replayed_failure.value.kind, replayed_failure.value.detail) == (
+        live_failure.value.kind,
+        live_failure.value.detail,
+    )
     with pytest.raises(ReadError) as absent:
         replay.invoke("Get-RemoteDomain")
     assert absent.value.kind is FailureKind.NOT_IN_SNAPSHOT
@@ -351,7 +382,11 @@ def test_record_key_is_stable_whatever_the_parameter_order() -> None:
     first = record_key(TENANT_ID, "Get-Mailbox", {"ResultSize": "Unlimited", "Filter": "x"})
     second = record_key(TENANT_ID, "Get-Mailbox", {"Filter": "x", "ResultSize": "Unlimited"})
 
-    assert first == second == f'POST /adminapi/beta/{TENANT_ID}/InvokeCommand Get-Mailbox {{"Filter":"x","ResultSize":"Unlimited"}}'
+    assert (
+        first
+        == second
+        == f'POST /adminapi/beta/{TENANT_ID}/InvokeCommand Get-Mailbox {{"Filter":"x","ResultSize":"Unlimited"}}'
+    )
 
 
 def test_the_cmdlet_error_is_read_from_the_nested_details() -> None:
@@ -359,7 +394,13 @@ def test_the_cmdlet_error_is_read_from_the_nested_details() -> None:
         "error": {
             "code": "BadRequest",
             "message": "Error executing cmdlet",
-            "details": [{"code": "Context", "message": "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The object couldn't be found."}],
+            "details": [
+                {
+                    "code": "Context",
+                    "message": "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
+                    "|The object couldn't be found.",
+                }
+            ],
         }
     }
 

@@ -60,7 +60,8 @@ def refused(
         raise ReadError(
             FailureKind.PERMISSION,
             f"GET {path}",
-            f"grant the application permission {permission} and admin-consent it (Authorization_RequestDenied: Insufficient privileges)",
+            f"grant the application permission {permission} and admin-consent it "
+            "(Authorization_RequestDenied: Insufficient privileges)",
             permission=permission,
             status=403,
             code="Authorization_RequestDenied",
@@ -167,8 +168,8 @@ def test_every_source_failed_is_an_error_naming_each_cause() -> None:
     assert finding.source is Source.NONE
     assert finding.reason.startswith("could not be evaluated: ")
     assert (
-        "Microsoft Graph: GET /v1.0/roleManagement/directory/roleAssignments: grant the application permission RoleManagement.Read.Directory"
-        in finding.reason
+        "Microsoft Graph: GET /v1.0/roleManagement/directory/roleAssignments: "
+        "grant the application permission RoleManagement.Read.Directory" in finding.reason
     )
     assert "Secure Score: GET /v1.0/security/secureScores: not licensed" in finding.reason
 
@@ -293,7 +294,11 @@ def test_an_unreadable_licence_list_is_an_error_naming_every_failed_read() -> No
         )
 
     def graph_refused() -> Finding:
-        raise ReadError(FailureKind.PERMISSION, "GET /v1.0/identity/conditionalAccess/policies", "permission Policy.Read.All not granted")
+        raise ReadError(
+            FailureKind.PERMISSION,
+            "GET /v1.0/identity/conditionalAccess/policies",
+            "permission Policy.Read.All not granted",
+        )
 
     # Without the licence list no source may decide: a source that could decide compliant is ignored.
     finding = evaluate(GRAPH_CHAIN, {"graph": graph_refused, "securescore": gives(compliant("full"))}, gate=gate)

@@ -33,7 +33,7 @@ def reader(answers: Mapping[str, RawResponse]) -> TenantReader:
     snapshot = Snapshot()
     for url, answer in answers.items():
         snapshot.record(f"GET {url}", answer.status, answer.body)
-    return TenantReader(GraphClient("", replay_fetch(snapshot)), ROLES, dt.datetime.now(dt.timezone.utc))
+    return TenantReader(GraphClient("", replay_fetch(snapshot)), ROLES, dt.datetime.now(dt.UTC))
 
 
 POLICIES_URL = "/beta/deviceManagement/deviceCompliancePolicies?$expand=assignments"

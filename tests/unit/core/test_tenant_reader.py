@@ -323,7 +323,8 @@ def test_eligible_holders_are_returned() -> None:
 
 def test_group_members_one_chain_per_distinct_group() -> None:
     def members_url(group_id: str) -> str:
-        return f"/v1.0/groups/{group_id}/transitiveMembers?$select=id,displayName,userPrincipalName,accountEnabled,userType"
+        fields = "id,displayName,userPrincipalName,accountEnabled,userType"
+        return f"/v1.0/groups/{group_id}/transitiveMembers?$select={fields}"
 
     answers = {
         members_url("g1"): RawResponse(200, {"value": [{"id": "u1"}]}),

@@ -332,7 +332,12 @@ def test_addins_cis_remediation_is_compliant_listing_the_unused_policy() -> None
             REMEDIATED_MAILBOXES,
             DEFAULT_RAP,
         ),
-        ("one mailbox still on the bad policy", REMEDIATED_POLICIES, [*REMEDIATED_MAILBOXES, mbx("megan", DEFAULT_RAP)], DEFAULT_RAP),
+        (
+            "one mailbox still on the bad policy",
+            REMEDIATED_POLICIES,
+            [*REMEDIATED_MAILBOXES, mbx("megan", DEFAULT_RAP)],
+            DEFAULT_RAP,
+        ),
         (
             "a mailbox names it by its distinguished name",
             REMEDIATED_POLICIES,
@@ -382,9 +387,24 @@ def test_addins_null_policy_on_a_mailbox_means_the_default() -> None:
         ("a mailbox names a policy that is not listed", REMEDIATED_POLICIES, [mbx("adele", "Ghost")], "Ghost"),
         ("RoleAssignmentPolicy missing on a mailbox", REMEDIATED_POLICIES, [{"Name": "adele"}], "1 mailbox"),
         ("RoleAssignmentPolicy a number", REMEDIATED_POLICIES, [mbx("adele", 7)], "1 mailbox"),
-        ("IsDefault missing on the bad policy", [{**rap(DEFAULT_RAP, "My Custom Apps"), "IsDefault": None}, rap(CIS_RAP, default=True)], REMEDIATED_MAILBOXES, "IsDefault"),
-        ("AssignedRoles null on the default", [rap(DEFAULT_RAP, "My Custom Apps"), {**rap(CIS_RAP, default=True), "AssignedRoles": None}], REMEDIATED_MAILBOXES, "AssignedRoles"),
-        ("AssignedRoles a number on a used policy", [*REMEDIATED_POLICIES, {**rap("Sales"), "AssignedRoles": 3}], [mbx("adele", "Sales")], "AssignedRoles"),
+        (
+            "IsDefault missing on the bad policy",
+            [{**rap(DEFAULT_RAP, "My Custom Apps"), "IsDefault": None}, rap(CIS_RAP, default=True)],
+            REMEDIATED_MAILBOXES,
+            "IsDefault",
+        ),
+        (
+            "AssignedRoles null on the default",
+            [rap(DEFAULT_RAP, "My Custom Apps"), {**rap(CIS_RAP, default=True), "AssignedRoles": None}],
+            REMEDIATED_MAILBOXES,
+            "AssignedRoles",
+        ),
+        (
+            "AssignedRoles a number on a used policy",
+            [*REMEDIATED_POLICIES, {**rap("Sales"), "AssignedRoles": 3}],
+            [mbx("adele", "Sales")],
+            "AssignedRoles",
+        ),
         ("no default policy in the response", [rap(DEFAULT_RAP), rap(CIS_RAP)], REMEDIATED_MAILBOXES, "0 default"),
     ],
 )

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from o365cis.catalogue import load_catalogue
 from o365cis.dns.mail import MailDomain, MailDomains, SkippedDomain
 from o365cis.dns.outcome import DnsOutcome, OutcomeKind
-from o365cis.catalogue import load_catalogue
 from o365cis.evaluation import evaluate
 from o365cis.findings import Decision, FailureKind, Finding, NoDecision, ReadError, Status
 from o365cis.rules.email import dns as email_dns
@@ -39,7 +39,9 @@ def kind(name: str, outcome_kind: OutcomeKind, chain: tuple[str, ...] = (), fail
 
 def dkim_outcomes(domain: str = "contoso.com", **override: DnsOutcome) -> dict[str, DnsOutcome]:
     outcomes = {
-        f"{s}._domainkey.{domain}": found(f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),))
+        f"{s}._domainkey.{domain}": found(
+            f"{s}._domainkey.{domain}", KEY, chain=(dkim_cname_target(domain, s, INITIAL),)
+        )
         for s in ("selector1", "selector2")
     }
     outcomes.update({name.replace("__", "."): value for name, value in override.items()})
@@ -73,7 +75,10 @@ def dkim(outcomes: dict[str, DnsOutcome], configs: Any = None, domains: MailDoma
 
 
 EXCHANGE_REFUSED = ReadError(
-    FailureKind.PERMISSION, "Get-DkimSigningConfig", "401: grant Exchange.ManageAsApp", permission="Exchange.ManageAsApp"
+    FailureKind.PERMISSION,
+    "Get-DkimSigningConfig",
+    "401: grant Exchange.ManageAsApp",
+    permission="Exchange.ManageAsApp",
 )
 
 
@@ -234,31 +239,121 @@ SPF_OK = "v=spf1 include:spf.protection.outlook.com -all"
     ("case", "outcome", "expected", "said"),
     [
         ("Exchange included", found("contoso.com", SPF_OK, "MS=ms123"), Status.COMPLIANT, "published"),
-        ("plus qualifier and soft fail", found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
+        (
+            "plus qualifier and soft fail",
+            found("contoso.com", "V=SPF1 +include:SPF.protection.outlook.com ~all"),
+            Status.COMPLIANT,
+            "published",
+        ),
         ("no TXT at all", kind("contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "contoso.com"),
         ("no such domain", kind("contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "contoso.com"),
         ("no v=spf1 record", found("contoso.com", "MS=ms123", "v=spf10 nonsense"), Status.NON_COMPLIANT, "contoso.com"),
-        ("two SPF records", found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("+all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("bare all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("third-party gateway", found("contoso.com", "v=spf1 include:spf.gateway.example -all"), Status.MANUAL, "review"),
+        (
+            "two SPF records",
+            found("contoso.com", SPF_OK, "v=spf1 include:_spf.google.com ~all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "+all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com +all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "bare all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "third-party gateway",
+            found("contoso.com", "v=spf1 include:spf.gateway.example -all"),
+            Status.MANUAL,
+            "review",
+        ),
         ("redirect", found("contoso.com", "v=spf1 redirect=_spf.contoso.com"), Status.MANUAL, "review"),
-        ("fail qualifier on the include", found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"), Status.MANUAL, "review"),
+        (
+            "fail qualifier on the include",
+            found("contoso.com", "v=spf1 -include:spf.protection.outlook.com -all"),
+            Status.MANUAL,
+            "review",
+        ),
         # Issue 9 item 12: RFC 7208 4.6 stops at the first all mechanism.
-        ("+all first", found("contoso.com", "v=spf1 +all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
-        ("-all first", found("contoso.com", "v=spf1 -all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
-        ("~all first", found("contoso.com", "v=spf1 ~all include:spf.protection.outlook.com"), Status.NON_COMPLIANT, "contoso.com"),
-        ("exp= after -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.contoso.com"), Status.COMPLIANT, "published"),
-        ("exp= before the mechanisms", found("contoso.com", "v=spf1 exp=explain._spf.contoso.com include:spf.protection.outlook.com -all"), Status.COMPLIANT, "published"),
-        ("redirect ignored beside -all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all redirect=_spf.contoso.com"), Status.COMPLIANT, "published"),
+        (
+            "+all first",
+            found("contoso.com", "v=spf1 +all include:spf.protection.outlook.com"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "-all first",
+            found("contoso.com", "v=spf1 -all include:spf.protection.outlook.com"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "~all first",
+            found("contoso.com", "v=spf1 ~all include:spf.protection.outlook.com"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "exp= after -all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all exp=explain._spf.contoso.com"),
+            Status.COMPLIANT,
+            "published",
+        ),
+        (
+            "exp= before the mechanisms",
+            found("contoso.com", "v=spf1 exp=explain._spf.contoso.com include:spf.protection.outlook.com -all"),
+            Status.COMPLIANT,
+            "published",
+        ),
+        (
+            "redirect ignored beside -all",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all redirect=_spf.contoso.com"),
+            Status.COMPLIANT,
+            "published",
+        ),
         ("?all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com ?all"), Status.MANUAL, "review"),
         ("no all", found("contoso.com", "v=spf1 include:spf.protection.outlook.com"), Status.MANUAL, "review"),
-        ("no all, redirect", found("contoso.com", "v=spf1 include:spf.protection.outlook.com redirect=_spf.contoso.com"), Status.MANUAL, "review"),
-        ("mechanism after -all is never reached", found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all +all"), Status.COMPLIANT, "published"),
-        ("other senders before the include", found("contoso.com", "v=spf1 ip4:192.0.2.0/24 mx include:spf.protection.outlook.com ~all"), Status.COMPLIANT, "published"),
-        ("unknown term (permerror)", found("contoso.com", "v=spf1 include:spf.protection.outlook.com inclde:x.example -all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("include without a target (permerror)", found("contoso.com", "v=spf1 include: include:spf.protection.outlook.com -all"), Status.NON_COMPLIANT, "contoso.com"),
-        ("two redirects (permerror)", found("contoso.com", "v=spf1 redirect=a.example redirect=b.example"), Status.NON_COMPLIANT, "contoso.com"),
+        (
+            "no all, redirect",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com redirect=_spf.contoso.com"),
+            Status.MANUAL,
+            "review",
+        ),
+        (
+            "mechanism after -all is never reached",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com -all +all"),
+            Status.COMPLIANT,
+            "published",
+        ),
+        (
+            "other senders before the include",
+            found("contoso.com", "v=spf1 ip4:192.0.2.0/24 mx include:spf.protection.outlook.com ~all"),
+            Status.COMPLIANT,
+            "published",
+        ),
+        (
+            "unknown term (permerror)",
+            found("contoso.com", "v=spf1 include:spf.protection.outlook.com inclde:x.example -all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "include without a target (permerror)",
+            found("contoso.com", "v=spf1 include: include:spf.protection.outlook.com -all"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
+        (
+            "two redirects (permerror)",
+            found("contoso.com", "v=spf1 redirect=a.example redirect=b.example"),
+            Status.NON_COMPLIANT,
+            "contoso.com",
+        ),
     ],
 )
 def test_spf(case: str, outcome: DnsOutcome, expected: Status, said: str) -> None:
@@ -314,7 +409,12 @@ def dmarc(*records: str, name: str = "_dmarc.contoso.com") -> DnsOutcome:
         ("reject", dmarc("v=DMARC1; p=reject; rua=mailto:d@contoso.com"), Status.COMPLIANT, "rua=mailto:d@contoso.com"),
         ("none is accepted with advice", dmarc("v=DMARC1; p=none"), Status.COMPLIANT, "advice"),
         ("quarantine with spacing and case", dmarc("v = DMARC1 ; P = Quarantine ; pct=50"), Status.COMPLIANT, "pct=50"),
-        ("unrelated TXT beside the record", dmarc("v=DMARC1; p=reject", "google-site-verification=x"), Status.COMPLIANT, "p=reject"),
+        (
+            "unrelated TXT beside the record",
+            dmarc("v=DMARC1; p=reject", "google-site-verification=x"),
+            Status.COMPLIANT,
+            "p=reject",
+        ),
         ("no record (NXDOMAIN)", kind("_dmarc.contoso.com", OutcomeKind.NXDOMAIN), Status.NON_COMPLIANT, "NXDOMAIN"),
         ("no record (NODATA)", kind("_dmarc.contoso.com", OutcomeKind.NODATA), Status.NON_COMPLIANT, "NODATA"),
         ("two records", dmarc("v=DMARC1; p=reject", "v=DMARC1; p=none"), Status.NON_COMPLIANT, "2 DMARC records"),
@@ -332,12 +432,17 @@ def test_dmarc(case: str, outcome: DnsOutcome, expected: Status, said: str) -> N
 
 def test_dmarc_of_a_subdomain_falls_back_to_its_root() -> None:
     domains = MailDomains((SALES,))
-    outcomes = {"_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN), "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine")}
+    outcomes = {
+        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", OutcomeKind.NXDOMAIN),
+        "_dmarc.contoso.com": dmarc("v=DMARC1; p=reject; sp=quarantine"),
+    }
 
     decision = email_dns.dmarc_published(domains, outcomes)
 
     assert status(decision) is Status.COMPLIANT
-    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (decision.evidence[0].detail or "")
+    assert "root domain contoso.com" in (decision.evidence[0].detail or "") and "sp=quarantine" in (
+        decision.evidence[0].detail or ""
+    )
 
 
 def test_dmarc_of_a_subdomain_with_its_own_record_ignores_the_root() -> None:
@@ -365,7 +470,9 @@ def test_dmarc_failed_lookup_at_either_step_is_a_failure(step: str) -> None:
     domains = MailDomains((SALES,))
     timeout = OutcomeKind.FAILED
     outcomes = {
-        "_dmarc.sales.contoso.com": kind("_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"),
+        "_dmarc.sales.contoso.com": kind(
+            "_dmarc.sales.contoso.com", timeout if step == "own" else OutcomeKind.NXDOMAIN, failure="timeout"
+        ),
         "_dmarc.contoso.com": kind("_dmarc.contoso.com", timeout, failure="timeout"),
     }
 
@@ -385,12 +492,14 @@ def test_expected_spf_comes_from_the_email_service_record() -> None:
     assert email_dns.expected_spf([]) is None
 
 
-
-
 @pytest.mark.parametrize(
     ("record", "verdict", "said"),
     [
-        ("v=spf1 +all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "stops at +all, which authorises every sender"),
+        (
+            "v=spf1 +all include:spf.protection.outlook.com",
+            email_dns.DomainVerdict.INVALID,
+            "stops at +all, which authorises every sender",
+        ),
         ("v=spf1 all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "authorises every sender"),
         ("v=spf1 -all include:spf.protection.outlook.com", email_dns.DomainVerdict.INVALID, "never authorised"),
         ("v=spf1 include:spf.protection.outlook.com ~all", email_dns.DomainVerdict.VALID, "reached before ~all"),

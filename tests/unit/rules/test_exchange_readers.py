@@ -38,7 +38,9 @@ def test_bool_value_refuses_non_switches(value: Any) -> None:
     assert bool_value(value) is None
 
 
-@pytest.mark.parametrize(("prop", "expected"), [("Count", 25), ("On", None), ("Null", None), ("Missing", None), ("Mode", None)])
+@pytest.mark.parametrize(
+    ("prop", "expected"), [("Count", 25), ("On", None), ("Null", None), ("Missing", None), ("Mode", None)]
+)
 def test_prop_int_gives_none_for_anything_but_a_whole_number(prop: str, expected: int | None) -> None:
     assert prop_int(POLICY, prop) == expected
 

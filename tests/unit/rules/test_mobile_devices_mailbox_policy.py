@@ -91,7 +91,9 @@ def test_timespan_seconds(text: str | None, seconds: int | None) -> None:
         ("7.13", {"PasswordEnabled": 1}, None),
     ],
 )
-def test_activesync_missing_or_wrong_type_is_no_decision(rule: str, values: dict[str, Any], dropped: str | None) -> None:
+def test_activesync_missing_or_wrong_type_is_no_decision(
+    rule: str, values: dict[str, Any], dropped: str | None
+) -> None:
     policies = [dict(p) for p in MAILBOX_POLICIES]
     policies[0].update(values)
     if dropped:

@@ -100,7 +100,13 @@ def test_federation_evidence_lists_the_settings() -> None:
 
 # 3.7 -----------------------------------------------------------------------------------------------------------------
 
-ALL_OFF = {"AllowDropBox": False, "AllowBox": False, "AllowGoogleDrive": False, "AllowShareFile": False, "AllowEgnyte": False}
+ALL_OFF = {
+    "AllowDropBox": False,
+    "AllowBox": False,
+    "AllowGoogleDrive": False,
+    "AllowShareFile": False,
+    "AllowEgnyte": False,
+}
 
 
 def test_every_switch_off_complies() -> None:
