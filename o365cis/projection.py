@@ -12,6 +12,12 @@ its registration row and once by its mailbox. A projection interns strings of up
 copy per process, dropped when nothing holds it any more) and shares equal string lists across the objects of one
 read. Rules are pure (they never mutate what they are given), so sharing is invisible to them.
 
+A dict costs about a kilobyte for a mailbox's two dozen properties, most of it hash table: 100,000 of them are
+~100 MB. A projected object is therefore a `Row`, a read-only Mapping holding a tuple of its values and a key->index
+dict shared by every row with the same present properties. It answers `[]`, `get`, `in`, iteration, `len`,
+items/keys/values, equality with dicts and `dict(row)`; a property the object lacked is still absent (`in` is False,
+`get` gives None), as the rules need. json.dumps does not know it: `json_default` is the hook where rows are written.
+
 A property left out here is absent for the rules, which read absence as "not proven": a missing name changes
 verdicts, and the verdict tests (tests/e2e/test_projection.py, test_verdict_identity.py) catch it.
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 #: The property names a read's rules and evidence use; None keeps objects whole.
@@ -34,22 +40,72 @@ KEEP_WHOLE_VARIABLE = "O365CIS_KEEP_WHOLE_OBJECTS"
 _SHARED_LENGTH = 64
 
 
+class Row(Mapping[str, Any]):
+    """One projected object: read-only, its key->index dict shared with the rows of the same shape."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: tuple[Any, ...]) -> None:
+        self._index = index
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[self._index[key]]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        position = self._index.get(key)
+        return default if position is None else self._values[position]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row) and other._index is self._index:
+            return self._values == other._values
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a dict, so unhashable like one
+
+    def __repr__(self) -> str:
+        return repr(dict(self))  # printed as the dict it stands for (evidence details, assertion messages)
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps's `default=` for data that may hold rows: a row is written as the object it stands for."""
+    if isinstance(value, Row):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 class Projection:
     """Cuts the objects of one read to `keep`, interning short strings and sharing string lists across its pages."""
 
     def __init__(self, keep: Keep) -> None:
         self.keep = None if os.environ.get(KEEP_WHOLE_VARIABLE, "") not in ("", "0") else keep
         self._shared: dict[object, Any] = {}
+        self._schemas: dict[tuple[str, ...], dict[str, int]] = {}
 
     def __call__(self, items: Iterable[Any]) -> list[Any]:
         """The items with only the `keep` properties (absent ones stay absent); non-objects pass unchanged."""
         keep = self.keep
         if keep is None:
             return list(items)
-        return [
-            {name: self._share(item[name]) for name in keep if name in item} if isinstance(item, dict) else item
-            for item in items
-        ]
+        return [self._row(item, keep) if isinstance(item, Mapping) else item for item in items]
+
+    def _row(self, item: Mapping[str, Any], keep: tuple[str, ...]) -> Row:
+        present = tuple(name for name in keep if name in item)
+        index = self._schemas.get(present)
+        if index is None:
+            index = self._schemas[present] = {name: position for position, name in enumerate(present)}
+        return Row(index, tuple(self._share(item[name]) for name in present))
 
     def _share(self, value: Any) -> Any:
         if isinstance(value, str):

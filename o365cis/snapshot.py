@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o365cis.projection import json_default
+
 FORMAT = "o365cis-snapshot"
 VERSION = 1
 
@@ -71,7 +73,7 @@ class Snapshot:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
-        write_private(tmp, json.dumps(self.to_json(), indent=1, sort_keys=False))
+        write_private(tmp, json.dumps(self.to_json(), indent=1, sort_keys=False, default=json_default))
         tmp.replace(target)
 
 

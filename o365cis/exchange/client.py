@@ -286,7 +286,7 @@ class ExchangeReplay:
             status, body = int(recorded.status), recorded.body
         if status == 200 and isinstance(body, dict) and isinstance(body.get("value"), list):
             # Projected as a live read is, so a snapshot saved whole (older ones) decides the same way.
-            objects = (dict(item) for item in body["value"] if isinstance(item, dict))
+            objects = (dict(item) for item in body["value"] if isinstance(item, Mapping))
             return project(objects, declared_keep(cmdlet, parameters))
         if status == 200:
             raise ReadError(FailureKind.SERVICE, label, "the snapshot's answer has no value list")

@@ -12,6 +12,7 @@ from typing import Any
 
 import o365cis
 from o365cis.findings import STATUS_ORDER, Status
+from o365cis.projection import Row, json_default
 from plugins.reporting.records import CisRecord, ScanRecords
 
 
@@ -65,7 +66,9 @@ def write_json(path: str | os.PathLike[str], scan: ScanRecords) -> Path:
 
 
 def _json_default(value: Any) -> Any:
-    # Evidence may still hold enum members (Status, Source) or frozen Evidence objects.
+    # Evidence may still hold enum members (Status, Source), frozen Evidence objects or projected rows.
+    if isinstance(value, Row):
+        return json_default(value)
     if hasattr(value, "as_dict"):
         return value.as_dict()
     if hasattr(value, "value"):

@@ -3,14 +3,18 @@ CmdletCall), live and replayed, and what a snapshot records."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from o365cis.collectors import reads
 from o365cis.exchange import ExchangeReplay, record_key
 from o365cis.exchange.cmdlets import MAILBOX, MAILBOX_FIELDS, declared_keep
 from o365cis.graph.client import GraphClient, RawResponse, request_key
-from o365cis.projection import project
+from o365cis.projection import Row, json_default, project
 from o365cis.snapshot import Snapshot
 from tests.fake_exchange.fixtures import TENANT_ID
 from tests.fake_exchange.wide import wide_mailbox
@@ -100,3 +104,34 @@ def test_a_snapshot_saved_whole_replays_projected() -> None:
     [mailbox] = replay.invoke(MAILBOX.name, MAILBOX.parameters)
 
     assert set(mailbox) == set(MAILBOX_FIELDS) & set(box)
+
+
+def test_a_row_reads_like_the_dict_it_stands_for_and_keeps_missing_apart_from_null() -> None:
+    [row, other] = project([{"id": "1", "a": None, "b": [2], "x": 9}, {"b": [2], "id": "2"}], ("id", "a", "b", "c"))
+
+    assert isinstance(row, Row) and isinstance(row, Mapping) and not isinstance(row, dict)
+    assert row["id"] == "1" and row["a"] is None and "a" in row and row.get("a", "default") is None
+    assert "c" not in row and row.get("c") is None and row.get("c", "default") == "default" and "x" not in row
+    with pytest.raises(KeyError):
+        row["c"]
+    assert list(row) == ["id", "a", "b"] and len(row) == 3 and list(row.values()) == ["1", None, [2]]
+    assert dict(row) == {"id": "1", "a": None, "b": [2]} == row and row == {"id": "1", "a": None, "b": [2]}
+    assert row != {"id": "1", "b": [2]} and row != other and other == {"id": "2", "b": [2]}
+    assert {**other} == {"id": "2", "b": [2]} and repr(other) == repr({"id": "2", "b": [2]})
+    with pytest.raises(TypeError):
+        row["id"] = "2"  # type: ignore[index]
+    assert json.dumps([row], default=json_default) == '[{"id": "1", "a": null, "b": [2]}]'
+
+
+def test_a_snapshot_of_rows_saves_them_as_objects_and_replays_them(tmp_path: Path) -> None:
+    box = wide_mailbox(0, "user0@contoso.com", "User 0", "id-0", "contoso.onmicrosoft.com")
+    key = record_key(TENANT_ID, MAILBOX.name, MAILBOX.parameters)
+    recorder = Snapshot(tenant_id=TENANT_ID)
+    recorder.record(key, 200, {"value": project([box], MAILBOX_FIELDS)})
+
+    recorder.save(tmp_path / "snapshot.json")
+
+    saved = json.loads((tmp_path / "snapshot.json").read_text(encoding="utf-8"))["responses"][key]["body"]["value"]
+    assert saved == [{name: box[name] for name in MAILBOX_FIELDS if name in box}]
+    [replayed] = ExchangeReplay(TENANT_ID, recorder.lookup).invoke(MAILBOX.name, MAILBOX.parameters)
+    assert replayed == saved[0]
