@@ -132,6 +132,13 @@ class ScanServices:
         )
 
 
+def _invalid(exc: InvalidEvent, log: EventLog, function: str) -> dict[str, Any]:
+    """The answer to an event that failed validation, each problem listed; logged as `<function>.invalid`."""
+    errors = [p.as_dict() for p in exc.problems]
+    log.warning(f"{function}.invalid", requestId=exc.request_id, errors=errors)
+    return {"requestId": exc.request_id, "status": "INVALID", "errors": errors}
+
+
 def handle_request(event: Any, context: Any, services: RequestServices | None = None) -> dict[str, Any]:
     """The request function: validate, sign in, check permissions, record QUEUED, start the scan; never raises."""
     log = EventLog(function="request", awsRequestId=_aws_request_id(context))
@@ -146,9 +153,7 @@ def _request(event: Any, context: Any, services: RequestServices | None, log: Ev
     try:
         job = parse_request_event(event)
     except InvalidEvent as exc:
-        errors = [p.as_dict() for p in exc.problems]
-        log.warning("request.invalid", requestId=exc.request_id, errors=errors)
-        return response(400, {"requestId": exc.request_id, "status": "INVALID", "errors": errors})
+        return response(400, _invalid(exc, log, "request"))
     log = log.bind(requestId=job.request_id, tenantId=job.tenant_id)
     log.add_secret(str(job.client_secret))
     base = {"requestId": job.request_id}
@@ -233,9 +238,7 @@ def _scan(event: Any, context: Any, services: ScanServices | None, log: EventLog
     try:
         job = parse_scan_event(event)
     except InvalidEvent as exc:
-        errors = [p.as_dict() for p in exc.problems]
-        log.warning("scan.invalid", requestId=exc.request_id, errors=errors)
-        return {"requestId": exc.request_id, "status": "INVALID", "errors": errors}
+        return _invalid(exc, log, "scan")
     log = log.bind(requestId=job.request_id, tenantId=job.tenant_id)
     log.add_secret(str(job.client_secret))
 

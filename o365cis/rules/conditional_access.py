@@ -93,6 +93,11 @@ def _has_value(value: Any) -> bool:
     return bool(value)
 
 
+def _unknown_keys_set(values: Mapping[str, Any], known: frozenset[str]) -> list[str]:
+    """The keys outside `known` (and not @odata annotations) that are set, sorted: a newer narrowing disqualifies."""
+    return [key for key in sorted(set(values) - known) if not key.startswith("@odata") and _has_value(values.get(key))]
+
+
 def _short(values: Iterable[str], limit: int = 5) -> str:
     items = list(values)
     shown = ", ".join(items[:limit])
@@ -160,9 +165,7 @@ def _application_failures(applications: Mapping[str, Any]) -> list[str]:
     for key in ("includeUserActions", "includeAuthenticationContextClassReferences", "applicationFilter"):
         if _has_value(applications.get(key)):
             failures.append(f"applications.{key} is set")
-    for key in sorted(set(applications) - _KNOWN_APPLICATION_KEYS):
-        if not key.startswith("@odata") and _has_value(applications.get(key)):
-            failures.append(f"applications.{key} is set")
+    failures += [f"applications.{key} is set" for key in _unknown_keys_set(applications, _KNOWN_APPLICATION_KEYS)]
     return failures
 
 
@@ -207,9 +210,7 @@ def _narrowing_failures(
         and not client_app_types >= ALL_CLIENT_APP_TYPES
     ):
         failures.append(f"clientAppTypes: {', '.join(_strings(conditions.get('clientAppTypes')))}")
-    for key in sorted(set(conditions) - _KNOWN_CONDITIONS):
-        if not key.startswith("@odata") and _has_value(conditions.get(key)):
-            failures.append(f"condition {key} is set")
+    failures += [f"condition {key} is set" for key in _unknown_keys_set(conditions, _KNOWN_CONDITIONS)]
     return failures
 
 

@@ -103,43 +103,55 @@ def _signin_risk_requirement(policy: Json) -> list[str]:
     return failures + grant_failure(policy, ("mfa", "block"))
 
 
-def signin_risk_policy_enabled(policies: Sequence[Json], config: ScanConfig) -> Decision:
-    """1.1.9 (Graph part): a qualifying CA policy for medium and high sign-in risk needs MFA or blocks."""
-    checks = _risk_checks(policies, config, "signInRiskLevels", _signin_risk_requirement)
-    passing = [c for c in checks if c.passes]
-    if passing:
-        return compliant(
-            f"Policy '{passing[0].name}' requires MFA or blocks on medium and high sign-in risk",
-            [policy_evidence(passing[0])],
-        )
-    candidates = [c for c in checks if _levels(c.policy, "signInRiskLevels")]
-    return no_decision(
-        "No qualifying Conditional Access sign-in risk policy; a legacy Identity Protection sign-in risk policy "
-        "(not readable in Graph v1.0) may cover it",
-        near_misses(candidates),
-    )
-
-
 def _user_risk_requirement(policy: Json) -> list[str]:
     failures = [] if "high" in _levels(policy, "userRiskLevels") else ['userRiskLevels lacks "high"']
     return failures + grant_failure(policy, ("passwordChange", "block"))
 
 
+def _risk_policy_enabled(
+    policies: Sequence[Json],
+    config: ScanConfig,
+    risk_list: str,
+    requirement: Callable[[Json], list[str]],
+    passing_wording: str,
+    kind: str,
+) -> Decision:
+    """The 1.1.9 and 1.1.10 decision over the risk list `risk_list`: compliant on the first qualifying policy that
+    meets `requirement`, else NoDecision naming the `kind` of risk policy a legacy Identity Protection policy may be."""
+    checks = _risk_checks(policies, config, risk_list, requirement)
+    passing = [c for c in checks if c.passes]
+    if passing:
+        return compliant(f"Policy '{passing[0].name}' {passing_wording}", [policy_evidence(passing[0])])
+    candidates = [c for c in checks if _levels(c.policy, risk_list)]
+    return no_decision(
+        f"No qualifying Conditional Access {kind} policy; a legacy Identity Protection {kind} policy "
+        "(not readable in Graph v1.0) may cover it",
+        near_misses(candidates),
+    )
+
+
+def signin_risk_policy_enabled(policies: Sequence[Json], config: ScanConfig) -> Decision:
+    """1.1.9 (Graph part): a qualifying CA policy for medium and high sign-in risk needs MFA or blocks."""
+    return _risk_policy_enabled(
+        policies,
+        config,
+        "signInRiskLevels",
+        _signin_risk_requirement,
+        "requires MFA or blocks on medium and high sign-in risk",
+        "sign-in risk",
+    )
+
+
 def user_risk_policy_enabled(policies: Sequence[Json], config: ScanConfig) -> Decision:
     """1.1.10 (Graph part): a qualifying CA policy for high user risk requires a password change (or risk remediation)
     or blocks; else NoDecision."""
-    checks = _risk_checks(policies, config, "userRiskLevels", _user_risk_requirement)
-    passing = [c for c in checks if c.passes]
-    if passing:
-        return compliant(
-            f"Policy '{passing[0].name}' requires a password change or blocks on high user risk",
-            [policy_evidence(passing[0])],
-        )
-    candidates = [c for c in checks if _levels(c.policy, "userRiskLevels")]
-    return no_decision(
-        "No qualifying Conditional Access user risk policy; a legacy Identity Protection user risk policy "
-        "(not readable in Graph v1.0) may cover it",
-        near_misses(candidates),
+    return _risk_policy_enabled(
+        policies,
+        config,
+        "userRiskLevels",
+        _user_risk_requirement,
+        "requires a password change or blocks on high user risk",
+        "user risk",
     )
 
 

@@ -23,6 +23,11 @@ def filled(value: Any, default: str = "?") -> str:
     return default if value is None or value == "" else str(value)
 
 
+def newest_first(rows: list[Json], field: str) -> list[Json]:
+    """The rows sorted on the timestamp `field`, newest first (rows without it last)."""
+    return sorted(rows, key=lambda r: str(r.get(field) or ""), reverse=True)
+
+
 def counts(counter: Counter[str]) -> str:
     """ "key n, key n" from the most common down, or "none"."""
     return ", ".join(f"{key} {count}" for key, count in counter.most_common()) or "none"
@@ -60,7 +65,7 @@ def alert_evidence(rows: list[Json]) -> list[Evidence]:
             f"severity {filled(a.get('severity'))}, status {filled(a.get('status'))}, "
             f"created {filled(a.get('createdDateTime'))}",
         )
-        for a in sorted(rows, key=lambda a: str(a.get("createdDateTime") or ""), reverse=True)
+        for a in newest_first(rows, "createdDateTime")
     ]
 
 

@@ -13,7 +13,7 @@ from o365cis.directory_roles import ROLE_NAMES
 from o365cis.findings import Evidence, EvidenceType, Finding
 from o365cis.rules._types import Json, JsonList
 from o365cis.rules._values import plural
-from o365cis.rules.auditing._events import counts, filled, role_of, rows_of, targets
+from o365cis.rules.auditing._events import counts, filled, newest_first, role_of, rows_of, targets
 from o365cis.rules.manual_review import ManualReview
 from o365cis.rules.securescore import SecureScore
 
@@ -189,7 +189,7 @@ def _role_change_evidence(rows: list[Json]) -> list[Evidence]:
             f"role {role_of(r)}; target {_target_user(r)}; "
             f"by {_initiator(r)}; {filled(r.get('activityDateTime'))}; result {filled(r.get('result'))}",
         )
-        for r in sorted(rows, key=lambda r: str(r.get("activityDateTime") or ""), reverse=True)
+        for r in newest_first(rows, "activityDateTime")
     ]
 
 
@@ -233,7 +233,7 @@ def account_provisioning_review(
     if add_user_audits is None:
         review.missing("add_user_audits", "'Add user' audit events", "AuditLog.Read.All")
     else:
-        rows = sorted(rows_of(add_user_audits), key=lambda r: str(r.get("activityDateTime") or ""), reverse=True)
+        rows = newest_first(rows_of(add_user_audits), "activityDateTime")
         by_apps = [r for r in rows if _initiated_by_app(r)]
         by_people = [r for r in rows if not _initiated_by_app(r)]
         review.note(

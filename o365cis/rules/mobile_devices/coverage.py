@@ -99,6 +99,11 @@ def policy_name(policy: Json) -> str:
     return str(policy.get("displayName") or policy.get("id") or "(unnamed policy)")
 
 
+def intune_evidence(policy: Json, detail: str) -> Evidence:
+    """An Intune policy as an evidence item: its id, its name (policy_name) and `detail`."""
+    return Evidence(EvidenceType.INTUNE_POLICY, str(policy.get("id") or ""), policy_name(policy), detail)
+
+
 def _target_text(target: Any) -> str:
     if not isinstance(target, Mapping):
         return "unknown target"
@@ -423,10 +428,8 @@ def platform_coverage(policies: Sequence[Json], platform: str, threshold: Thresh
 
 def _policy_evidence(policy: Json, meets: bool, seen: str, platform: str) -> Evidence:
     verdict = "meets" if meets else "does not meet"
-    return Evidence(
-        EvidenceType.INTUNE_POLICY,
-        str(policy.get("id") or ""),
-        policy_name(policy),
+    return intune_evidence(
+        policy,
         f"{PLATFORM_LABEL.get(platform, platform)} {policy_type(policy)}: {seen} ({verdict}); "
         f"assigned to {assignment_targets(policy)}",
     )
@@ -463,12 +466,7 @@ def mdm_coverage(
         if coverage.undetermined:
             undetermined.append(label)
             evidence += [
-                Evidence(
-                    EvidenceType.INTUNE_POLICY,
-                    str(p.get("id") or ""),
-                    policy_name(p),
-                    f"{label}: meets {threshold.wanted} but its assignments were not read",
-                )
+                intune_evidence(p, f"{label}: meets {threshold.wanted} but its assignments were not read")
                 for p in coverage.unknown_could_qualify
             ]
         elif coverage.assigned_count == 0:

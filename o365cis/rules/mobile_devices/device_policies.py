@@ -43,10 +43,10 @@ from o365cis.rules.mobile_devices.coverage import (
     Threshold,
     assignment_state,
     assignment_targets,
+    intune_evidence,
     is_true,
     mdm_coverage,
     mobile_policies,
-    policy_name,
     policy_type,
 )
 from o365cis.rules.securescore import SecureScore
@@ -84,11 +84,8 @@ def device_passwords_never_expire(
             continue
         platform = POLICY_PLATFORM[kind]
         values = ", ".join(f"{prop}={days}" for prop, days in expiring)
-        item = Evidence(
-            EvidenceType.INTUNE_POLICY,
-            str(policy.get("id") or ""),
-            policy_name(policy),
-            f"{PLATFORM_LABEL[platform]} {kind}: {values}; assigned to {assignment_targets(policy)}",
+        item = intune_evidence(
+            policy, f"{PLATFORM_LABEL[platform]} {kind}: {values}; assigned to {assignment_targets(policy)}"
         )
         state = assignment_state(policy)
         if state == "assigned":
@@ -181,10 +178,8 @@ def windows_firewall_and_antivirus_required(compliance_policies: Sequence[Json] 
         antivirus = policy.get("antivirusRequired")
         defender = policy.get("defenderEnabled")
         meets = firewall is True and (antivirus is True or defender is True)
-        item = Evidence(
-            EvidenceType.INTUNE_POLICY,
-            str(policy.get("id") or ""),
-            policy_name(policy),
+        item = intune_evidence(
+            policy,
             f"activeFirewallRequired={json_text(firewall)}, antivirusRequired={json_text(antivirus)}, "
             f"defenderEnabled={json_text(defender)} ({'meets' if meets else 'does not meet'}); "
             f"assigned to {assignment_targets(policy)}",
@@ -283,13 +278,7 @@ def mdm_policies_review(
             assigned = [p for p in mine if assignment_state(p) == "assigned"]
             summary.append(f"{label} {len(assigned)} assigned of {len(mine)}")
             items += [
-                Evidence(
-                    EvidenceType.INTUNE_POLICY,
-                    str(p.get("id") or ""),
-                    policy_name(p),
-                    f"{label} {policy_type(p)}; assigned to {assignment_targets(p)}",
-                )
-                for p in mine
+                intune_evidence(p, f"{label} {policy_type(p)}; assigned to {assignment_targets(p)}") for p in mine
             ]
             if not assigned:
                 items.append(Evidence(EvidenceType.PLATFORM, platform, label, "no assigned compliance policy"))
