@@ -36,7 +36,7 @@ GLOBAL_ADMIN_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RECOMMENDATION_ID = re.compile(r"^\d+(\.\d+){1,2}$")
 _PLATFORMS = ("ios", "android")
-#: The third-party storage providers Teams can offer (3.7), named as the config and CONTRACT.md spell them.
+#: The third-party storage providers Teams can offer (3.7), as the config file spells them (README.md).
 STORAGE_PROVIDERS = ("dropbox", "box", "googledrive", "sharefile", "egnyte")
 
 
