@@ -15,6 +15,14 @@ INITIAL = "contoso.onmicrosoft.com"
 #: Every accepted domain of the golden cmdlet output, the initial *.onmicrosoft.com one included.
 EVERY_DOMAIN = ["contoso.com", INITIAL]
 Cmdlets = dict[str, list[dict[str, Any]]]
+#: The settings of an anti-phishing policy that meets 4.10.
+GOOD_PHISH: dict[str, Any] = {
+    "Enabled": True,
+    "PhishThresholdLevel": 3,
+    "EnableMailboxIntelligence": True,
+    "EnableMailboxIntelligenceProtection": True,
+    "EnableSpoofIntelligence": True,
+}
 
 
 def golden() -> Cmdlets:

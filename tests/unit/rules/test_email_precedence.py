@@ -14,6 +14,7 @@ from o365cis.rules.email import precedence
 from tests.fake_exchange.scenarios import preset_policies, preset_rules
 from tests.unit.rules.email_cases import (
     EVERY_DOMAIN,
+    GOOD_PHISH,
     INITIAL,
     Cmdlets,
     anti_phish,
@@ -23,14 +24,6 @@ from tests.unit.rules.email_cases import (
     safe_links_office,
     status,
 )
-
-GOOD_PHISH = {
-    "Enabled": True,
-    "PhishThresholdLevel": 3,
-    "EnableMailboxIntelligence": True,
-    "EnableMailboxIntelligenceProtection": True,
-    "EnableSpoofIntelligence": True,
-}
 
 
 def failing_default_phish() -> Cmdlets:

@@ -16,6 +16,7 @@ from o365cis.rules.account import modern_auth
 from o365cis.rules.auditing import audit_settings
 from o365cis.rules.email import organization, threat_policies, transport
 from tests.fake_exchange.scenarios import golden_exchange_data
+from tests.unit.rules.email_cases import GOOD_PHISH
 
 INITIAL = "contoso.onmicrosoft.com"
 Cmdlets = dict[str, list[dict[str, Any]]]
@@ -119,6 +120,17 @@ def drop(cmdlet: str, *props: str, index: int = 0) -> Callable[[Cmdlets], None]:
 
 def replace(cmdlet: str, items: list[dict[str, Any]]) -> Callable[[Cmdlets], None]:
     return lambda c: c.__setitem__(cmdlet, items)
+
+
+def add_good_strict_phish_policy(c: Cmdlets) -> None:
+    """A custom anti-phishing policy "Strict" that meets 4.10; it applies only where an enabled rule names it."""
+    c["Get-AntiPhishPolicy"].append({"Name": "Strict", "IsDefault": False, **GOOD_PHISH})
+
+
+def scope_strict_phish_policy(domains: list[str]) -> Callable[[Cmdlets], None]:
+    """An enabled rule applying "Strict" to the recipients of `domains`."""
+    rule = {"Name": "Strict", "AntiPhishPolicy": "Strict", "State": "Enabled", "RecipientDomainIs": domains}
+    return lambda c: c["Get-AntiPhishRule"].append(dict(rule))
 
 
 def both(*changes: Callable[[Cmdlets], Any]) -> Callable[[Cmdlets], None]:
@@ -799,25 +811,8 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
         "a good custom policy covering one of two domains leaves the failing default applying",
         both(
             set_on("Get-AntiPhishPolicy", EnableSpoofIntelligence=False),
-            lambda c: c["Get-AntiPhishPolicy"].append(
-                {
-                    "Name": "Strict",
-                    "IsDefault": False,
-                    "Enabled": True,
-                    "PhishThresholdLevel": 3,
-                    "EnableMailboxIntelligence": True,
-                    "EnableMailboxIntelligenceProtection": True,
-                    "EnableSpoofIntelligence": True,
-                }
-            ),
-            lambda c: c["Get-AntiPhishRule"].append(
-                {
-                    "Name": "Strict",
-                    "AntiPhishPolicy": "Strict",
-                    "State": "Enabled",
-                    "RecipientDomainIs": ["contoso.com"],
-                }
-            ),
+            add_good_strict_phish_policy,
+            scope_strict_phish_policy(["contoso.com"]),
         ),
         Status.NON_COMPLIANT,
         "Office365 AntiPhish Default",
@@ -827,25 +822,8 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
         "a good custom policy covering every accepted domain shadows the failing default",
         both(
             set_on("Get-AntiPhishPolicy", EnableSpoofIntelligence=False),
-            lambda c: c["Get-AntiPhishPolicy"].append(
-                {
-                    "Name": "Strict",
-                    "IsDefault": False,
-                    "Enabled": True,
-                    "PhishThresholdLevel": 3,
-                    "EnableMailboxIntelligence": True,
-                    "EnableMailboxIntelligenceProtection": True,
-                    "EnableSpoofIntelligence": True,
-                }
-            ),
-            lambda c: c["Get-AntiPhishRule"].append(
-                {
-                    "Name": "Strict",
-                    "AntiPhishPolicy": "Strict",
-                    "State": "Enabled",
-                    "RecipientDomainIs": ["contoso.com", INITIAL],
-                }
-            ),
+            add_good_strict_phish_policy,
+            scope_strict_phish_policy(["contoso.com", INITIAL]),
         ),
         Status.COMPLIANT,
         "Strict",
@@ -855,17 +833,7 @@ CASES: list[tuple[str, str, Callable[[Cmdlets], Any], Status | None, str]] = [
         "a passing custom policy without enabled rule is not in force",
         both(
             set_on("Get-AntiPhishPolicy", EnableSpoofIntelligence=False),
-            lambda c: c["Get-AntiPhishPolicy"].append(
-                {
-                    "Name": "Strict",
-                    "IsDefault": False,
-                    "Enabled": True,
-                    "PhishThresholdLevel": 3,
-                    "EnableMailboxIntelligence": True,
-                    "EnableMailboxIntelligenceProtection": True,
-                    "EnableSpoofIntelligence": True,
-                }
-            ),
+            add_good_strict_phish_policy,
         ),
         Status.NON_COMPLIANT,
         "anti-phishing",
