@@ -6,19 +6,18 @@ or of the wrong type never passes and is never read as the safe value: when noth
 read the source does not decide (NoDecision naming the object and property), unless the rule names another outcome.
 
 Two kinds of reader: prop_bool / prop_int return None, and prop_text / prop_is "" / False, for unreadable values, so
-a call site must say what None means; need_bool / need_int / need_text / need_is (and rule_enabled, a rule's State)
-raise Unreadable instead, which a rule wrapped in @decides_unless_unreadable turns into that NoDecision. A rule over
-many objects, where one object read and failing must still decide, catches Unreadable per object and ends with
-cannot_decide(...) when nothing failed.
+a call site must say what None means; need_bool / need_int / need_text (and rule_enabled, a rule's State) raise
+Unreadable instead, which the rule turns into that NoDecision with cannot_decide. A rule over many objects,
+where one object read and failing must still decide, catches Unreadable per object and ends with cannot_decide(...)
+when nothing failed.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from o365cis.findings import Decision, Evidence, EvidenceType, NoDecision, compliant, no_decision, non_compliant
 from o365cis.rules._types import Json, JsonList
@@ -50,8 +49,8 @@ def singleton(data: JsonList | Json | None) -> Json | None:
 class Unreadable(Exception):
     """A property a rule needs is missing, null or of the wrong type: the source cannot decide.
 
-    Raised by the need_* readers; a rule wrapped in @decides_unless_unreadable turns it into a NoDecision naming the
-    object and the property, so unreadable data is never read as the safe value (CONCEPTS.md: a read that returned
+    Raised by the need_* readers; the rule turns it into a NoDecision naming the object and the property
+    (cannot_decide), so unreadable data is never read as the safe value (CONCEPTS.md: a read that returned
     nothing usable never makes a recommendation compliant).
     """
 
@@ -69,9 +68,6 @@ class Unreadable(Exception):
     @property
     def evidence(self) -> Evidence:
         return Evidence(EvidenceType.SETTING, None, self.object, f"{self.prop}: {self.seen}")
-
-    def no_decision(self) -> NoDecision:
-        return cannot_decide([self])
 
 
 def cannot_decide(unreadable: Sequence[Unreadable], evidence: Sequence[Evidence] = ()) -> NoDecision:
@@ -105,11 +101,6 @@ def need_text(obj: Json | None, prop: str) -> str:
     return value.strip()
 
 
-def need_is(obj: Json | None, prop: str, expected: str) -> bool:
-    """Whether a string property the rule needs equals `expected` (ignoring case); raises Unreadable as need_text."""
-    return need_text(obj, prop).lower() == expected.lower()
-
-
 def rule_enabled(rule: Json) -> bool:
     """Whether a rule's State is Enabled (True) or Disabled (False); raises Unreadable when State is missing, null,
     not a string or another word: a rule whose State cannot be read may be in force."""
@@ -117,22 +108,6 @@ def rule_enabled(rule: Json) -> bool:
     if state not in ("enabled", "disabled"):
         raise Unreadable(rule, "State", "Enabled or Disabled")
     return state == "enabled"
-
-
-RuleT = TypeVar("RuleT", bound=Callable[..., Decision])
-
-
-def decides_unless_unreadable(rule: RuleT) -> RuleT:
-    """Wrap a rule so that an Unreadable raised while it reads becomes a NoDecision naming object and property."""
-
-    @functools.wraps(rule)
-    def wrapped(*args: Any, **kwargs: Any) -> Decision:
-        try:
-            return rule(*args, **kwargs)
-        except Unreadable as unreadable:
-            return unreadable.no_decision()
-
-    return cast(RuleT, wrapped)
 
 
 def bool_value(value: Any) -> bool | None:
@@ -172,7 +147,7 @@ def prop_text(obj: Json | None, prop: str) -> str:
 
 
 def prop_is(obj: Json | None, prop: str, expected: str) -> bool:
-    """Whether a string property equals `expected`, ignoring case (False when unreadable: use need_is where a rule
+    """Whether a string property equals `expected`, ignoring case (False when unreadable: use need_text where a rule
     must not read a missing value as "not equal")."""
     return prop_text(obj, prop).lower() == expected.lower()
 
